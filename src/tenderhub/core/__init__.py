@@ -1,0 +1,1 @@
+"""The procurement domain in plain Python: standard library only (STYLE rule 1)."""

@@ -1,0 +1,117 @@
+"""Registrations, bids with their structured price form (开标一览表), and the opening record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from tenderhub.core.shared.lifecycle import check_transition
+
+
+@dataclass
+class Registration:
+    """A bidder registered for a lot (投标报名 / 获取招标文件). Never shown to other bidders."""
+
+    id: str
+    bidder_id: str
+    uscc: str
+    name: str
+    registered_at: datetime
+    legal_representative: str = ""
+
+
+class SecurityForm(StrEnum):
+    CASH = "cash"  # 现金（基本账户转账）
+    CHEQUE = "cheque"
+    DRAFT = "draft"
+    PROMISSORY_NOTE = "promissory_note"
+    BANK_GUARANTEE = "bank_guarantee"
+    GUARANTEE = "guarantee"  # 担保机构保函 / 电子保函
+    INSURANCE = "insurance"  # 保证保险
+
+
+@dataclass
+class PriceForm:
+    """开标一览表: what is read out at opening (dataset 506/507)."""
+
+    price: Decimal
+    period_days: int
+    quality: str = "合格"
+    security_amount: Decimal = Decimal(0)
+    security_form: SecurityForm = SecurityForm.BANK_GUARANTEE
+    project_manager: str = ""
+    rate: Decimal | None = None  # 费率/下浮率 when the price is a rate
+
+
+@dataclass
+class DocumentRef:
+    name: str
+    digest: str
+    size: int = 0
+
+
+class BidStatus(StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"  # 撤回 before the deadline, or decryption failed by others (电子办法 第31条)
+    REVOKED = "revoked"  # 撤销: decryption failed by the bidder's fault
+    OPENED = "opened"
+    ARCHIVED = "archived"  # kept from a failed round
+
+
+BID_TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
+    BidStatus.SUBMITTED: frozenset({BidStatus.WITHDRAWN, BidStatus.REVOKED, BidStatus.OPENED, BidStatus.ARCHIVED}),
+    BidStatus.OPENED: frozenset({BidStatus.ARCHIVED}),
+    BidStatus.WITHDRAWN: frozenset({BidStatus.ARCHIVED}),
+    BidStatus.REVOKED: frozenset({BidStatus.ARCHIVED}),
+    BidStatus.ARCHIVED: frozenset(),
+}
+
+
+@dataclass
+class Bid:
+    id: str
+    lot_id: str
+    bidder_id: str
+    uscc: str
+    name: str
+    submitted_at: datetime
+    price_form: PriceForm
+    documents: list[DocumentRef] = field(default_factory=list)
+    status: BidStatus = BidStatus.SUBMITTED
+    version: int = 1
+    modified_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+    def transition_to(self, new: BidStatus, *, at: datetime) -> None:
+        check_transition(BID_TRANSITIONS, self.status, new, what="bid")
+        self.status = new
+        if new is BidStatus.WITHDRAWN:
+            self.withdrawn_at = at
+
+
+@dataclass
+class OpeningEntry:
+    """One line of the opening record (唱标)."""
+
+    bid_id: str
+    bidder_name: str
+    uscc: str
+    price: Decimal
+    period_days: int
+    quality: str
+    security_amount: Decimal
+    security_form: str
+    submitted_at: datetime
+
+
+@dataclass
+class OpeningRecord:
+    """开标记录 (dataset 506)."""
+
+    at: datetime
+    opened_by: str
+    entries: list[OpeningEntry]
+    bid_count: int
+    objections: list[str] = field(default_factory=list)

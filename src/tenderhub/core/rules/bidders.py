@@ -1,0 +1,76 @@
+"""How many bidders, who may bid, when a lot fails (cn-rules §4)."""
+
+from __future__ import annotations
+
+from tenderhub.core.rules.model import Unit, rule
+
+LAW = "招标投标法"
+REG = "招标投标法实施条例"
+GPL = "政府采购法"
+GPR = "政府采购法实施条例"
+C = Unit.COUNT
+
+RULES = [
+    rule("MIN_BIDDERS_TO_OPEN", "works", [(LAW, 28), (REG, 44)],
+         ("开标的最少投标人数", "Minimum bidders to open"),
+         ("投标人少于{limit}个的，不得开标；招标人应当依法重新招标（实际 {count} 个）",
+          "fewer than {limit} bids: the bids are not opened and the lot is re-tendered (got {count})"),
+         3, C, key="min_bidders_to_open"),
+    rule("GP_MIN_BIDDERS", "gp", [(GPL, 36)],
+         ("供应商不足三家应予废标", "Fewer than three suppliers: the tender fails"),
+         ("对招标文件作实质响应的供应商不足{limit}家的，应予废标（实际 {count} 家）",
+          "fewer than {limit} responsive suppliers: the tender fails (废标) (got {count})"),
+         3, C, key="min_bidders_to_open"),
+    rule("MIN_INVITEES", "works", [(LAW, 17)],
+         ("邀请招标的最少邀请人数", "Minimum invitees"),
+         ("采用邀请招标方式的，应当向{limit}个以上特定的法人或者其他组织发出投标邀请书（实际 {count} 个）",
+          "an invited tender invites at least {limit} bidders (got {count})"),
+         3, C, key="min_invitees"),
+    rule("GP_MIN_INVITEES", "gp", [(GPL, 34)],
+         ("邀请招标的最少供应商数", "Minimum invited suppliers"),
+         ("采用邀请招标方式的，应当随机选择{limit}家以上的供应商发出投标邀请书（实际 {count} 家）",
+          "an invited tender invites at least {limit} suppliers at random (got {count})"),
+         3, C, key="min_invitees"),
+    rule("INVITED_ONLY", "works gp", [(LAW, 17)],
+         ("仅受邀请的投标人可以投标", "Only invitees may bid"),
+         ("本项目为邀请招标，{bidder} 未受邀请", "this is an invited tender and {bidder} was not invited"),
+         None, key="invited_only"),
+    rule("ALL_BIDS_REJECTED", "works", [(LAW, 42)],
+         ("所有投标被否决", "All bids rejected"),
+         ("评标委员会否决所有投标的，依法必须进行招标的项目的招标人应当重新招标",
+          "all bids were rejected: the lot must be re-tendered"),
+         None, key="all_bids_rejected"),
+    rule("GP_ALL_BIDS_REJECTED", "gp", [(GPL, 36)],
+         ("废标", "Tender fails"),
+         ("对招标文件作实质响应的供应商不足三家或者投标人的报价均超过了采购预算的，应予废标",
+          "fewer than three responsive suppliers or all prices over budget: the tender fails"),
+         None, key="all_bids_rejected"),
+    rule("RETENDER_AFTER_FAILURE", "works gp", [(LAW, 28), (LAW, 42), (GPL, 36)],
+         ("重新招标", "Re-tender"),
+         ("只有流标或废标的标段可以重新招标（当前状态 {status}）",
+          "only a failed lot can be re-tendered (status {status})"),
+         None, key="retender_after_failure"),
+    rule("ONE_BID_PER_BIDDER", "works gp", [(REG, 51)],
+         ("同一投标人提交两个以上投标", "Two bids from one bidder"),
+         ("同一投标人提交两个以上不同的投标文件或者投标报价的，投标应被否决；请修改原投标",
+          "one bidder may not submit two different bids: amend the existing bid instead"),
+         None, key="one_bid_per_bidder"),
+    rule("BIDDER_REGISTERED", "works gp", [(LAW, 26)],
+         ("投标人资格", "Bidder eligibility"),
+         ("{bidder} 未登记参加本标段投标", "{bidder} is not registered for this lot"),
+         None, key="bidder_registered"),
+    rule("SAME_REPRESENTATIVE", "works", [(REG, 34)],
+         ("单位负责人为同一人", "Same legal representative"),
+         ("单位负责人为同一人或者存在控股、管理关系的不同单位，不得参加同一标段投标，相关投标均无效（{bidders}）",
+          "bidders with the same legal representative or a control relationship may not bid on the same lot; all such bids are void ({bidders})"),
+         None, key="same_representative"),
+    rule("GP_SAME_REPRESENTATIVE", "gp", [(GPR, 18)],
+         ("单位负责人为同一人", "Same legal representative"),
+         ("单位负责人为同一人或者存在直接控股、管理关系的不同供应商，不得参加同一合同项下的政府采购活动（{bidders}）",
+          "suppliers with the same legal representative or direct control may not compete for the same contract ({bidders})"),
+         None, key="same_representative"),
+    rule("CANCEL_NEEDS_REASON", "works gp", [(REG, 31)],
+         ("终止招标", "Cancelling a tender"),
+         ("终止招标应当及时发布公告并说明理由", "a cancellation must be announced with its reason"),
+         None, key="cancel_needs_reason"),
+]

@@ -1,0 +1,1 @@
+"""Shared kernel: errors, rules, clock, money, identifiers, legal day counting."""

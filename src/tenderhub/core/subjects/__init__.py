@@ -1,0 +1,1 @@
+"""Market subjects (市场主体) and the people who act for them."""

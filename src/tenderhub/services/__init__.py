@@ -1,0 +1,1 @@
+"""Use cases of the trading platform: one function per use case, one transaction each."""

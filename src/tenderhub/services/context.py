@@ -1,0 +1,44 @@
+"""What a use case is given: a unit-of-work factory, the clock and the legal calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tenderhub.core.shared.clock import Clock
+from tenderhub.core.shared.context import Act
+from tenderhub.core.shared.days import WorkdayCalendar
+from tenderhub.core.shared.roles import Actor
+
+
+class UnitOfWork(Protocol):
+    tenders: Any
+    subjects: Any
+    users: Any
+    tokens: Any
+    experts: Any
+    audit: Any
+    outbox: Any
+    calendar: Any
+    sequences: Any
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass
+class Services:
+    uow_factory: Callable[[Actor | None], UnitOfWork]
+    clock: Clock
+    calendar: WorkdayCalendar
+    platform_code: str = "TH110000001"
+
+    def uow(self, actor: Actor | None = None) -> UnitOfWork:
+        return self.uow_factory(actor)
+
+    def act(self, actor: Actor, reason: str = "") -> Act:
+        return Act(self.clock.now(), actor.user_id, self.calendar, reason)

@@ -1,0 +1,184 @@
+"""Use cases of the tender aggregate: create, publish, clarify, object, suspend, cancel, re-tender."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from tenderhub.core.procedures import objections, publishing, suspension
+from tenderhub.core.procedures.model import (
+    Document,
+    Lot,
+    ObjectionStage,
+    Party,
+    Tender,
+)
+from tenderhub.core.procedures.states import Category, Method, Regime
+from tenderhub.core.shared.errors import Invalid
+from tenderhub.core.shared.ids import (
+    bid_section_code,
+    project_code,
+    tender_project_code,
+    validate_invest_project_code,
+)
+from tenderhub.core.shared.roles import Actor, Role
+from tenderhub.queries.tenders import tender_view
+from tenderhub.services import parse as p
+from tenderhub.services.authz import require_manager, require_operator_or_manager, require_role
+from tenderhub.services.context import Services
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def create_tender(svc: Services, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    require_role(actor, Role.TENDERER, Role.AGENCY)
+    with svc.uow(actor) as uow:
+        tenderer = party_for(uow, actor, data)
+        serial = uow.sequences.next("project")
+        code = tender_project_code(project_code(svc.platform_code, serial), 1)
+        tender = build_tender(svc, actor, data, tenderer, code)
+        publishing.validate_new_tender(tender)
+        tender.record("procedure:tender:created", tender.id, tender.created_at, actor.user_id, code=code)
+        uow.tenders.add(tender)
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def party_for(uow: Any, actor: Actor, data: Mapping[str, Any]) -> Party:
+    """The tenderer: the acting tenderer itself, or the client named by an agency."""
+    if actor.role is Role.TENDERER:
+        return Party(actor.subject_id, actor.uscc, actor.name)
+    uscc = p.text(data, "tenderer_uscc")
+    subject = uow.subjects.get_by_uscc(uscc)
+    return Party(subject.id, subject.uscc, subject.name)
+
+
+def build_tender(svc: Services, actor: Actor, data: Mapping[str, Any], tenderer: Party, code: str) -> Tender:
+    lots_data = p.items(data, "lots")
+    if not lots_data:
+        raise Invalid("a tender needs at least one lot", message_zh="招标项目至少包含一个标段", field="lots")
+    invest = p.text(data, "investment_project_code", default="")
+    tender = Tender(
+        id=new_id(), code=code, regime=p.choice(data, "regime", Regime), method=p.choice(data, "method", Method, default="open"),
+        title=p.text(data, "title"), tenderer=tenderer, created_at=svc.clock.now(),
+        lots=[build_lot(lot, f"lots[{i}].", bid_section_code(code, i + 1)) for i, lot in enumerate(lots_data)],
+        agency=Party(actor.subject_id, actor.uscc, actor.name) if actor.role is Role.AGENCY else None,
+        state_funded=p.boolean(data, "state_funded", default=True), region=p.text(data, "region", default="110000"),
+        industry=p.text(data, "industry", default=""), description=p.text(data, "description", default=""),
+        investment_project_code=validate_invest_project_code(invest) if invest else "",
+        invitees=[str(u) for u in p.items(data, "invitees", default=[])],
+    )
+    return tender
+
+
+def build_lot(data: Mapping[str, Any], path: str, code: str) -> Lot:
+    from tenderhub.services.evaluation import method_config
+
+    setup = p.mapping(data, "evaluation", path, default={"method": "lowest_price"})
+    lot = Lot(
+        id=new_id(), code=code, title=p.text(data, "title", path), category=p.choice(data, "category", Category, path, default="works"),
+        estimated_price=p.amount(data, "estimated_price", path), deadline=p.timestamp(data, "deadline", path),
+        max_price=p.amount(data, "max_price", path) if data.get("max_price") is not None else None,
+        bid_security=p.amount(data, "bid_security", path, default=0),
+        performance_security_percent=p.decimal(data, "performance_security_percent", path, default=0),
+    )
+    lot.evaluation_method = method_config(setup, lot.category, f"{path}evaluation.")
+    return lot
+
+
+def load(uow: Any, tender_id: str) -> Tender:
+    tender: Tender = uow.tenders.get(tender_id)
+    return tender
+
+
+def publish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        act = svc.act(actor)
+        docs = [Document(new_id(), p.text(d, "title", f"documents[{i}]."), 1, p.text(d, "digest", f"documents[{i}].", default=""), act.at)
+                for i, d in enumerate(p.items(data, "documents", default=[{"title": "招标文件"}]))]
+        publishing.publish(tender, act, doc_sale_end=p.day(data, "doc_sale_end"), documents=docs)
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def clarify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        new_deadline = p.timestamp(data, "new_deadline") if data.get("new_deadline") else None
+        cmd = publishing.ClarifyCommand(p.text(data, "text"), [str(x) for x in p.items(data, "lots", default=[])], new_deadline)
+        publishing.clarify(tender, svc.act(actor), cmd)
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def raise_objection(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    require_role(actor, Role.BIDDER)
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        stage = p.choice(data, "stage", ObjectionStage, default="documents")
+        objection = objections.raise_objection(tender, svc.act(actor), lot_id=p.text(data, "lot"), stage=stage, text=p.text(data, "text"))
+        uow.commit()
+        return {"objection": objection.id, "answer_due": objection.answer_due.isoformat(), "tender": tender_view(tender, actor)}
+
+
+def answer_objection(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        objections.answer_objection(tender, svc.act(actor), objection_id=p.text(data, "objection"), answer=p.text(data, "answer"), upheld=p.boolean(data, "upheld", default=False))
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def suspend(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_operator_or_manager(tender, actor)
+        suspension.suspend(tender, svc.act(actor, p.text(data, "reason")))
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def resume(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_operator_or_manager(tender, actor)
+        suspension.resume(tender, svc.act(actor, p.text(data, "reason", default="resumed")))
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def cancel(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        publishing.cancel(tender, svc.act(actor, p.text(data, "reason", default="")), lot_id=data.get("lot"))
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def retender(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        publishing.retender(tender, svc.act(actor, p.text(data, "reason", default="re-tender")), lot_id=p.text(data, "lot"), deadline=p.timestamp(data, "deadline"))
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def get_tender(svc: Services, actor: Actor, tender_id: str) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        return tender_view(load(uow, tender_id), actor)
+
+
+def list_tenders(svc: Services, actor: Actor, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    from tenderhub.queries.tenders import tender_summary
+
+    with svc.uow(actor) as uow:
+        return [tender_summary(t) for t in uow.tenders.list(status=status, limit=limit, offset=offset)]

@@ -1,0 +1,28 @@
+"""The one settings object (env prefix ``TENDERHUB_``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    db_url: str
+    platform_code: str = "TH110000001"
+    platform_name: str = "tenderhub 交易平台"
+
+    @classmethod
+    def load(cls, *, data_dir: str | Path | None = None, db_url: str | None = None) -> Settings:
+        directory = Path(data_dir or os.environ.get("TENDERHUB_DATA_DIR") or DEFAULT_DATA_DIR)
+        url = db_url or os.environ.get("TENDERHUB_DB_URL") or f"sqlite:///{(directory / 'trading.db').resolve()}"
+        return cls(
+            data_dir=directory,
+            db_url=url,
+            platform_code=os.environ.get("TENDERHUB_PLATFORM_CODE", "TH110000001"),
+            platform_name=os.environ.get("TENDERHUB_PLATFORM_NAME", "tenderhub 交易平台"),
+        )

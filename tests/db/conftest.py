@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from db_aggregates import Expert, Notice, Subject, Tender, User
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +26,6 @@ from tenderhub.db.context import ActorContext
 from tenderhub.db.engine import make_engine, make_session_factory, sqlite_url_for
 from tenderhub.db.migrate import upgrade
 from tenderhub.db.uow import AggregateClasses, UnitOfWork
-from db_aggregates import Expert, Notice, Subject, Tender, User
 
 PG_DEFAULT = "postgresql+psycopg://tenderhub:tenderhub@127.0.0.1:5432/tenderhub_test"
 CLASSES = AggregateClasses(

@@ -1,0 +1,33 @@
+"""Loading the State Council's yearly holiday notice and recomputing provisional deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tenderhub.calendar.legal import LegalCalendar
+from tenderhub.calendar.notices import parse_notice
+from tenderhub.core.procedures.recompute import recompute
+from tenderhub.core.shared.events import DomainEvent
+from tenderhub.core.shared.roles import Actor, Role
+from tenderhub.services.authz import require_role
+from tenderhub.services.context import Services
+
+
+def load_notice(svc: Services, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Store the notice, make its year official, recompute every open provisional deadline."""
+    require_role(actor, Role.OPERATOR)
+    notice = parse_notice(data)
+    with svc.uow(actor) as uow:
+        at = svc.clock.now()
+        uow.calendar.put(notice.year, notice, by=actor.user_id, at=at)
+        uow.record(DomainEvent("calendar:notice:loaded", str(notice.year), at, actor.user_id, notice.source))
+        calendar = svc.calendar
+        if isinstance(calendar, LegalCalendar):
+            calendar.add_notice(notice)
+        changed = 0
+        for status in ("active", "suspended"):
+            for tender in uow.tenders.list(status=status, limit=100000):
+                changed += recompute(tender, svc.act(actor, f"holiday notice {notice.year} loaded"))
+        uow.commit()
+        return {"year": notice.year, "source": notice.source, "deadlines_changed": changed}

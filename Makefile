@@ -35,9 +35,11 @@ typecheck: $(STAMP) ## mypy
 
 test: $(STAMP) ## install what the tests need (PostgreSQL too) and run them all on SQLite and PostgreSQL
 	$(MAKE) lint typecheck
-	$(BIN)/pytest
-	TENDERHUB_TEST_PG_URL="$$(bash scripts/ensure-postgres.sh | tail -n 1)" TENDERHUB_REQUIRE_PG=1 \
-	  TENDERHUB_TEST_DB=postgresql $(BIN)/pytest -m "not nodb"
+	@url="$$(bash scripts/ensure-postgres.sh | tail -n 1)" && \
+	echo "== the whole suite (SQLite; the db package's own tests on SQLite and PostgreSQL)" && \
+	TENDERHUB_TEST_PG_URL="$$url" TENDERHUB_REQUIRE_PG=1 $(BIN)/pytest && \
+	echo "== every test that uses a database, again on PostgreSQL" && \
+	TENDERHUB_TEST_PG_URL="$$url" TENDERHUB_REQUIRE_PG=1 TENDERHUB_TEST_DB=postgresql $(BIN)/pytest -m db
 
 test-sqlite: $(STAMP) ## the suite on SQLite only
 	$(BIN)/pytest

@@ -72,7 +72,7 @@ def lot_view(tender: Tender, lot: Lot, viewer: Actor) -> dict[str, Any]:
         "id": lot.id, "code": lot.code, "title": lot.title, "category": lot.category.value, "status": lot.status.value,
         "round": lot.round, "estimated_price": str(lot.estimated_price), "deadline": iso(lot.deadline),
         "deadline_provisional": lot.deadline_provisional, "max_price": None if lot.max_price is None else str(lot.max_price),
-        "bid_security": str(lot.bid_security), "evaluation_method": lot.evaluation_method.method.value if lot.evaluation_method else "lowest_evaluated_price",
+        "bid_security": str(lot.bid_security), "bid_validity_days": lot.bid_validity_days, "evaluation_method": lot.evaluation_method.method.value if lot.evaluation_method else "lowest_evaluated_price",
         "failure_reason": lot.failure_reason,
     }
     if sealed:
@@ -106,6 +106,7 @@ def opening_view(lot: Lot) -> dict[str, Any] | None:
         return None
     return {
         "at": iso(lot.opening.at), "bid_count": lot.opening.bid_count,
+        "base_price": None if lot.opening.base_price is None else str(lot.opening.base_price),
         "entries": [{"bidder": e.bidder_name, "uscc": e.uscc, "price": str(e.price), "period_days": e.period_days,
                      "quality": e.quality, "security": str(e.security_amount), "submitted_at": iso(e.submitted_at)} for e in lot.opening.entries],
     }

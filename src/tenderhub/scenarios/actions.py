@@ -35,5 +35,7 @@ ACTIONS: dict[str, tuple[Handler, bool]] = {
     "award": (awards.award, True),
     "sign_contract": (awards.sign_contract, True),
     "record_performance": (awards.record_performance, True),
+    "replace_expert": (evaluation.replace_member, True),
+    "archive": (tenders.archive, True),
     "add_expert": (subjects.add_expert, False),
 }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from tenderhub.core.shared.clock import Clock
 from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.days import WorkdayCalendar
+from tenderhub.core.shared.events import DomainEvent
 from tenderhub.core.shared.roles import Actor
 
 
@@ -23,11 +25,13 @@ class UnitOfWork(Protocol):
     calendar: Any
     sequences: Any
 
-    def __enter__(self) -> UnitOfWork: ...
+    def __enter__(self) -> Self: ...
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None, /) -> None: ...
 
-    def commit(self) -> None: ...
+    def commit(self) -> object: ...
+
+    def record(self, event: DomainEvent) -> None: ...
 
 
 @dataclass

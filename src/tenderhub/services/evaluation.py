@@ -153,3 +153,19 @@ def sign_report(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, 
         return {"lot": lot.code, "signed": actor.user_id}
 
 
+
+
+def replace_member(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A member withdraws or is recused: drawn again the same way; its scores are void (条例 第48条)."""
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        lot = tender.lot(p.text(data, "lot"))
+        act = svc.act(actor)
+        pool: list[Expert] = uow.experts.list()
+        seed = str(data.get("seed") or secrets.token_hex(8))
+        member = evaluating.on_evaluation(tender, lot.id, lambda ev: ev.replace_member(
+            p.text(data, "member"), reason=p.text(data, "reason"), note=p.text(data, "note", default=""),
+            pool=pool, seed=seed, at=act.at, by=act.by))
+        uow.commit()
+        return {"lot": lot.code, "replacement": member.id, "seed": seed}

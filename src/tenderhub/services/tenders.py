@@ -15,7 +15,8 @@ from tenderhub.core.procedures.model import (
     Tender,
 )
 from tenderhub.core.procedures.states import Category, Method, Regime
-from tenderhub.core.shared.errors import Invalid
+from tenderhub.core.rules.catalogue import by_code
+from tenderhub.core.shared.errors import Invalid, RuleViolation
 from tenderhub.core.shared.ids import (
     bid_section_code,
     project_code,
@@ -77,12 +78,16 @@ def build_tender(svc: Services, actor: Actor, data: Mapping[str, Any], tenderer:
 def build_lot(data: Mapping[str, Any], path: str, code: str) -> Lot:
     from tenderhub.services.evaluation import method_config
 
+    if data.get("min_price") is not None:
+        raise RuleViolation(by_code("NO_MINIMUM_PRICE"), field=f"{path}min_price")
     setup = p.mapping(data, "evaluation", path, default={"method": "lowest_price"})
     lot = Lot(
         id=new_id(), code=code, title=p.text(data, "title", path), category=p.choice(data, "category", Category, path, default="works"),
         estimated_price=p.amount(data, "estimated_price", path), deadline=p.timestamp(data, "deadline", path),
         max_price=p.amount(data, "max_price", path) if data.get("max_price") is not None else None,
         bid_security=p.amount(data, "bid_security", path, default=0),
+        base_price=p.amount(data, "base_price", path) if data.get("base_price") is not None else None,
+        bid_validity_days=p.integer(data, "bid_validity_days", path, default=90),
         performance_security_percent=p.decimal(data, "performance_security_percent", path, default=0),
     )
     lot.evaluation_method = method_config(setup, lot.category, f"{path}evaluation.")
@@ -111,7 +116,12 @@ def clarify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
         tender = load(uow, tender_id)
         require_manager(tender, actor)
         new_deadline = p.timestamp(data, "new_deadline") if data.get("new_deadline") else None
-        cmd = publishing.ClarifyCommand(p.text(data, "text"), [str(x) for x in p.items(data, "lots", default=[])], new_deadline)
+        document = None
+        if data.get("document") is not None:
+            doc = p.mapping(data, "document")
+            version = 1 + max((d.version for d in tender.documents), default=0)
+            document = Document(new_id(), p.text(doc, "title", "document."), version, p.text(doc, "digest", "document.", default=""), svc.clock.now(), "amendment")
+        cmd = publishing.ClarifyCommand(p.text(data, "text"), [str(x) for x in p.items(data, "lots", default=[])], new_deadline, document)
         publishing.clarify(tender, svc.act(actor), cmd)
         uow.commit()
         return tender_view(tender, actor)
@@ -168,6 +178,15 @@ def retender(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any
         tender = load(uow, tender_id)
         require_manager(tender, actor)
         publishing.retender(tender, svc.act(actor, p.text(data, "reason", default="re-tender")), lot_id=p.text(data, "lot"), deadline=p.timestamp(data, "deadline"))
+        uow.commit()
+        return tender_view(tender, actor)
+
+
+def archive(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        require_manager(tender, actor)
+        publishing.archive(tender, svc.act(actor, p.text(data, "reason", default="")), lot_id=tender.lot(p.text(data, "lot")).id)
         uow.commit()
         return tender_view(tender, actor)
 

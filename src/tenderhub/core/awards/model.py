@@ -39,3 +39,4 @@ class AwardNotice:
     contract_due: datetime
     contract_due_provisional: bool
     reason_not_first: str = ""
+    report_due: datetime | None = None  # 招标投标情况书面报告 (法 第47条)

@@ -72,6 +72,9 @@ def award(tender: Tender, act: Act, *, lot_id: str, bidder_id: str | None = None
     contract_rule = rule_for(tender, "contract_within")
     due = period_end(act.calendar, act.at, int(contract_rule.limit or 0))
     lot.award = AwardNotice(act.at, chosen.bidder_id, chosen.bid_id, chosen.name, chosen.uscc, chosen.price, chosen.rank, due.at, due.provisional, act.reason if chosen.rank > 1 else "")
+    if tender.regime is Regime.WORKS:
+        report = period_end(act.calendar, act.at, int(rule_for(tender, "tender_report_within").limit or 0))
+        lot.award.report_due = report.at
     tender.lot_transition(lot, LotStatus.AWARDED, at=act.at, by=act.by, reason=f"winner {chosen.name}")
     tender.record("awards:notice:issued", lot.id, act.at, act.by, bidder=chosen.bidder_id, amount=str(chosen.price))
     return lot.award

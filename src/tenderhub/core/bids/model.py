@@ -83,6 +83,7 @@ class Bid:
     version: int = 1
     modified_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    security_refund_due: datetime | None = None
 
     def transition_to(self, new: BidStatus, *, at: datetime) -> None:
         check_transition(BID_TRANSITIONS, self.status, new, what="bid")
@@ -114,4 +115,5 @@ class OpeningRecord:
     opened_by: str
     entries: list[OpeningEntry]
     bid_count: int
+    base_price: Decimal | None = None
     objections: list[str] = field(default_factory=list)

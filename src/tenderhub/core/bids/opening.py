@@ -27,7 +27,7 @@ def open_bids(tender: Tender, act: Act, *, lot_id: str) -> OpeningRecord | None:
     for bid in bids:
         bid.transition_to(BidStatus.OPENED, at=act.at)
         tender.record("bids:bid:opened", bid.id, act.at, act.by)
-    lot.opening = OpeningRecord(act.at, act.by, [entry(b) for b in bids], len(bids))
+    lot.opening = OpeningRecord(act.at, act.by, [entry(b) for b in bids], len(bids), lot.base_price)
     tender.lot_transition(lot, LotStatus.OPENED, at=act.at, by=act.by, reason=f"{len(bids)} bids opened")
     return lot.opening
 

@@ -16,6 +16,7 @@ from tenderhub.core.procedures.guards import require_active, require_lot_status,
 from tenderhub.core.procedures.model import Lot, Tender
 from tenderhub.core.procedures.states import LotStatus, Method, Regime
 from tenderhub.core.shared.context import Act
+from tenderhub.core.shared.days import period_end
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 
 
@@ -116,5 +117,8 @@ def withdraw(tender: Tender, act: Act, *, bid_id: str, bidder_id: str) -> Bid:
     lot, bid = own_bid(tender, bid_id, bidder_id)
     before_deadline(tender, lot, act, "withdraw_before_deadline")
     bid.transition_to(BidStatus.WITHDRAWN, at=act.at)
+    if tender.regime is Regime.WORKS and bid.price_form.security_amount > 0:
+        rule = rule_for(tender, "withdrawn_security_refund_days")
+        bid.security_refund_due = period_end(act.calendar, act.at, int(rule.limit or 0)).at
     tender.record("bids:bid:withdrawn", bid.id, act.at, act.by, act.reason)
     return bid

@@ -113,7 +113,9 @@ class Lot:
     status: LotStatus = LotStatus.DRAFT
     round: int = 1
     deadline_provisional: bool = False
-    max_price: Decimal | None = None
+    max_price: Decimal | None = None  # 最高投标限价, published (条例 第27条)
+    base_price: Decimal | None = None  # 标底: secret until the opening (条例 第27、50条)
+    bid_validity_days: int = 90  # 投标有效期, from the deadline (条例 第25条)
     bid_security: Decimal = Decimal(0)
     performance_security_percent: Decimal = Decimal(0)
     evaluation_method: MethodConfig | None = None  # as written in the tender documents (条例 第49条)

@@ -52,6 +52,10 @@ def check_lot_money(tender: Tender, lot: Lot, where: str) -> None:
     perf = rule_for(tender, "performance_security_max_percent")
     if lot.performance_security_percent > Decimal(str(perf.limit)):
         raise RuleViolation(perf, field=f"{where}.performance_security_percent", base="-", max=f"{perf.limit}%", amount=f"{lot.performance_security_percent}%")
+    if lot.bid_validity_days <= 0:
+        raise RuleViolation(rule_for(tender, "bid_validity_stated"), field=f"{where}.bid_validity_days", days=lot.bid_validity_days)
+    if lot.base_price is not None and lot.max_price is not None and lot.base_price > lot.max_price:
+        raise Invalid("the base price may not exceed the maximum bid price", message_zh="标底不得高于最高投标限价", field=f"{where}.base_price")
     if lot.max_price is not None and lot.max_price <= 0:
         raise Invalid("the maximum bid price must be positive", message_zh="最高投标限价必须大于零", field=f"{where}.max_price")
 
@@ -117,6 +121,7 @@ def clarify(tender: Tender, act: Act, cmd: ClarifyCommand) -> Clarification:
     tender.clarifications.append(entry)
     if cmd.document is not None:
         tender.documents.append(cmd.document)
+        tender.record("procedure:document:issued", tender.id, act.at, act.by, digest=cmd.document.digest, version=cmd.document.version)
     tender.record("procedure:clarification:issued", tender.id, act.at, act.by, text=cmd.text)
     return entry
 
@@ -162,6 +167,12 @@ def retender(tender: Tender, act: Act, *, lot_id: str, deadline: datetime) -> No
     lot.bids, lot.registrations, lot.opening, lot.evaluation = [], [], None, None
     lot.deadline, lot.deadline_provisional, lot.failure_reason, lot.failed_at = deadline, provisional, "", None
     tender.lot_transition(lot, LotStatus.BIDDING, at=act.at, by=act.by, reason=act.reason or "re-tender")
+
+
+def archive(tender: Tender, act: Act, *, lot_id: str) -> None:
+    """File a finished lot in the electronic archive (complete, failed or cancelled)."""
+    lot = tender.lot(lot_id)
+    tender.lot_transition(lot, LotStatus.ARCHIVED, at=act.at, by=act.by, reason=act.reason or "archived")
 
 
 def fail_lot(tender: Tender, lot: Lot, act: Act, reason: str) -> None:

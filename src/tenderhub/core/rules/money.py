@@ -68,4 +68,9 @@ RULES = [
          ("合同金额 {amount} 元与中标金额 {awarded} 元不一致：应当按照采购文件确定的事项签订合同",
           "the contract amount {amount} differs from the awarded amount {awarded}: it must follow the procurement documents"),
          None, key="contract_matches_award"),
+    rule("BASE_PRICE_SECRET", "works", [(REG, 27), (REG, 50)],
+         ("标底保密", "The base price is secret"),
+         ("一个招标项目只能有一个标底，标底必须保密，开标时公布；标底只能作为评标的参考",
+          "one base price per project, kept secret and announced at opening; only a reference for evaluation"),
+         None, key="base_price_secret"),
 ]

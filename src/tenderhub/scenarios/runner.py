@@ -48,6 +48,7 @@ class World:
     tenders: dict[str, str] = field(default_factory=dict)  # alias -> tender id
     lots: dict[str, tuple[str, str]] = field(default_factory=dict)  # alias -> (tender alias, lot code)
     names: dict[str, str] = field(default_factory=dict)  # actor alias -> subject name
+    objections: dict[str, str] = field(default_factory=dict)  # alias -> objection id
     last: Any = None
 
 
@@ -74,9 +75,10 @@ def run(data: Mapping[str, Any], settings: Settings) -> list[StepResult]:
     for expert in data.get("experts") or []:
         made = subjects.add_expert(world.platform.services, world.actors["operator"], expert)
         world.actors[made["expert_id"]] = actor_for_token(world.platform.services, made["token"])
-    results = [run_step(world, i + 1, step) for i, step in enumerate(steps)]
-    world.platform.engine.dispose()
-    return results
+    try:
+        return [run_step(world, i + 1, step) for i, step in enumerate(steps)]
+    finally:
+        world.platform.engine.dispose()
 
 
 def setup_actors(world: World, actors: Mapping[str, Any]) -> None:
@@ -102,12 +104,29 @@ def run_step(world: World, index: int, step: Mapping[str, Any]) -> StepResult:
     try:
         outcome = perform(world, who, action, dict(step.get("with") or {}))
     except DomainError as error:
-        return judge_refusal(index, at, who, action, expect, error)
+        result = judge_refusal(index, at, who, action, expect, error)
+        return with_state(world, result, expect) if result.ok else result
+    except ScenarioError:
+        raise
+    except Exception as error:  # a crash in the system under test fails the step, not the run
+        return StepResult(index, at, who, action, False, f"error: {type(error).__name__}: {error}", f"expected {expect}")
+    if isinstance(expect, Mapping) and "refused" in expect:
+        return StepResult(index, at, who, action, False, "ok", f"expected a refusal {dict(expect['refused'] or {})}, but the action succeeded")
     if isinstance(expect, Mapping) and "state" in expect:
         problems = check_state(world, expect["state"])
         return StepResult(index, at, who, action, not problems, "ok", "; ".join(problems) or describe(outcome))
     ok = expect == "ok" or expect is None
     return StepResult(index, at, who, action, ok, "ok", "" if ok else f"expected {expect}, but the action succeeded")
+
+
+def with_state(world: World, result: StepResult, expect: Any) -> StepResult:
+    """A refusal may also say what the state is afterwards: ``{refused: {...}, state: {...}}``."""
+    if not (isinstance(expect, Mapping) and "state" in expect):
+        return result
+    problems = check_state(world, expect["state"])
+    if problems:
+        result.ok, result.detail = False, "; ".join(problems)
+    return result
 
 
 def perform(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
@@ -119,6 +138,8 @@ def perform(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
         raise ScenarioError(f"unknown actor {who!r}; declared: {', '.join(sorted(world.actors))}")
     handler, on_tender = ACTIONS[action]
     actor = world.actors[who]
+    if action in OWN_BID_ACTIONS and str(params.get("tender", next(iter(world.tenders), ""))) in world.tenders:
+        params["bid"] = own_bid_id(world, str(params.get("tender", next(iter(world.tenders)))), who, params.get("bid"))
     resolve_refs(world, params)
     if not on_tender:
         result = handler(world.platform.services, actor, params)
@@ -127,11 +148,33 @@ def perform(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
     alias = str(params.pop("tender", next(iter(world.tenders), "")))
     if alias not in world.tenders:
         raise ScenarioError(f"unknown tender {alias!r}")
-    return handler(world.platform.services, actor, world.tenders[alias], params)
+    ref = params.pop("ref", None) if action == "object" else None
+    result = handler(world.platform.services, actor, world.tenders[alias], params)
+    if action == "object" and isinstance(result, Mapping):
+        world.objections[str(ref or f"O{len(world.objections) + 1}")] = str(result["objection"])
+    return result
+
+
+OWN_BID_ACTIONS = ("modify_bid", "withdraw_bid")
+
+
+def own_bid_id(world: World, tender_alias: str, who: str, ref: Any) -> Any:
+    """``bid:`` of modify/withdraw: a bid id, or an actor alias (default: the acting bidder) for
+    that bidder's live (submitted) bid in the tender."""
+    alias = str(ref) if ref is not None else who
+    if ref is not None and alias not in world.actors:
+        return ref
+    uscc = world.actors[alias].uscc
+    with world.platform.services.uow(world.actors["operator"]) as uow:
+        tender = uow.tenders.get(world.tenders[tender_alias])
+        live = [b for lot in tender.lots for b in lot.bids if b.uscc == uscc and b.status.value == "submitted"]
+    return live[-1].id if live else alias
 
 
 def resolve_refs(world: World, params: dict[str, Any]) -> None:
     """Scenario aliases for lots and bidders become codes and names."""
+    if "objection" in params and str(params["objection"]) in world.objections:
+        params["objection"] = world.objections[str(params["objection"])]
     if "lot" in params and str(params["lot"]) in world.lots:
         params["lot"] = world.lots[str(params["lot"])][1]
     for key in ("bid", "bidder"):

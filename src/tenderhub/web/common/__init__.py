@@ -1,0 +1,1 @@
+"""Pieces every app shares: the problem format, error mapping, the acting party."""

@@ -1,0 +1,6 @@
+"""Make ``tests/core/builders.py`` importable as ``builders`` (the tests have no packages)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

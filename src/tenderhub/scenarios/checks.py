@@ -1,7 +1,8 @@
 """State checks of a scenario step: ``{"state": {"lot L1": "failed", "tender T1": "active"}}``.
 
 Targets (``KIND ALIAS``): ``tender T``, ``lot L``, ``round L``, ``candidates L``, ``winner L``,
-``bids L``, ``deadline L``, ``provisional L`` and ``objection O``. Most read the tender as
+``bids L``, ``deadline L``, ``provisional L``, ``objection O`` and ``tenders all`` (how many
+tenders exist). Most read the tender as
 the platform operator sees it; ``bids`` counts the lot's live bids (submitted or opened) in
 the aggregate itself, because sealed bids are hidden from every viewer before the opening.
 """
@@ -16,11 +17,11 @@ from tenderhub.core.bids.model import BidStatus
 from tenderhub.core.shared.clock import beijing, parse_beijing
 from tenderhub.core.shared.errors import NotFound
 from tenderhub.core.shared.roles import Actor, Role
-from tenderhub.services.tenders import get_tender
+from tenderhub.services.tenders import get_tender, list_tenders
 
 INSPECTOR = Actor("scenario-inspector", Role.OPERATOR, name="scenario")
 LOT_KINDS = ("lot", "round", "candidates", "winner", "deadline", "bids", "provisional")
-KINDS = ("tender", *LOT_KINDS, "objection")
+KINDS = ("tenders", "tender", *LOT_KINDS, "objection")
 
 
 class UnknownTarget(Exception):
@@ -59,6 +60,8 @@ def shown(kind: str, got: Any) -> Any:
 
 
 def state_of(world: Any, kind: str, alias: str) -> Any:
+    if kind == "tenders":
+        return len(list_tenders(world.platform.services, INSPECTOR, limit=1000))
     if kind == "tender":
         return view(world, alias)["status"]
     if kind == "objection":

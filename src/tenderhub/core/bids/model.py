@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from tenderhub.core.shared.events import DomainEvent
 from tenderhub.core.shared.lifecycle import check_transition
 
 
@@ -68,6 +69,14 @@ BID_TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
     BidStatus.ARCHIVED: frozenset(),
 }
 
+BID_TAGS: dict[BidStatus, str] = {
+    BidStatus.SUBMITTED: "bids:bid:submitted",
+    BidStatus.WITHDRAWN: "bids:bid:withdrawn",
+    BidStatus.REVOKED: "bids:bid:revoked",
+    BidStatus.OPENED: "bids:bid:opened",
+    BidStatus.ARCHIVED: "bids:bid:archived",
+}
+
 
 @dataclass
 class Bid:
@@ -85,11 +94,21 @@ class Bid:
     withdrawn_at: datetime | None = None
     security_refund_due: datetime | None = None
 
-    def transition_to(self, new: BidStatus, *, at: datetime) -> None:
+    def __post_init__(self) -> None:
+        # Not a field: the owning tender takes these into its own events (Tender.bid_transition).
+        self.pending_events: list[DomainEvent] = []
+
+    def transition_to(self, new: BidStatus, *, at: datetime, by: str = "", reason: str = "") -> None:
+        """The one guarded setter of the bid status (STYLE rule 3); records one event."""
         check_transition(BID_TRANSITIONS, self.status, new, what="bid")
         self.status = new
         if new is BidStatus.WITHDRAWN:
             self.withdrawn_at = at
+        self.pending_events.append(DomainEvent(BID_TAGS[new], self.id, at, by, reason))
+
+    def pull_events(self) -> list[DomainEvent]:
+        events, self.pending_events = self.pending_events, []
+        return events
 
 
 @dataclass

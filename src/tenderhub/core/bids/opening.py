@@ -25,8 +25,7 @@ def open_bids(tender: Tender, act: Act, *, lot_id: str) -> OpeningRecord | None:
         fail_lot(tender, lot, act, f"{reason_zh} / {reason_en}")
         return None
     for bid in bids:
-        bid.transition_to(BidStatus.OPENED, at=act.at)
-        tender.record("bids:bid:opened", bid.id, act.at, act.by)
+        tender.bid_transition(bid, BidStatus.OPENED, at=act.at, by=act.by)
     lot.opening = OpeningRecord(act.at, act.by, [entry(b) for b in bids], len(bids), lot.base_price)
     tender.lot_transition(lot, LotStatus.OPENED, at=act.at, by=act.by, reason=f"{len(bids)} bids opened")
     return lot.opening

@@ -116,9 +116,8 @@ def modify(tender: Tender, act: Act, *, bid_id: str, bidder_id: str, form: Price
 def withdraw(tender: Tender, act: Act, *, bid_id: str, bidder_id: str) -> Bid:
     lot, bid = own_bid(tender, bid_id, bidder_id)
     before_deadline(tender, lot, act, "withdraw_before_deadline")
-    bid.transition_to(BidStatus.WITHDRAWN, at=act.at)
+    tender.bid_transition(bid, BidStatus.WITHDRAWN, at=act.at, by=act.by, reason=act.reason)
     if tender.regime is Regime.WORKS and bid.price_form.security_amount > 0:
         rule = rule_for(tender, "withdrawn_security_refund_days")
         bid.security_refund_due = period_end(act.calendar, act.at, int(rule.limit or 0)).at
-    tender.record("bids:bid:withdrawn", bid.id, act.at, act.by, act.reason)
     return bid

@@ -9,11 +9,12 @@ from enum import StrEnum
 from typing import Any
 
 from tenderhub.core.awards.model import AwardNotice, Publicity, PublicizedCandidate
-from tenderhub.core.bids.model import Bid, OpeningRecord, Registration
+from tenderhub.core.bids.model import Bid, BidStatus, OpeningRecord, Registration
 from tenderhub.core.contracts.model import Contract, PerformanceRecord
 from tenderhub.core.evaluation.evaluation import Evaluation
 from tenderhub.core.evaluation.methods import MethodConfig
 from tenderhub.core.procedures.states import (
+    LOT_EDGE_TAGS,
     LOT_TAGS,
     LOT_TRANSITIONS,
     TENDER_TAGS,
@@ -190,7 +191,13 @@ class Tender:
         """The one guarded setter of a lot status (STYLE rule 3)."""
         check_transition(LOT_TRANSITIONS, lot.status, new, what="lot")
         old, lot.status = lot.status, new
-        self.record(LOT_TAGS[new], lot.id, at, by, reason, previous=old.value, round=lot.round)
+        tag = LOT_EDGE_TAGS.get((old, new), LOT_TAGS[new])
+        self.record(tag, lot.id, at, by, reason, previous=old.value, round=lot.round)
+
+    def bid_transition(self, bid: Bid, new: BidStatus, *, at: datetime, by: str, reason: str = "") -> None:
+        """Move a bid through its guarded setter and keep its event with the tender's."""
+        bid.transition_to(new, at=at, by=by, reason=reason)
+        self.pending_events.extend(bid.pull_events())
 
     def pull_events(self) -> list[DomainEvent]:
         events, self.pending_events = self.pending_events, []

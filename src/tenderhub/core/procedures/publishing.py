@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from tenderhub.core.bids.model import BidStatus
 from tenderhub.core.evaluation.methods import validate_config
 from tenderhub.core.procedures.guards import (
     check_bid_period,
@@ -161,7 +162,7 @@ def retender(tender: Tender, act: Act, *, lot_id: str, deadline: datetime) -> No
         raise RuleViolation(rule_for(tender, "retender_after_failure"), field="lot_id", status=lot.status.value)
     provisional = check_bid_period(tender, act.at, deadline, act.calendar, "deadline")
     for bid in lot.bids:
-        bid.transition_to(bid.status.ARCHIVED, at=act.at)
+        tender.bid_transition(bid, BidStatus.ARCHIVED, at=act.at, by=act.by, reason="re-tender: earlier round")
     lot.history.append(Round(lot.round, lot.deadline, lot.failed_at, lot.failure_reason, lot.bids))
     lot.round += 1
     lot.bids, lot.registrations, lot.opening, lot.evaluation = [], [], None, None

@@ -85,7 +85,7 @@ TENDER_TAGS = {
 }
 LOT_TAGS = {
     _L.DRAFT: "procedure:lot:created",
-    _L.BIDDING: "procedure:lot:retendered",
+    _L.BIDDING: "procedure:lot:published",
     _L.OPENED: "procedure:lot:opened",
     _L.EVALUATING: "procedure:lot:evaluating",
     _L.EVALUATED: "procedure:lot:evaluated",
@@ -97,3 +97,6 @@ LOT_TAGS = {
     _L.FAILED: "procedure:lot:failed",
     _L.CANCELLED: "procedure:lot:cancelled",
 }
+# A transition whose meaning depends on where it comes from: a failed lot back to bidding is a
+# re-tender (a new round), not the first publication.
+LOT_EDGE_TAGS = {(_L.FAILED, _L.BIDDING): "procedure:lot:retendered"}

@@ -14,21 +14,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from tenderhub.bootstrap import Platform, build
+from tenderhub.bootstrap import build
 from tenderhub.core.shared.clock import beijing
 from tenderhub.core.shared.roles import Actor
 from tenderhub.scenarios.runner import StepResult, run, show_time
@@ -153,7 +156,7 @@ def subject_name(uow: Any, user_id: str) -> str:
 def lot_facts(lot: dict[str, Any], ranked: list[dict[str, Any]]) -> dict[str, Any]:
     current = {"round": lot["round"], "deadline": lot["deadline"], "deadline_provisional": lot["deadline_provisional"],
                "bids": len(lot.get("bids", [])), "outcome": lot["status"], "failure_reason": lot["failure_reason"]}
-    past = [{"round": r["round"], "deadline": r["deadline"], "deadline_provisional": False, "bids": r["bids"],
+    past = [{"round": r["round"], "deadline": r["deadline"], "deadline_provisional": None, "bids": r["bids"],
              "outcome": "failed", "failure_reason": r["failure_reason"]} for r in lot["history"]]
     keep = ("code", "title", "status", "round", "estimated_price", "bid_security", "evaluation_method",
             "opening", "candidates", "publicity", "award", "contract", "performance")
@@ -198,13 +201,14 @@ def render(console: Console, facts: dict[str, Any]) -> None:
         title="tenderhub 演示 / demo"))
     console.print("法定工作日 Working-day calendar: " + "; ".join(
         f"{c['year']} {'官方 official' if c['official'] else '[yellow]暂定 provisional[/yellow]'} ({escape(c['source'])})" for c in facts["calendar"]))
+    years = {c["year"] for c in facts["calendar"] if not c["official"]}
     for lot in facts["lots"]:
-        render_lot(console, lot)
+        render_lot(console, lot, years)
     render_objections(console, facts)
     render_audit(console, facts)
 
 
-def render_lot(console: Console, lot: dict[str, Any]) -> None:
+def render_lot(console: Console, lot: dict[str, Any], years: set[int]) -> None:
     console.rule(f"[bold]标段 Lot {lot['code']} {escape(lot['title'])}[/bold] — {status(lot['status'])}")
     console.print(f"估算价 Estimated {yuan(lot['estimated_price'])} · 投标保证金 Bid security {yuan(lot['bid_security'])} · "
                   f"评标办法 {METHODS_ZH.get(lot['evaluation_method'], lot['evaluation_method'])}")
@@ -216,15 +220,15 @@ def render_lot(console: Console, lot: dict[str, Any]) -> None:
     if lot["publicity"]:
         p = lot["publicity"]
         console.print(f"中标候选人公示 Candidate publicity: {when(p['start'])} → {when(p['end'])}{provisional(p['end_provisional'])}, "
-                      f"candidates: " + ", ".join(f"{c['rank']}. {escape(c['bidder'])}" for c in lot["candidates"]))
-    render_result(console, lot)
+                      "candidates: " + ", ".join(f"{c['rank']}. {escape(c['bidder'])}" for c in lot["candidates"]))
+    render_result(console, lot, years)
 
 
-def render_result(console: Console, lot: dict[str, Any]) -> None:
+def render_result(console: Console, lot: dict[str, Any], years: set[int]) -> None:
     if lot["award"]:
         a = lot["award"]
         console.print(f"[green]中标通知书 Award notice[/green] {when(a['at'])}: [bold]{escape(a['bidder'])}[/bold] {yuan(a['amount'])}, "
-                      f"签约期限 contract due {when(a['contract_due'])}")
+                      f"签约期限 contract due {due(a['contract_due'], years)}")
     if lot["contract"]:
         c = lot["contract"]
         console.print(f"[green]合同 Contract[/green] signed {when(c['signed_at'])}: {yuan(c['amount'])}, "
@@ -235,7 +239,7 @@ def render_result(console: Console, lot: dict[str, Any]) -> None:
 
 def rounds_table(lot: dict[str, Any]) -> Table:
     table = Table(title="轮次 Rounds", title_justify="left")
-    for column in ("轮次 Round", "投标截止 Deadline", "投标 Bids", "结果 Outcome"):
+    for column in ("轮次\nRound", "投标截止\nDeadline", "投标\nBids", "结果\nOutcome"):
         table.add_column(column)
     for r in lot["rounds"]:
         outcome = status(r["outcome"]) + (f"\n{escape(r['failure_reason'])}" if r["failure_reason"] else "")
@@ -245,21 +249,26 @@ def rounds_table(lot: dict[str, Any]) -> Table:
 
 def opening_table(opening: dict[str, Any]) -> Table:
     table = Table(title=f"开标记录 Opening record — {when(opening['at'])}, {opening['bid_count']} bids", title_justify="left")
-    for column in ("投标人 Bidder", "投标报价 Price", "工期 Period", "投标保证金 Security", "递交时间 Submitted"):
-        table.add_column(column, justify="right" if column.startswith(("投标报价", "投标保证金")) else "left")
+    table.add_column("投标人\nBidder", min_width=widest(e["bidder"] for e in opening["entries"]))
+    for column in ("报价 万元\nPrice", "工期\nDays", "保证金 万元\nSecurity"):
+        table.add_column(column, justify="right")
+    table.add_column("递交\nSubmitted")
     for e in opening["entries"]:
-        table.add_row(escape(e["bidder"]), yuan(e["price"]), f"{e['period_days']} 天", yuan(e["security"]), when(e["submitted_at"]))
+        table.add_row(escape(e["bidder"]), wan(e["price"]), str(e["period_days"]), wan(e["security"]), when(e["submitted_at"])[5:])
     return table
 
 
 def ranking_table(lot: dict[str, Any]) -> Table:
     codes = list(lot["ranking"][0]["criteria"])
     table = Table(title=f"评标排名 Evaluation ranking — committee of {lot['committee_size']}", title_justify="left")
-    for column in ("排名 Rank", "投标人 Bidder", *codes, "总分 Total", "评审价 Evaluated price"):
-        table.add_column(column, justify="left" if column.startswith("投标人") else "right")
+    table.add_column("#", justify="right")
+    table.add_column("投标人\nBidder", min_width=widest(r["bidder"] for r in lot["ranking"]))
+    totals = ("总分\nTotal",) if codes else ()
+    for column in (*codes, *totals, "评审价\n万元"):
+        table.add_column(column, justify="right")
     for r in lot["ranking"]:
-        total = r["total"] if codes else "—"
-        table.add_row(str(r["rank"]), escape(r["bidder"]), *(r["criteria"][c] for c in codes), total, yuan(r["evaluated_price"]))
+        total = (r["total"],) if codes else ()
+        table.add_row(str(r["rank"]), escape(r["bidder"]), *(r["criteria"][c] for c in codes), *total, wan(r["evaluated_price"]))
     return table
 
 
@@ -287,8 +296,6 @@ def render_audit(console: Console, facts: dict[str, Any]) -> None:
 def when(stamp: Any) -> str:
     if not stamp:
         return "—"
-    from datetime import datetime
-
     return beijing(datetime.fromisoformat(str(stamp))).strftime("%Y-%m-%d %H:%M")
 
 
@@ -296,15 +303,23 @@ def provisional(flag: Any) -> str:
     return " [yellow](暂定 provisional)[/yellow]" if flag else ""
 
 
+def widest(texts: Iterable[str]) -> int:
+    return max((cell_len(t) for t in texts), default=0)
+
+
+def wan(amount: Any) -> str:
+    """An amount in 万元 (ten thousand yuan), as Chinese tender documents print it."""
+    return f"{Decimal(str(amount)) / 10000:,.2f}"
+
+
+def due(stamp: Any, provisional_years: set[int]) -> str:
+    """A computed due date, marked provisional when counted in a year without a notice."""
+    return when(stamp) + provisional(bool(stamp) and int(str(stamp)[:4]) in provisional_years)
+
+
 def status(value: str) -> str:
     return f"{STATUS_ZH.get(value, value)} {value}"
 
 
 def yuan(amount: Any) -> str:
-    from decimal import Decimal
-
     return f"¥{Decimal(str(amount)):,.2f}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(argparse.Namespace(data_dir=None, json="--json" in sys.argv)))

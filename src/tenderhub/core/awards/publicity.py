@@ -65,7 +65,9 @@ def award(tender: Tender, act: Act, *, lot_id: str, bidder_id: str | None = None
     rule = rule_for(tender, "award_after_publicity")
     if tender.regime is Regime.WORKS and (act.at < lot.publicity.end or pending_suspending(tender)):
         raise RuleViolation(rule, field="at", end=show(lot.publicity.end))
-    excluded = {lot.award.bidder_id} if lot.award else set()
+    # 条例 第55条: the next candidates are named in order, so whoever ranks at or above the
+    # current winner (that winner and anyone who declined before) cannot be named again
+    excluded = {c.bidder_id for c in lot.candidates if c.rank <= lot.award.rank} if lot.award else set()
     chosen = choose(tender, lot, bidder_id, act.reason)
     if chosen.bidder_id in excluded:
         raise Invalid("that candidate has already declined", message_zh="该候选人已放弃中标", field="bidder_id")

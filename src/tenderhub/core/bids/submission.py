@@ -104,6 +104,7 @@ def own_bid(tender: Tender, bid_id: str, bidder_id: str) -> tuple[Lot, Bid]:
 def modify(tender: Tender, act: Act, *, bid_id: str, bidder_id: str, form: PriceForm, documents: list[DocumentRef]) -> Bid:
     require_active(tender)
     lot, bid = own_bid(tender, bid_id, bidder_id)
+    require_lot_status(lot, LotStatus.BIDDING)
     before_deadline(tender, lot, act, "withdraw_before_deadline")
     if bid.status is not BidStatus.SUBMITTED:
         raise Conflict(f"bid {bid_id} is {bid.status.value}", message_zh="该投标已撤回，不能修改", field="bid_id", code="bid_status")

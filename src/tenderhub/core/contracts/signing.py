@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tenderhub.core.contracts.model import Contract, PerformanceRecord
-from tenderhub.core.procedures.guards import require_lot_status, rule_for
+from tenderhub.core.procedures.guards import require_active, require_lot_status, rule_for
 from tenderhub.core.procedures.model import Tender
 from tenderhub.core.procedures.states import LotStatus, Regime, TenderStatus
 from tenderhub.core.shared.context import Act
@@ -17,6 +17,7 @@ KINDS = ("progress", "acceptance", "payment", "change", "completion")
 
 
 def sign(tender: Tender, act: Act, *, lot_id: str, amount: Decimal, performance_security: Decimal, period_days: int) -> Contract:
+    require_active(tender)
     lot = tender.lot(lot_id)
     require_lot_status(lot, LotStatus.AWARDED)
     assert lot.award is not None

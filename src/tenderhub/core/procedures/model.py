@@ -17,6 +17,7 @@ from tenderhub.core.procedures.states import (
     LOT_EDGE_TAGS,
     LOT_TAGS,
     LOT_TRANSITIONS,
+    TENDER_EDGE_TAGS,
     TENDER_TAGS,
     TENDER_TRANSITIONS,
     Category,
@@ -184,8 +185,8 @@ class Tender:
     def transition_to(self, new: TenderStatus, *, at: datetime, by: str, reason: str = "") -> None:
         """The one guarded setter of the tender status (STYLE rule 3)."""
         check_transition(TENDER_TRANSITIONS, self.status, new, what="tender")
-        self.status = new
-        self.record(TENDER_TAGS[new], self.id, at, by, reason)
+        old, self.status = self.status, new
+        self.record(TENDER_EDGE_TAGS.get((old, new), TENDER_TAGS[new]), self.id, at, by, reason)
 
     def lot_transition(self, lot: Lot, new: LotStatus, *, at: datetime, by: str, reason: str = "") -> None:
         """The one guarded setter of a lot status (STYLE rule 3)."""

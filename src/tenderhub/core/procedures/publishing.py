@@ -16,10 +16,19 @@ from tenderhub.core.procedures.guards import (
     show,
 )
 from tenderhub.core.procedures.model import Clarification, Document, Lot, Round, Tender
-from tenderhub.core.procedures.states import Category, LotStatus, Method, Regime, TenderStatus
+from tenderhub.core.procedures.states import (
+    LOT_TRANSITIONS,
+    TENDER_TRANSITIONS,
+    Category,
+    LotStatus,
+    Method,
+    Regime,
+    TenderStatus,
+)
 from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.days import earliest_day, local_date
 from tenderhub.core.shared.errors import Invalid, RuleViolation
+from tenderhub.core.shared.lifecycle import check_transition
 from tenderhub.core.shared.money import percent_of
 
 
@@ -76,9 +85,10 @@ def publish(tender: Tender, act: Act, *, doc_sale_end: date, documents: list[Doc
     """Publish the notice and issue the documents (法 24, 条例 16 / GP条例 31)."""
     validate_new_tender(tender)
     check_sale_period(tender, act, doc_sale_end)
-    for index, lot in enumerate(tender.lots):
-        lot.deadline_provisional = check_bid_period(tender, act.at, lot.deadline, act.calendar, f"lots[{index}].deadline")
+    provisional = [check_bid_period(tender, act.at, lot.deadline, act.calendar, f"lots[{i}].deadline") for i, lot in enumerate(tender.lots)]
     tender.transition_to(TenderStatus.ACTIVE, at=act.at, by=act.by, reason=act.reason)
+    for lot, flag in zip(tender.lots, provisional, strict=True):
+        lot.deadline_provisional = flag
     tender.published_at, tender.doc_sale_end = act.at, doc_sale_end
     for doc in documents:
         tender.documents.append(doc)
@@ -112,6 +122,9 @@ def clarify(tender: Tender, act: Act, cmd: ClarifyCommand) -> Clarification:
     earliest, _ = earliest_day(act.calendar, act.at, int(rule.limit or 0))
     for lot in lots:
         require_lot_status(lot, LotStatus.BIDDING)
+        if act.at >= lot.deadline:
+            # the deadline has passed: it can no longer be moved, the bids are due for opening (法 28, 34)
+            raise RuleViolation(rule, field="at", earliest=earliest)
         deadline = cmd.new_deadline or lot.deadline
         if local_date(deadline) < earliest:
             raise RuleViolation(rule, field="new_deadline" if cmd.new_deadline else "at", earliest=earliest)
@@ -146,9 +159,14 @@ def cancel(tender: Tender, act: Act, *, lot_id: str | None = None) -> None:
     if not act.reason.strip():
         raise RuleViolation(rule_for(tender, "cancel_needs_reason"), field="reason")
     lots = [tender.lot(lot_id)] if lot_id else tender.lots
+    lots = [lot for lot in lots if lot.status not in (LotStatus.CANCELLED, LotStatus.ARCHIVED, LotStatus.CONTRACTED, LotStatus.COMPLETE)]
+    # check every transition before making any, so a refusal leaves the tender untouched
     for lot in lots:
-        if lot.status not in (LotStatus.CANCELLED, LotStatus.ARCHIVED, LotStatus.CONTRACTED, LotStatus.COMPLETE):
-            tender.lot_transition(lot, LotStatus.CANCELLED, at=act.at, by=act.by, reason=act.reason)
+        check_transition(LOT_TRANSITIONS, lot.status, LotStatus.CANCELLED, what="lot")
+    if lot_id is None:
+        check_transition(TENDER_TRANSITIONS, tender.status, TenderStatus.CANCELLED, what="tender")
+    for lot in lots:
+        tender.lot_transition(lot, LotStatus.CANCELLED, at=act.at, by=act.by, reason=act.reason)
     if lot_id is None:
         tender.cancel_reason = act.reason
         tender.transition_to(TenderStatus.CANCELLED, at=act.at, by=act.by, reason=act.reason)

@@ -74,7 +74,6 @@ LOT_TRANSITIONS: dict[LotStatus, frozenset[LotStatus]] = {
     _L.ARCHIVED: frozenset(),
 }
 
-TERMINAL_LOT = frozenset({_L.CONTRACTED, _L.COMPLETE, _L.ARCHIVED, _L.CANCELLED})
 
 TENDER_TAGS = {
     _TS.ACTIVE: "procedure:tender:published",
@@ -100,3 +99,4 @@ LOT_TAGS = {
 # A transition whose meaning depends on where it comes from: a failed lot back to bidding is a
 # re-tender (a new round), not the first publication.
 LOT_EDGE_TAGS = {(_L.FAILED, _L.BIDDING): "procedure:lot:retendered"}
+TENDER_EDGE_TAGS = {(_TS.SUSPENDED, _TS.ACTIVE): "procedure:tender:resumed"}

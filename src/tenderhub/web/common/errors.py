@@ -42,7 +42,7 @@ def on_domain_error(request: Request, error: DomainError) -> JSONResponse:
     kind = error.kind
     if status == 403 and anonymous(request):
         status, kind = 401, "unauthorized"
-    extra = {k: body[k] for k in ("rule", "law", "article", "citations") if k in body}
+    extra: dict[str, Any] = {k: body[k] for k in ("rule", "law", "article", "citations") if k in body}
     return problem(status, kind, (error.message_zh, error.message_en), instance=request.url.path,
                    field=error.field, code=error.code, extra=extra)
 
@@ -75,7 +75,8 @@ def field_path(loc: Sequence[Any]) -> str | None:
 
 
 def on_http_error(request: Request, error: HTTPException) -> JSONResponse:
-    kinds = {404: ("not_found", "没有这个地址", "No such route"), 405: ("method_not_allowed", "不支持的请求方法", "Method not allowed")}
+    kinds = {400: ("bad_request", "请求体无法解析（须为 UTF-8 JSON）", "The request body could not be parsed (UTF-8 JSON expected)"),
+             404: ("not_found", "没有这个地址", "No such route"), 405: ("method_not_allowed", "不支持的请求方法", "Method not allowed")}
     kind, zh, en = kinds.get(error.status_code, ("invalid", "请求有误", str(error.detail)))
     return problem(error.status_code, kind, (zh, en), instance=request.url.path)
 

@@ -15,6 +15,7 @@ TITLES = {
     "forbidden": ("无权操作", "Forbidden"),
     "unauthorized": ("需要有效的 API 令牌", "A valid API token is required"),
     "not_found": ("未找到", "Not found"),
+    "bad_request": ("请求无法解析", "Malformed request"),
     "method_not_allowed": ("不支持的请求方法", "Method not allowed"),
     "server_error": ("服务器内部错误", "Internal server error"),
 }
@@ -66,7 +67,7 @@ def problem(status: int, kind: str, message: tuple[str, str], *, instance: str =
 
 def described(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the problems a route may answer with."""
-    texts = {400: "Malformed request", 401: "No or invalid API token (the public may not do this)",
+    texts = {400: "Malformed request (the body is not JSON / UTF-8)", 401: "No or invalid API token (the public may not do this)",
              403: "The acting party may not do this", 404: "No such tender, lot or bid",
              409: "Not allowed in the current state", 422: "Invalid input or a legal rule refuses the action",
              500: "Internal server error"}
@@ -74,5 +75,5 @@ def described(*statuses: int) -> dict[int | str, dict[str, Any]]:
             for s in statuses}
 
 
-ACTION = described(401, 403, 404, 409, 422)
+ACTION = described(400, 401, 403, 404, 409, 422)
 """The problems of a use case on one tender."""

@@ -7,7 +7,15 @@ from fastapi import FastAPI
 from tenderhub import __version__
 from tenderhub.bootstrap import Platform
 from tenderhub.web.common import errors
-from tenderhub.web.trading.routes import awards, bids, calendar, evaluation, rules, subjects, tenders
+from tenderhub.web.trading.routes import (
+    awards,
+    bids,
+    calendar,
+    evaluation,
+    rules,
+    subjects,
+    tenders,
+)
 from tenderhub.web.trading.views import Health
 
 DESCRIPTION = """\

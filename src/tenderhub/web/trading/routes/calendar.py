@@ -29,7 +29,7 @@ class NoticeIn(In):
     source: str | None = Field(default=None, description="The notice's title and number")
 
 
-@router.post("/notices", response_model=NoticeLoaded, responses=described(401, 403, 409, 422),
+@router.post("/notices", response_model=NoticeLoaded, responses=described(400, 401, 403, 409, 422),
              summary="导入节假日安排通知 / Load a holiday notice (recomputes provisional deadlines)")
 def load_notice(body: NoticeIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return calendar.load_notice(svc, actor, as_data(body))

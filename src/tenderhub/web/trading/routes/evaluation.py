@@ -14,7 +14,7 @@ from tenderhub.core.shared.roles import Actor
 from tenderhub.services import evaluation
 from tenderhub.services.context import Services
 from tenderhub.web.common.auth import current_actor, services
-from tenderhub.web.common.bodies import Amount, In, Number, as_data
+from tenderhub.web.common.bodies import Amount, Number, as_data
 from tenderhub.web.common.problems import ACTION
 from tenderhub.web.trading.routes.bids import LotRef
 from tenderhub.web.trading.views import Drawn, Finished, Scored, Signed

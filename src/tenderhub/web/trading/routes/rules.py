@@ -9,7 +9,7 @@ from pydantic import Field
 
 from tenderhub.core.rules.catalogue import all_rules
 from tenderhub.web.common.bodies import Out
-from tenderhub.web.common.problems import Citation, Message
+from tenderhub.web.common.problems import Citation, Message, described
 
 router = APIRouter(prefix="/api/rules", tags=["rules 法律规则"])
 
@@ -27,6 +27,6 @@ class RuleOut(Out):
     unit: str
 
 
-@router.get("", response_model=list[RuleOut], summary="法律规则目录 / The rules catalogue")
+@router.get("", response_model=list[RuleOut], responses=described(422), summary="法律规则目录 / The rules catalogue")
 def list_rules(regime: Literal["works", "gp"] | None = None) -> list[dict[str, Any]]:
     return [r.as_dict() for r in all_rules() if regime is None or regime in r.regimes]

@@ -58,19 +58,19 @@ class ExpertIn(In):
     phone: str | None = None
 
 
-@router.post("/subjects", status_code=201, response_model=Registered, responses=described(401, 403, 409, 422),
+@router.post("/subjects", status_code=201, response_model=Registered, responses=described(400, 401, 403, 409, 422),
              summary="主体注册 / Register a subject (self-registration; the token is shown once)")
 def register(body: SubjectIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return subjects.register_subject(svc, actor, as_data(body))
 
 
-@router.post("/users", status_code=201, response_model=UserCreated, responses=described(401, 403, 409, 422),
+@router.post("/users", status_code=201, response_model=UserCreated, responses=described(400, 401, 403, 409, 422),
              summary="新建用户 / Create a user (operator)")
 def create_user(body: UserIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return subjects.create_user(svc, actor, as_data(body))
 
 
-@router.post("/experts", status_code=201, response_model=ExpertAdded, responses=described(401, 403, 409, 422),
+@router.post("/experts", status_code=201, response_model=ExpertAdded, responses=described(400, 401, 403, 409, 422),
              summary="专家入库 / Add an expert to the pool (operator)")
 def add_expert(body: ExpertIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return subjects.add_expert(svc, actor, as_data(body))

@@ -121,7 +121,7 @@ class RetenderIn(In):
     reason: str | None = None
 
 
-@router.get("", response_model=list[TenderSummary], responses=described(401), summary="招标项目列表 / List tenders")
+@router.get("", response_model=list[TenderSummary], responses=described(401, 422), summary="招标项目列表 / List tenders")
 def list_tenders(status: TenderStatus | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
                  actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> list[dict[str, Any]]:
     return tenders.list_tenders(svc, actor, status=status.value if status else None, limit=limit, offset=offset)

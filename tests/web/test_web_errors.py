@@ -91,3 +91,8 @@ def test_opening_before_the_deadline_is_refused_not_a_500(parties: Api) -> None:
     early = parties.at("2026-12-10T09:00").post(f"/api/tenders/{tender.id}/opening", {"lot": tender.lot}, who="tenderer")
     assert early.status_code in (409, 422)
     assert early.headers["content-type"].startswith(PROBLEM)
+
+
+def test_the_public_may_not_register_itself_as_the_platform_operator(api: Api) -> None:
+    refused = api.post("/api/subjects", {"kind": "platform", "uscc": "91110105MA00000025", "name": "冒名平台"})
+    assert refused.status_code in (401, 403)

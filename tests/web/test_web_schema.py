@@ -7,6 +7,7 @@ generated bodies reach the use cases and their parsers, not only the authenticat
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ from tenderhub.settings import Settings
 from tenderhub.web.trading.app import create_app
 
 DATA_DIR = Path(tempfile.mkdtemp(prefix="tenderhub-web-schema-"))
+atexit.register(shutil.rmtree, DATA_DIR, True)
 CLOCK = FixedClock(parse_beijing(START))
 PLATFORM = build(Settings.load(data_dir=DATA_DIR, db_url=f"sqlite:///{DATA_DIR / 'trading.db'}"), clock=CLOCK)
 APP = create_app(PLATFORM)
@@ -65,7 +67,7 @@ def seeded() -> Iterator[None]:
 
 
 @schema.parametrize()
-@settings(max_examples=20, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_api_fail_or_break_its_schema(case: schemathesis.Case) -> None:
     who = next(WHO)
     if case.path_parameters and "tender_id" in case.path_parameters and next(TARGET):

@@ -15,6 +15,7 @@ from tenderhub.services.authz import require_role
 from tenderhub.services.context import Services
 from tenderhub.services.tenders import new_id
 
+SELF_REGISTERED = (SubjectKind.TENDERER, SubjectKind.AGENCY, SubjectKind.BIDDER)
 ROLE_OF_KIND = {SubjectKind.TENDERER: Role.TENDERER, SubjectKind.AGENCY: Role.AGENCY, SubjectKind.BIDDER: Role.BIDDER,
                 SubjectKind.PLATFORM: Role.OPERATOR, SubjectKind.REGULATOR: Role.REGULATOR}
 
@@ -28,6 +29,12 @@ def register_subject(svc: Services, actor: Actor, data: Mapping[str, Any]) -> di
             raise Conflict(f"a subject with USCC {uscc} is already registered", message_zh=f"统一社会信用代码 {uscc} 已注册", field="uscc", code="subject_exists")
         now = svc.clock.now()
         kind = p.choice(data, "kind", SubjectKind)
+        if actor.role is Role.PUBLIC and kind not in SELF_REGISTERED:
+            raise Forbidden(
+                f"a {kind.value} is registered by the platform operator, not by self-registration",
+                message_zh=f"{kind.value} 类主体须由平台运营机构登记，不能自行注册",
+                field="kind",
+            )
         subject = Subject(new_id(), uscc, p.text(data, "name"), kind, now, p.text(data, "legal_representative", default=""),
                           p.text(data, "region", default="110000"), p.text(data, "address", default=""), p.text(data, "contact_phone", default=""),
                           [validate_uscc(str(u), field="related_uscc") for u in p.items(data, "related_uscc", default=[])])

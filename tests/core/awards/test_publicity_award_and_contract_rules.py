@@ -110,11 +110,12 @@ def test_gp_award_is_issued_with_the_result_notice():
     assert notice.rank == 1 and tender.lots[0].status is LotStatus.AWARDED
 
 
-def test_a_lower_ranked_candidate_needs_a_reason():
+def test_a_lower_ranked_candidate_needs_a_reason_citing_article_55():
     tender = publicized()
     at = tender.lots[0].publicity.end
-    with pytest.raises(Invalid):
+    with pytest.raises(RuleViolation) as refused:
         award(tender, an_act(at=at), lot_id="lot-1", bidder_id="bidder-2")
+    assert (refused.value.rule.citation.article, refused.value.field) == (55, "reason")
     notice = award(tender, an_act(at=at, reason="第一名放弃中标"), lot_id="lot-1", bidder_id="bidder-2")
     assert notice.reason_not_first == "第一名放弃中标"
 

@@ -49,11 +49,7 @@ def choose(tender: Tender, lot: Lot, bidder_id: str | None, reason: str) -> Publ
     if chosen is None:
         raise Invalid(f"{bidder_id} is not a candidate", message_zh=f"{bidder_id} 不是中标候选人", field="bidder_id")
     if chosen.rank > 1 and not reason.strip():
-        raise Invalid(
-            "awarding a lower-ranked candidate needs the reason the first one cannot win (条例第55条)",
-            message_zh="确定排名非第一的中标候选人须说明排名第一者放弃或不符合中标条件的理由（条例第55条）",
-            field="reason",
-        )
+        raise RuleViolation(rule_for(tender, "award_in_rank_order"), field="reason", rank=chosen.rank)
     return chosen
 
 

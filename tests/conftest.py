@@ -8,16 +8,12 @@ at ``TENDERHUB_TEST_PG_URL``; ``make test`` starts that server). Tests that take
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-PG_DEFAULT = "postgresql+psycopg://tenderhub:tenderhub@127.0.0.1:5432/tenderhub_test"
+from db_support import fresh_database
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,32 +26,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
-def database_kind() -> str:
-    return os.environ.get("TENDERHUB_TEST_DB", "sqlite")
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    if database_kind() != "postgresql":
-        yield f"sqlite:///{tmp_path / 'trading.db'}"
-        return
-    yield from fresh_pg_schema(os.environ.get("TENDERHUB_TEST_PG_URL", PG_DEFAULT))
-
-
-def fresh_pg_schema(base: str) -> Iterator[str]:
-    """A new schema on the PostgreSQL server, selected through ``search_path``; dropped after."""
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.fail(f"PostgreSQL unreachable at {base}: {exc}")
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    yield from fresh_database(tmp_path)

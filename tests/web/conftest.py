@@ -1,4 +1,5 @@
-"""Fixtures for the HTTP API tests: a platform on a fresh SQLite data dir with a settable
+"""Fixtures for the HTTP API tests: a platform on a fresh test database (SQLite or PostgreSQL, see
+``database_url``) with a settable
 clock, a TestClient speaking as named parties (builders in ``web_builders``)."""
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, clock: FixedClock) -> Iterator[Platform]:
-    settings = Settings.load(data_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'trading.db'}")
+def platform(tmp_path: Path, clock: FixedClock, database_url: str) -> Iterator[Platform]:
+    settings = Settings.load(data_dir=tmp_path, db_url=database_url)
     built = build(settings, clock=clock)
     yield built
     built.engine.dispose()

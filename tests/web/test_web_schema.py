@@ -27,16 +27,21 @@ from schemathesis.specs.openapi.checks import (
 )
 from web_builders import START, Api, bids_in, published
 
+from db_support import fresh_database
 from tenderhub.bootstrap import build
 from tenderhub.commands.serve import ensure_operator
 from tenderhub.core.shared.clock import FixedClock, parse_beijing
 from tenderhub.settings import Settings
 from tenderhub.web.trading.app import create_app
 
+pytestmark = pytest.mark.db  # runs again on PostgreSQL (NUL bytes and long strings behave differently there)
 DATA_DIR = Path(tempfile.mkdtemp(prefix="tenderhub-web-schema-"))
 atexit.register(shutil.rmtree, DATA_DIR, True)
+DATABASE = fresh_database(DATA_DIR)
+DB_URL = next(DATABASE)
+atexit.register(lambda: next(DATABASE, None))
 CLOCK = FixedClock(parse_beijing(START))
-PLATFORM = build(Settings.load(data_dir=DATA_DIR, db_url=f"sqlite:///{DATA_DIR / 'trading.db'}"), clock=CLOCK)
+PLATFORM = build(Settings.load(data_dir=DATA_DIR, db_url=DB_URL), clock=CLOCK)
 APP = create_app(PLATFORM)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 schema.config.phases.update(phases=["examples", "fuzzing"])  # the coverage phase alone takes a minute

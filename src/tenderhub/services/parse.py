@@ -32,6 +32,8 @@ def text(data: Mapping[str, Any], key: str, path: str = "", default: Any = MISSI
     value = get(data, key, path, default)
     if not isinstance(value, str | int):
         raise Invalid(f"{path}{key} must be text", message_zh=f"{path}{key} 必须为文本", field=f"{path}{key}")
+    if "\x00" in str(value):
+        raise Invalid(f"{path}{key} contains a NUL character", message_zh=f"{path}{key} 含有空字符（NUL）", field=f"{path}{key}")
     return str(value)
 
 

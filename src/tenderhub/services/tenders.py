@@ -16,7 +16,7 @@ from tenderhub.core.procedures.model import (
 )
 from tenderhub.core.procedures.states import Category, Method, Regime
 from tenderhub.core.rules.catalogue import by_code
-from tenderhub.core.shared.errors import Invalid, RuleViolation
+from tenderhub.core.shared.errors import Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.ids import (
     bid_section_code,
     project_code,
@@ -95,6 +95,8 @@ def build_lot(data: Mapping[str, Any], path: str, code: str) -> Lot:
 
 
 def load(uow: Any, tender_id: str) -> Tender:
+    if "\x00" in tender_id or len(tender_id) > 64:
+        raise NotFound(f"no tender {tender_id[:64]!r}", message_zh="没有该招标项目", field="tender_id")
     tender: Tender = uow.tenders.get(tender_id)
     return tender
 

@@ -144,6 +144,8 @@ def perform(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
     if not on_tender:
         result = handler(world.platform.services, actor, params)
         remember_tender(world, params, result)
+        if action == "add_expert":
+            world.actors[result["expert_id"]] = actor_for_token(world.platform.services, result["token"])
         return result
     alias = str(params.pop("tender", next(iter(world.tenders), "")))
     if alias not in world.tenders:

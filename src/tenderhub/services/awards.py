@@ -8,36 +8,25 @@ from typing import Any
 from tenderhub.core.awards import publicity
 from tenderhub.core.contracts import signing
 from tenderhub.core.shared.roles import Actor
-from tenderhub.queries.tenders import tender_view
 from tenderhub.services import parse as p
-from tenderhub.services.authz import require_manager
 from tenderhub.services.context import Services
-from tenderhub.services.tenders import load
+from tenderhub.services.tenders import change
 
 
 def publicize(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        days = p.integer(data, "days", minimum=0) if data.get("days") is not None else None
-        lot = tender.lot(p.text(data, "lot"))
-        publicity.publicize(tender, svc.act(actor), lot_id=lot.id, days=days)
-        uow.commit()
-        return tender_view(tender, actor)
+    lot = p.text(data, "lot")
+    days = p.integer(data, "days", minimum=0) if data.get("days") is not None else None
+    return change(svc, actor, tender_id, lambda tender, act: publicity.publicize(tender, act, lot_id=lot, days=days))
 
 
 def award(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        lot = tender.lot(p.text(data, "lot"))
-        bidder = winner_ref(lot, data.get("bidder"))
-        publicity.award(tender, svc.act(actor, p.text(data, "reason", default="")), lot_id=lot.id, bidder_id=bidder)
-        uow.commit()
-        return tender_view(tender, actor)
+    lot = p.text(data, "lot")
+    return change(svc, actor, tender_id, lambda tender, act: publicity.award(
+        tender, act, lot_id=lot, bidder_id=winner_ref(tender.lot(lot), data.get("bidder"))), reason=p.text(data, "reason", default=""))
 
 
 def winner_ref(lot: Any, ref: Any) -> str | None:
+    """A candidate by bidder id, name or USCC (scenarios and people name bidders)."""
     if ref is None:
         return None
     for c in lot.candidates:
@@ -47,23 +36,15 @@ def winner_ref(lot: Any, ref: Any) -> str | None:
 
 
 def sign_contract(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        lot = tender.lot(p.text(data, "lot"))
-        amount = p.amount(data, "amount") if data.get("amount") is not None else (lot.award.amount if lot.award else p.amount(data, "amount"))
-        signing.sign(tender, svc.act(actor), lot_id=lot.id, amount=amount, performance_security=p.amount(data, "performance_security", default=0),
-                     period_days=p.integer(data, "period_days", default=0))
-        uow.commit()
-        return tender_view(tender, actor)
+    lot = p.text(data, "lot")
+    amount = p.amount(data, "amount") if data.get("amount") is not None else None
+    security, period = p.amount(data, "performance_security", default=0), p.integer(data, "period_days", default=0)
+
+    return change(svc, actor, tender_id, lambda tender, act: signing.sign(
+        tender, act, lot_id=lot, amount=amount, performance_security=security, period_days=period))
 
 
 def record_performance(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        lot = tender.lot(p.text(data, "lot"))
-        amount = p.amount(data, "amount") if data.get("amount") is not None else None
-        signing.record_performance(tender, svc.act(actor), lot_id=lot.id, kind=p.text(data, "kind", default="progress"), text=p.text(data, "text"), amount=amount)
-        uow.commit()
-        return tender_view(tender, actor)
+    lot, kind, text = p.text(data, "lot"), p.text(data, "kind", default="progress"), p.text(data, "text")
+    amount = p.amount(data, "amount") if data.get("amount") is not None else None
+    return change(svc, actor, tender_id, lambda tender, act: signing.record_performance(tender, act, lot_id=lot, kind=kind, text=text, amount=amount))

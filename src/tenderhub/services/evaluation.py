@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from tenderhub.core.evaluation import report as reports
 from tenderhub.core.evaluation.committee import Member, MemberKind, form_committee
 from tenderhub.core.evaluation.draw import draw_and_record
+from tenderhub.core.evaluation.evaluation import Evaluation
 from tenderhub.core.evaluation.experts import Expert
 from tenderhub.core.evaluation.methods import (
     Category,
@@ -79,17 +81,26 @@ def sitting_member(tender: Any, lot_id: str, actor: Actor) -> str:
     return actor.user_id
 
 
-def score(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+MemberAction = Callable[[Evaluation, str, str, datetime], object]
+
+
+def as_member(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any], action: MemberAction) -> dict[str, Any]:
+    """One committee member's act on one bid: ``action(evaluation, member, bid_id, at)``."""
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id)
         lot = tender.lot(p.text(data, "lot"))
         member = sitting_member(tender, lot.id, actor)
-        points = {str(k): p.decimal(p.mapping(data, "points"), str(k), "points.") for k in p.mapping(data, "points")}
-        bid_id = bid_of(lot, p.text(data, "bid"))
-        at = svc.clock.now()
-        evaluating.on_evaluation(tender, lot.id, lambda ev: ev.record_scores(member, bid_id, points, at=at))
+        bid_id, at = bid_of(lot, p.text(data, "bid")), svc.clock.now()
+        evaluating.on_evaluation(tender, lot.id, lambda ev: action(ev, member, bid_id, at))
         uow.commit()
-        return {"lot": lot.code, "bid": bid_id, "scored": sorted(points)}
+        return {"lot": lot.code, "bid": bid_id}
+
+
+def score(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    given = p.mapping(data, "points")
+    points = {str(k): p.decimal(given, str(k), "points.") for k in given}
+    done = as_member(svc, actor, tender_id, data, lambda ev, member, bid, at: ev.record_scores(member, bid, points, at=at))
+    return {**done, "scored": sorted(points)}
 
 
 def bid_of(lot: Any, ref: str) -> str:
@@ -101,27 +112,15 @@ def bid_of(lot: Any, ref: str) -> str:
 
 
 def reject(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        lot = tender.lot(p.text(data, "lot"))
-        member = sitting_member(tender, lot.id, actor)
-        bid_id = bid_of(lot, p.text(data, "bid"))
-        at = svc.clock.now()
-        evaluating.on_evaluation(tender, lot.id, lambda ev: ev.reject_bid(bid_id, p.text(data, "ground"), p.text(data, "reason"), at=at, by=member))
-        uow.commit()
-        return {"lot": lot.code, "bid": bid_id, "rejected": True}
+    ground, reason = p.text(data, "ground"), p.text(data, "reason")
+    done = as_member(svc, actor, tender_id, data, lambda ev, member, bid, at: ev.reject_bid(bid, ground, reason, at=at, by=member))
+    return {**done, "rejected": True}
 
 
 def adjust_price(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        lot = tender.lot(p.text(data, "lot"))
-        member = sitting_member(tender, lot.id, actor)
-        bid_id, amount = bid_of(lot, p.text(data, "bid")), p.decimal(data, "amount")
-        at = svc.clock.now()
-        evaluating.on_evaluation(tender, lot.id, lambda ev: ev.adjust_price(bid_id, amount, p.text(data, "reason"), at=at, by=member))
-        uow.commit()
-        return {"lot": lot.code, "bid": bid_id, "adjusted": str(amount)}
+    amount, reason = p.decimal(data, "amount"), p.text(data, "reason")
+    done = as_member(svc, actor, tender_id, data, lambda ev, member, bid, at: ev.adjust_price(bid, amount, reason, at=at, by=member))
+    return {**done, "adjusted": str(amount)}
 
 
 def finish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from tenderhub.core.procedures import objections, publishing, suspension
@@ -16,6 +17,7 @@ from tenderhub.core.procedures.model import (
 )
 from tenderhub.core.procedures.states import Category, Method, Regime
 from tenderhub.core.rules.catalogue import by_code
+from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.errors import Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.ids import (
     bid_section_code,
@@ -28,6 +30,8 @@ from tenderhub.queries.tenders import tender_view
 from tenderhub.services import parse as p
 from tenderhub.services.authz import require_manager, require_operator_or_manager, require_role
 from tenderhub.services.context import Services
+
+Guard = Callable[[Tender, Actor], None]
 
 
 def new_id() -> str:
@@ -101,96 +105,81 @@ def load(uow: Any, tender_id: str) -> Tender:
     return tender
 
 
-def publish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+def change(svc: Services, actor: Actor, tender_id: str, action: Callable[[Tender, Act], object], *,
+           reason: str = "", guard: Guard = require_manager) -> dict[str, Any]:
+    """One use case on one tender: load, authorize, act, commit; returns the actor's view."""
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        act = svc.act(actor)
-        docs = [Document(new_id(), p.text(d, "title", f"documents[{i}]."), 1, p.text(d, "digest", f"documents[{i}].", default=""), act.at)
-                for i, d in enumerate(p.items(data, "documents", default=[{"title": "招标文件"}]))]
-        publishing.publish(tender, act, doc_sale_end=p.day(data, "doc_sale_end"), documents=docs)
+        guard(tender, actor)
+        action(tender, svc.act(actor, reason))
         uow.commit()
         return tender_view(tender, actor)
+
+
+def publish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    sale_end, docs = p.day(data, "doc_sale_end"), p.items(data, "documents", default=[{"title": "招标文件"}])
+    return change(svc, actor, tender_id, lambda tender, act: publishing.publish(
+        tender, act, doc_sale_end=sale_end, documents=[document(d, f"documents[{i}].", 1, act.at) for i, d in enumerate(docs)]))
+
+
+def document(data: Mapping[str, Any], path: str, version: int, at: datetime, kind: str = "tender_documents") -> Document:
+    return Document(new_id(), p.text(data, "title", path), version, p.text(data, "digest", path, default=""), at, kind)
 
 
 def clarify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        new_deadline = p.timestamp(data, "new_deadline") if data.get("new_deadline") else None
-        document = None
-        if data.get("document") is not None:
-            doc = p.mapping(data, "document")
-            version = 1 + max((d.version for d in tender.documents), default=0)
-            document = Document(new_id(), p.text(doc, "title", "document."), version, p.text(doc, "digest", "document.", default=""), svc.clock.now(), "amendment")
-        cmd = publishing.ClarifyCommand(p.text(data, "text"), [str(x) for x in p.items(data, "lots", default=[])], new_deadline, document)
-        publishing.clarify(tender, svc.act(actor), cmd)
-        uow.commit()
-        return tender_view(tender, actor)
+    new_deadline = p.timestamp(data, "new_deadline") if data.get("new_deadline") else None
+    text, lots = p.text(data, "text"), [str(x) for x in p.items(data, "lots", default=[])]
+    amended = p.mapping(data, "document") if data.get("document") is not None else None
+
+    def act_on(tender: Tender, act: Act) -> None:
+        version = 1 + max((d.version for d in tender.documents), default=0)
+        doc = document(amended, "document.", version, act.at, "amendment") if amended is not None else None
+        publishing.clarify(tender, act, publishing.ClarifyCommand(text, lots, new_deadline, doc))
+
+    return change(svc, actor, tender_id, act_on)
 
 
 def raise_objection(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     require_role(actor, Role.BIDDER)
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        stage = p.choice(data, "stage", ObjectionStage, default="documents")
-        objection = objections.raise_objection(tender, svc.act(actor), lot_id=p.text(data, "lot"), stage=stage, text=p.text(data, "text"))
-        uow.commit()
-        return {"objection": objection.id, "answer_due": objection.answer_due.isoformat(), "tender": tender_view(tender, actor)}
+    stage, lot, text = p.choice(data, "stage", ObjectionStage, default="documents"), p.text(data, "lot"), p.text(data, "text")
+    raised: list[Any] = []
+    view = change(svc, actor, tender_id, lambda tender, act: raised.append(
+        objections.raise_objection(tender, act, lot_id=lot, stage=stage, text=text)), guard=anyone)
+    return {"objection": raised[0].id, "answer_due": raised[0].answer_due.isoformat(), "tender": view}
+
+
+def anyone(tender: Tender, actor: Actor) -> None:
+    """No tender-specific check (the role was checked before)."""
 
 
 def answer_objection(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        objections.answer_objection(tender, svc.act(actor), objection_id=p.text(data, "objection"), answer=p.text(data, "answer"), upheld=p.boolean(data, "upheld", default=False))
-        uow.commit()
-        return tender_view(tender, actor)
+    objection, answer, upheld = p.text(data, "objection"), p.text(data, "answer"), p.boolean(data, "upheld", default=False)
+    return change(svc, actor, tender_id, lambda tender, act: objections.answer_objection(
+        tender, act, objection_id=objection, answer=answer, upheld=upheld))
 
 
 def suspend(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_operator_or_manager(tender, actor)
-        suspension.suspend(tender, svc.act(actor, p.text(data, "reason")))
-        uow.commit()
-        return tender_view(tender, actor)
+    return change(svc, actor, tender_id, suspension.suspend, reason=p.text(data, "reason"), guard=require_operator_or_manager)
 
 
 def resume(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_operator_or_manager(tender, actor)
-        suspension.resume(tender, svc.act(actor, p.text(data, "reason", default="resumed")))
-        uow.commit()
-        return tender_view(tender, actor)
+    return change(svc, actor, tender_id, suspension.resume, reason=p.text(data, "reason", default="resumed"), guard=require_operator_or_manager)
 
 
 def cancel(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        publishing.cancel(tender, svc.act(actor, p.text(data, "reason", default="")), lot_id=data.get("lot"))
-        uow.commit()
-        return tender_view(tender, actor)
+    lot = str(data["lot"]) if data.get("lot") is not None else None
+    return change(svc, actor, tender_id, lambda tender, act: publishing.cancel(tender, act, lot_id=lot), reason=p.text(data, "reason", default=""))
 
 
 def retender(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        publishing.retender(tender, svc.act(actor, p.text(data, "reason", default="re-tender")), lot_id=p.text(data, "lot"), deadline=p.timestamp(data, "deadline"))
-        uow.commit()
-        return tender_view(tender, actor)
+    lot, deadline = p.text(data, "lot"), p.timestamp(data, "deadline")
+    return change(svc, actor, tender_id, lambda tender, act: publishing.retender(tender, act, lot_id=lot, deadline=deadline),
+                  reason=p.text(data, "reason", default="re-tender"))
 
 
 def archive(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
-        require_manager(tender, actor)
-        publishing.archive(tender, svc.act(actor, p.text(data, "reason", default="")), lot_id=tender.lot(p.text(data, "lot")).id)
-        uow.commit()
-        return tender_view(tender, actor)
+    lot = p.text(data, "lot")
+    return change(svc, actor, tender_id, lambda tender, act: publishing.archive(tender, act, lot_id=lot), reason=p.text(data, "reason", default=""))
 
 
 def get_tender(svc: Services, actor: Actor, tender_id: str) -> dict[str, Any]:

@@ -16,11 +16,13 @@ from tenderhub.core.shared.money import percent_of
 KINDS = ("progress", "acceptance", "payment", "change", "completion")
 
 
-def sign(tender: Tender, act: Act, *, lot_id: str, amount: Decimal, performance_security: Decimal, period_days: int) -> Contract:
+def sign(tender: Tender, act: Act, *, lot_id: str, amount: Decimal | None, performance_security: Decimal, period_days: int) -> Contract:
+    """Sign for ``amount`` (default: the awarded amount)."""
     require_active(tender)
     lot = tender.lot(lot_id)
     require_lot_status(lot, LotStatus.AWARDED)
     assert lot.award is not None
+    amount = lot.award.amount if amount is None else amount
     if act.at >= lot.award.contract_due:
         raise RuleViolation(rule_for(tender, "contract_within"), field="at", latest=lot.award.contract_due.date())
     if amount != lot.award.amount:

@@ -131,3 +131,13 @@ sequences = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+blobs = sa.Table(  # content-addressed files (tenderhub.blobs); rows are never updated
+    "blobs",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False, index=True),
+    sa.Column("owner", sa.String(200), nullable=False, index=True),
+)

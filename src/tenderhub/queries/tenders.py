@@ -92,12 +92,19 @@ def lot_view(tender: Tender, lot: Lot, viewer: Actor) -> dict[str, Any]:
 
 
 def bid_view(bid: Bid) -> dict[str, Any]:
+    """A bid; a sealed one shows its package and receipt, and its prices only once decrypted."""
     form = bid.price_form
     return {
         "id": bid.id, "bidder": bid.name, "uscc": bid.uscc, "status": bid.status.value, "version": bid.version,
-        "submitted_at": iso(bid.submitted_at), "price": str(form.price), "period_days": form.period_days,
-        "security_amount": str(form.security_amount), "security_form": form.security_form.value,
+        "submitted_at": iso(bid.submitted_at), "price": None if form is None else str(form.price),
+        "period_days": None if form is None else form.period_days,
+        "security_amount": None if form is None else str(form.security_amount),
+        "security_form": None if form is None else form.security_form.value,
         "documents": [{"name": d.name, "digest": d.digest, "size": d.size} for d in bid.documents],
+        "sealed": None if bid.sealed is None else {
+            "suite": bid.sealed.suite, "digest": bid.sealed.digest, "size": bid.sealed.size, "receipt": bid.sealed.receipt_id,
+            "received_at": iso(bid.sealed.received_at), "decryption": bid.sealed.decryption.value, "failure": bid.sealed.failure,
+        },
     }
 
 
@@ -107,6 +114,8 @@ def opening_view(lot: Lot) -> dict[str, Any] | None:
     return {
         "at": iso(lot.opening.at), "bid_count": lot.opening.bid_count,
         "base_price": None if lot.opening.base_price is None else str(lot.opening.base_price),
+        "revoked": list(lot.opening.revoked),
+        "signed_by": [s.bidder_id for s in lot.opening.signatures],
         "entries": [{"bidder": e.bidder_name, "uscc": e.uscc, "price": str(e.price), "period_days": e.period_days,
                      "quality": e.quality, "security": str(e.security_amount), "submitted_at": iso(e.submitted_at)} for e in lot.opening.entries],
     }

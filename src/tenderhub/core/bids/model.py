@@ -78,6 +78,33 @@ BID_TAGS: dict[BidStatus, str] = {
 }
 
 
+class Decryption(StrEnum):
+    """Online decryption at the opening (电子招标投标办法 第30–31条)."""
+
+    PENDING = "pending"
+    DECRYPTED = "decrypted"
+    FAILED_BY_BIDDER = "failed_by_bidder"  # → 撤销 (revoked)
+    FAILED_BY_OTHERS = "failed_by_others"  # → 撤回 (withdrawn); the bidder may claim its losses
+
+
+@dataclass
+class SealedPackage:
+    """What the platform holds of a sealed bid before the opening: ciphertext only."""
+
+    suite: str  # intl | gm
+    digest: str  # SHA-256 of the ciphertext: the blob-store address
+    size: int
+    signature: str  # the bidder's signature over the ciphertext digest (base64)
+    bidder_key: str  # fingerprint of the bidder's public key
+    receipt_id: str
+    received_at: datetime
+    summary_digest: str = ""  # suite digest (SHA-256 / SM3) the bidder signed
+    manifest_digest: str = ""  # known only after decryption
+    decryption: Decryption = Decryption.PENDING
+    decrypted_at: datetime | None = None
+    failure: str = ""
+
+
 @dataclass
 class Bid:
     id: str
@@ -86,8 +113,9 @@ class Bid:
     uscc: str
     name: str
     submitted_at: datetime
-    price_form: PriceForm
+    price_form: PriceForm | None  # None while sealed: read from the manifest at decryption
     documents: list[DocumentRef] = field(default_factory=list)
+    sealed: SealedPackage | None = None
     status: BidStatus = BidStatus.SUBMITTED
     version: int = 1
     modified_at: datetime | None = None
@@ -136,3 +164,14 @@ class OpeningRecord:
     bid_count: int
     base_price: Decimal | None = None
     objections: list[str] = field(default_factory=list)
+    signatures: list[OpeningSignature] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)  # bids revoked or withdrawn at decryption (第31条)
+
+
+@dataclass
+class OpeningSignature:
+    """A bidder confirms the opening record (条例 第44条: objections on the spot, else it signs)."""
+
+    bidder_id: str
+    at: datetime
+    signature: str = ""  # detached electronic signature (base64) when the bidder signs with a key

@@ -25,7 +25,14 @@ def open_bids(tender: Tender, act: Act, *, lot_id: str) -> OpeningRecord | None:
         fail_lot(tender, lot, act, f"{reason_zh} / {reason_en}")
         return None
     for bid in bids:
-        tender.bid_transition(bid, BidStatus.OPENED, at=act.at, by=act.by)
+        if bid.sealed is None:
+            tender.bid_transition(bid, BidStatus.OPENED, at=act.at, by=act.by)
+    if any(b.sealed is not None for b in bids):
+        from tenderhub.core.bids.sealing import start_decryption
+
+        start_decryption(tender, lot, act)
+        tender.lot_transition(lot, LotStatus.OPENED, at=act.at, by=act.by, reason=f"{len(bids)} bids; online decryption open")
+        return None
     lot.opening = OpeningRecord(act.at, act.by, [entry(b) for b in bids], len(bids), lot.base_price)
     tender.lot_transition(lot, LotStatus.OPENED, at=act.at, by=act.by, reason=f"{len(bids)} bids opened")
     return lot.opening
@@ -33,5 +40,6 @@ def open_bids(tender: Tender, act: Act, *, lot_id: str) -> OpeningRecord | None:
 
 def entry(bid: Bid) -> OpeningEntry:
     form = bid.price_form
+    assert form is not None, "only opened (decrypted) bids are read out"
     return OpeningEntry(bid.id, bid.name, bid.uscc, form.price, form.period_days, form.quality,
                         form.security_amount, form.security_form.value, bid.submitted_at)

@@ -14,7 +14,7 @@ from tenderhub.core.bids.model import (
 )
 from tenderhub.core.procedures.guards import require_active, require_lot_status, rule_for, show
 from tenderhub.core.procedures.model import Lot, Tender
-from tenderhub.core.procedures.states import LotStatus, Method, Regime
+from tenderhub.core.procedures.states import LotStatus, Method, Regime, Sealing
 from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.days import period_end
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
@@ -73,6 +73,8 @@ def check_price_form(tender: Tender, lot: Lot, form: PriceForm) -> None:
 
 def submit(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo, form: PriceForm, documents: list[DocumentRef]) -> Bid:
     require_active(tender)
+    if tender.sealing is Sealing.ENVELOPE:
+        raise RuleViolation(rule_for(tender, "unsealed_bid_refused"), field="price_form")
     lot = tender.lot(lot_id)
     require_lot_status(lot, LotStatus.BIDDING)
     before_deadline(tender, lot, act, "late_bid_refused")
@@ -108,6 +110,8 @@ def modify(tender: Tender, act: Act, *, bid_id: str, bidder_id: str, form: Price
     before_deadline(tender, lot, act, "withdraw_before_deadline")
     if bid.status is not BidStatus.SUBMITTED:
         raise Conflict(f"bid {bid_id} is {bid.status.value}", message_zh="该投标已撤回，不能修改", field="bid_id", code="bid_status")
+    if bid.sealed is not None:
+        raise RuleViolation(rule_for(tender, "unsealed_bid_refused"), field="price_form")
     check_price_form(tender, lot, form)
     bid.price_form, bid.documents, bid.version, bid.modified_at = form, documents, bid.version + 1, act.at
     tender.record("bids:bid:modified", bid.id, act.at, act.by, version=bid.version)
@@ -118,7 +122,8 @@ def withdraw(tender: Tender, act: Act, *, bid_id: str, bidder_id: str) -> Bid:
     lot, bid = own_bid(tender, bid_id, bidder_id)
     before_deadline(tender, lot, act, "withdraw_before_deadline")
     tender.bid_transition(bid, BidStatus.WITHDRAWN, at=act.at, by=act.by, reason=act.reason)
-    if tender.regime is Regime.WORKS and bid.price_form.security_amount > 0:
+    paid = bid.price_form is None or bid.price_form.security_amount > 0  # sealed: assume paid
+    if tender.regime is Regime.WORKS and paid:
         rule = rule_for(tender, "withdrawn_security_refund_days")
         bid.security_refund_due = period_end(act.calendar, act.at, int(rule.limit or 0)).at
     return bid

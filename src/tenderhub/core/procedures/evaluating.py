@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from tenderhub.core.awards.model import PublicizedCandidate
-from tenderhub.core.bids.model import BidStatus
+from tenderhub.core.bids.model import Bid, BidStatus
 from tenderhub.core.evaluation.committee import Committee
 from tenderhub.core.evaluation.evaluation import Evaluation, EvaluationStatus, start_evaluation
 from tenderhub.core.evaluation.methods import Category as MethodCategory
@@ -32,7 +32,8 @@ def default_method(lot: Lot) -> MethodConfig:
 
 
 def opened_bids(lot: Lot) -> list[OpenedBid]:
-    return [OpenedBid(b.id, b.bidder_id, b.uscc, b.name, b.price_form.price, b.submitted_at) for b in lot.bids if b.status is BidStatus.OPENED]
+    return [OpenedBid(b.id, b.bidder_id, b.uscc, b.name, b.price_form.price, b.submitted_at) for b in lot.bids
+            if b.status is BidStatus.OPENED and b.price_form is not None]
 
 
 def begin(tender: Tender, act: Act, *, lot_id: str, committee: Committee, evaluation_id: str) -> Evaluation:
@@ -42,6 +43,8 @@ def begin(tender: Tender, act: Act, *, lot_id: str, committee: Committee, evalua
     rerun = lot.status is LotStatus.EVALUATING and lot.evaluation is not None and lot.evaluation.status in DONE
     if not rerun:
         require_lot_status(lot, LotStatus.OPENED)
+        if lot.opening is None:
+            raise Conflict("the opening record is not closed yet (online decryption)", message_zh="在线解密尚未结束，开标记录未生成", field="lot", code="no_opening_record")
     config = lot.evaluation_method or default_method(lot)
     evaluation = start_evaluation(evaluation_id, lot.id, regime=tender.regime.value, config=config, committee=committee,
                                   bids=opened_bids(lot), tenderer_uscc=tender.tenderer.uscc, at=act.at, by=act.by)
@@ -89,11 +92,17 @@ def finish(tender: Tender, act: Act, *, lot_id: str) -> EvaluationReport:
     return report
 
 
+def bid_price(bid: Bid) -> Decimal:
+    """The price the bidder offered (the award amount), not the evaluated price."""
+    assert bid.price_form is not None, "candidates are opened bids"
+    return bid.price_form.price
+
+
 def candidates(lot: Lot, report: EvaluationReport) -> list[PublicizedCandidate]:
     bids = {b.id: b for b in lot.bids}
     ranked = [r for r in report.ranking if r.bid_id in report.candidates]
     return [
-        PublicizedCandidate(index, r.bid_id, r.bidder_id, bids[r.bid_id].name, bids[r.bid_id].uscc, bids[r.bid_id].price_form.price,
+        PublicizedCandidate(index, r.bid_id, r.bidder_id, bids[r.bid_id].name, bids[r.bid_id].uscc, bid_price(bids[r.bid_id]),
                             r.total if r.total != Decimal(0) else None)
         for index, r in enumerate(ranked, start=1)
     ]

@@ -24,6 +24,7 @@ from tenderhub.core.procedures.states import (
     LotStatus,
     Method,
     Regime,
+    Sealing,
     TenderStatus,
 )
 from tenderhub.core.shared.events import DomainEvent
@@ -118,6 +119,8 @@ class Lot:
     max_price: Decimal | None = None  # 最高投标限价, published (条例 第27条)
     base_price: Decimal | None = None  # 标底: secret until the opening (条例 第27、50条)
     bid_validity_days: int = 90  # 投标有效期, from the deadline (条例 第25条)
+    decryption_window_minutes: int = 30  # 解密时限 written in the tender documents (电子办法 第30条)
+    decryption_closes_at: datetime | None = None
     bid_security: Decimal = Decimal(0)
     performance_security_percent: Decimal = Decimal(0)
     evaluation_method: MethodConfig | None = None  # as written in the tender documents (条例 第49条)
@@ -161,6 +164,7 @@ class Tender:
     objections: list[Objection] = field(default_factory=list)
     suspensions: list[Suspension] = field(default_factory=list)
     cancel_reason: str = ""
+    sealing: Sealing = Sealing.NONE
 
     def __post_init__(self) -> None:
         # Not a dataclass field: events are never persisted with the aggregate; the unit of

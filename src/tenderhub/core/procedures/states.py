@@ -22,6 +22,16 @@ class Category(StrEnum):
     SURVEY_DESIGN = "survey_design"  # 勘察设计
 
 
+class Sealing(StrEnum):
+    """How bids reach the platform. ``envelope``: encrypted by the bidder's tool, the only
+    lawful way for electronic bids (电子招标投标办法 第25条). ``none``: price forms in clear,
+    kept for simulations of the legal rules (scenarios, tests); refused by a deployment that
+    does not allow unsealed bids (settings ``allow_unsealed``)."""
+
+    ENVELOPE = "envelope"
+    NONE = "none"
+
+
 class TenderStatus(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"

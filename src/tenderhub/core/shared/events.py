@@ -44,7 +44,7 @@ TAGS: frozenset[str] = frozenset(
         "bids:bid:withdrawn",
         "bids:bid:opened",
         "bids:bid:rejected",
-        "bids:bid:revoked",
+        "bids:bid:revoked", "bids:opening:recorded", "bids:opening:signed", "bids:package:received", "bids:package:read",
         "bids:bid:archived",
         "evaluation:committee:formed",
         "evaluation:expert:drawn",

@@ -1,0 +1,44 @@
+"""fsync helpers: a file's bytes, and a directory's entries (a rename is durable only once
+the directory holding the new name is fsynced)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: Path, *, stop: Path) -> None:
+    """``mkdir -p path`` where each directory created is made durable in its parent."""
+    missing = []
+    while not path.is_dir() and path != stop:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        fsync_dir(directory.parent)
+
+
+def replace_durably(src: Path, dst: Path) -> None:
+    """Atomically rename ``src`` (already fsynced) to ``dst`` and make the new name durable."""
+    os.replace(src, dst)
+    fsync_dir(dst.parent)
+    if src.parent != dst.parent:
+        fsync_dir(src.parent)
+
+
+def write_file_durably(path: Path, data: bytes) -> None:
+    """Whole-file replace: temp file in the same directory, fsync, rename, fsync the dir."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    replace_durably(tmp, path)

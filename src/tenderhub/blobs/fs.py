@@ -1,0 +1,122 @@
+"""``FileBlobStore``: blobs as files ``root/ab/cd/<digest>`` (two fan-out levels).
+
+``put_stream`` hashes while it copies into a temp file under ``root/.tmp`` (same file
+system), fsyncs it, renames it atomically to its final name and fsyncs that directory: a
+returned ``BlobRef`` is durable. A crash leaves at most a stray temp file, never a partial
+blob under a digest name (``iter_digests`` ignores ``.tmp``; ``sweep_temp()`` removes it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from tenderhub.blobs.durable import make_dirs, replace_durably
+from tenderhub.blobs.port import (
+    CHUNK,
+    BlobNotFound,
+    BlobRef,
+    checked_digest,
+    hash_stream,
+    is_digest,
+    require_match,
+)
+
+TMP = ".tmp"
+
+
+class FileBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, digest: str) -> Path:
+        checked_digest(digest)
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def put_stream(self, src: BinaryIO, *, expected_digest: str | None = None) -> BlobRef:
+        if expected_digest is not None:
+            checked_digest(expected_digest, "expected_digest")
+        tmp = self._temp_file()
+        try:
+            digest, size = _copy_hashing(src, tmp)
+            require_match(expected_digest, digest, size)
+            return self.adopt(tmp, BlobRef(digest, size))
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def adopt(self, path: Path, ref: BlobRef) -> BlobRef:
+        """Move a file the caller has just hashed (to ``ref``) and fsynced into the store, by
+        renaming it (it must be on the same file system). Existing intact content is kept."""
+        final = self.path_for(ref.digest)
+        if final.is_file() and final.stat().st_size == ref.size:
+            path.unlink(missing_ok=True)
+            return ref
+        make_dirs(final.parent, stop=self.root.parent)
+        replace_durably(path, final)  # also repairs a damaged copy with the verified bytes
+        return ref
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self.path_for(digest), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+
+    def exists(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    def size(self, digest: str) -> int:
+        try:
+            return self.path_for(digest).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+
+    def verify(self, digest: str) -> bool:
+        """Re-hash the stored bytes; ``False`` when they differ from the name (or are gone)."""
+        if not self.exists(digest):
+            return False
+        with self.open(digest) as f:
+            return hash_stream(f)[0] == digest
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest, in sorted order, listing one directory at a time."""
+        for first in _sorted_dirs(self.root):
+            for second in _sorted_dirs(first):
+                for entry in sorted(os.listdir(second)):
+                    if is_digest(entry) and entry[:4] == first.name + second.name:
+                        yield entry
+
+    def sweep_temp(self) -> int:
+        """Remove temp files left by a crash; call when no ``put_stream`` is running."""
+        stale = list((self.root / TMP).glob("*")) if (self.root / TMP).is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def _temp_file(self) -> Path:
+        make_dirs(self.root / TMP, stop=self.root.parent)
+        fd, name = tempfile.mkstemp(dir=self.root / TMP, prefix="put-")
+        os.close(fd)
+        return Path(name)
+
+
+def _copy_hashing(src: BinaryIO, dst: Path) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    with open(dst, "wb") as out:
+        while chunk := src.read(CHUNK):
+            h.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return h.hexdigest(), size
+
+
+def _sorted_dirs(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return []
+    return [path / n for n in sorted(os.listdir(path)) if len(n) == 2 and (path / n).is_dir()]
+

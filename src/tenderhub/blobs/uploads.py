@@ -1,0 +1,235 @@
+"""Resumable uploads: ``UploadArea(root)`` keeps one partial file per upload.
+
+    area.begin("u1", total_size=n, expected_digest=d)      # again after a crash: same state
+    area.write_chunk("u1", offset=0, data=first)           # fsynced before it returns
+    area.state("u1").received                              # where the client resumes
+    area.finish("u1", store)                               # verify the digest, store, clean up
+
+Layout: ``root/<upload_id>/`` holds ``meta.json`` (size, digest), ``data`` (the bytes so far)
+and ``offset`` (the durable offset: 8 bytes big-endian + CRC-32, rewritten in place after the
+chunk's bytes are fsynced). ``received`` is ``min(offset record, file size)``, so a crash,
+SIGKILL or power loss, loses at most the chunk in flight; bytes past the record are cut off
+by the next write. Chunks are idempotent: re-sending bytes already received is fine, an
+overlap with different bytes is refused (``upload_overlap_mismatch``), and so is a gap
+(``upload_gap``: resume at ``state.received``). Memory is bounded by ``max_chunk``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tenderhub.blobs.durable import fsync_dir, make_dirs, write_file_durably
+from tenderhub.blobs.fs import FileBlobStore
+from tenderhub.blobs.port import (
+    BlobRef,
+    BlobStore,
+    DigestMismatch,
+    checked_digest,
+    hash_stream,
+)
+from tenderhub.core.shared.errors import Conflict, Invalid, NotFound
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+_RECORD = struct.Struct(">QI")  # offset, crc32 of the packed offset: 12 bytes, one sector
+MAX_CHUNK = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadState:
+    upload_id: str
+    total_size: int
+    expected_digest: str
+    received: int
+
+    @property
+    def complete(self) -> bool:
+        return self.received == self.total_size
+
+
+class UploadArea:
+    def __init__(self, root: Path, *, max_chunk: int = MAX_CHUNK) -> None:
+        self.root = Path(root)
+        self.max_chunk = max_chunk
+
+    def begin(self, upload_id: str, total_size: int, expected_digest: str) -> UploadState:
+        """Start an upload, or return its state if the same upload was begun before."""
+        checked_digest(expected_digest, "expected_digest")
+        if not isinstance(total_size, int) or total_size < 0:
+            raise Invalid(f"total_size {total_size!r} must be a non-negative integer", field="total_size")
+        if self._dir(upload_id).is_dir():
+            return self._same_upload(upload_id, total_size, expected_digest)
+        self._create(upload_id, total_size, expected_digest)
+        return self.state(upload_id)
+
+    def state(self, upload_id: str) -> UploadState:
+        meta = self._meta(upload_id)
+        received = min(_read_record(self._dir(upload_id) / "offset"), _size(self._data(upload_id)))
+        return UploadState(upload_id, meta["total_size"], meta["expected_digest"], received)
+
+    def write_chunk(self, upload_id: str, offset: int, data: bytes) -> UploadState:
+        with self._locked(upload_id):
+            state = self.state(upload_id)
+            _check_chunk(state, offset, len(data), self.max_chunk)
+            fresh = data[self._matching_overlap(state, offset, data) :]
+            if fresh:
+                self._append(upload_id, state.received, fresh)
+            return self.state(upload_id)
+
+    def finish(self, upload_id: str, store: BlobStore) -> BlobRef:
+        """Check every byte against the expected digest, store the blob durably, clean up.
+        A mismatch removes the upload (its bytes can never become right) and raises."""
+        with self._locked(upload_id):
+            state = self.state(upload_id)
+            data = self._data(upload_id)
+            if not data.exists() and store.exists(state.expected_digest):  # moved, then crashed
+                ref = BlobRef(state.expected_digest, state.total_size)
+            else:
+                ref = self._store(state, data, store)
+        self.abandon(upload_id)
+        return ref
+
+    def abandon(self, upload_id: str) -> None:
+        """Remove the upload and its bytes (no error if it is already gone)."""
+        directory = self._dir(upload_id)
+        if directory.exists():
+            shutil.rmtree(directory)
+            fsync_dir(self.root)
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _dir(self, upload_id: str) -> Path:
+        if not isinstance(upload_id, str) or not _ID.fullmatch(upload_id):
+            raise Invalid(f"bad upload id {upload_id!r}: 1-100 of A-Z a-z 0-9 _ -", field="upload_id")
+        return self.root / upload_id
+
+    def _data(self, upload_id: str) -> Path:
+        return self._dir(upload_id) / "data"
+
+    def _meta(self, upload_id: str) -> dict[str, Any]:
+        try:
+            meta: dict[str, Any] = json.loads((self._dir(upload_id) / "meta.json").read_text())
+        except FileNotFoundError:
+            raise NotFound(f"no upload {upload_id}", message_zh=f"未找到上传 {upload_id}", field="upload_id", code="upload_not_found") from None
+        return meta
+
+    def _same_upload(self, upload_id: str, total_size: int, expected_digest: str) -> UploadState:
+        state = self.state(upload_id)
+        if (state.total_size, state.expected_digest) != (total_size, expected_digest):
+            raise Conflict(f"upload {upload_id} exists for other content", message_zh=f"上传 {upload_id} 已存在且内容不同", code="upload_exists")
+        return state
+
+    def _create(self, upload_id: str, total_size: int, expected_digest: str) -> None:
+        """Build the upload in a hidden directory, then rename it into place (all or nothing)."""
+        make_dirs(self.root, stop=self.root.parent)
+        building = self.root / f".new-{upload_id}"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir()
+        meta = {"upload_id": upload_id, "total_size": total_size, "expected_digest": expected_digest}
+        write_file_durably(building / "meta.json", json.dumps(meta).encode())
+        write_file_durably(building / "data", b"")
+        write_file_durably(building / "offset", _RECORD.pack(0, zlib.crc32(struct.pack(">Q", 0))))
+        os.rename(building, self._dir(upload_id))
+        fsync_dir(self.root)
+
+    @contextmanager
+    def _locked(self, upload_id: str) -> Iterator[None]:
+        """One writer per upload at a time (an advisory lock on its ``meta.json``)."""
+        self._meta(upload_id)
+        with open(self._dir(upload_id) / "meta.json", "rb") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            yield
+
+    def _matching_overlap(self, state: UploadState, offset: int, data: bytes) -> int:
+        """How many leading bytes of ``data`` are already stored; ``Conflict`` if they differ."""
+        overlap = max(0, min(state.received - offset, len(data)))
+        with open(self._data(state.upload_id), "rb") as f:
+            f.seek(offset)
+            stored = f.read(overlap)
+        if stored != data[:overlap]:
+            raise Conflict(
+                f"the chunk at {offset} differs from bytes already received; resume at {state.received}",
+                message_zh=f"偏移 {offset} 处的数据与已接收的数据不同；请从 {state.received} 续传",
+                field="offset", code="upload_overlap_mismatch",
+            )
+        return overlap
+
+    def _append(self, upload_id: str, at: int, fresh: bytes) -> None:
+        fd = os.open(self._data(upload_id), os.O_WRONLY)
+        try:
+            os.ftruncate(fd, at)  # drop any bytes past the durable offset (a torn earlier chunk)
+            os.pwrite(fd, fresh, at)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _write_record(self._dir(upload_id) / "offset", at + len(fresh))
+
+    def _store(self, state: UploadState, data: Path, store: BlobStore) -> BlobRef:
+        if not state.complete:
+            raise Conflict(
+                f"upload {state.upload_id} has {state.received} of {state.total_size} bytes",
+                message_zh=f"上传 {state.upload_id} 尚未完成（{state.received}/{state.total_size} 字节）",
+                code="upload_incomplete",
+            )
+        with open(data, "rb") as f:
+            digest, size = hash_stream(f)
+        if digest != state.expected_digest:
+            self.abandon(state.upload_id)
+            raise DigestMismatch(state.expected_digest, digest, size=size)
+        if isinstance(store, FileBlobStore) and _same_device(data, store.root):
+            return store.adopt(data, BlobRef(digest, size))  # a rename: no second copy
+        with open(data, "rb") as f:
+            return store.put_stream(f, expected_digest=digest)
+
+
+def _check_chunk(state: UploadState, offset: int, length: int, max_chunk: int) -> None:
+    if length > max_chunk:
+        raise Invalid(f"a chunk holds at most {max_chunk} bytes, not {length}", field="data", code="chunk_too_large")
+    if offset < 0 or offset + length > state.total_size:
+        raise Invalid(f"bytes {offset}..{offset + length} fall outside 0..{state.total_size}", field="offset", code="chunk_out_of_range")
+    if offset > state.received:
+        raise Conflict(
+            f"a gap: the chunk starts at {offset} but only {state.received} bytes are received; resume at {state.received}",
+            message_zh=f"数据不连续：已接收 {state.received} 字节，请从该偏移续传",
+            field="offset", code="upload_gap",
+        )
+
+
+def _read_record(path: Path) -> int:
+    """The durable offset; 0 if the record is unreadable (the client then re-sends)."""
+    try:
+        offset, crc = _RECORD.unpack(path.read_bytes()[: _RECORD.size])
+    except (FileNotFoundError, struct.error):
+        return 0
+    return offset if zlib.crc32(struct.pack(">Q", offset)) == crc else 0
+
+
+def _write_record(path: Path, offset: int) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, _RECORD.pack(offset, zlib.crc32(struct.pack(">Q", offset))), 0)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _same_device(path: Path, root: Path) -> bool:
+    make_dirs(root, stop=root.parent)
+    return path.stat().st_dev == root.stat().st_dev

@@ -1,0 +1,91 @@
+"""Detached signatures on the data messages of 电子招标投标办法 第40条 (notices, tender documents,
+clarifications, bids, opening records, evaluation reports, candidate/result/award notices,
+contracts), meeting 电子签名法 第13条: a change to content or signature is detectable.
+
+The signature covers the canonical JSON (sorted keys, no spaces, UTF-8) of the signed
+attributes ``{format, kind, digest_alg, digest, signed_at, signer_cert_sha256}``, so the kind
+and the claimed signing time are protected too (like CMS signed attributes). ``signed_at``
+is the signer's claim, not a trusted timestamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tenderhub.core.shared.clock import as_utc
+from tenderhub.crypto import keys, signing
+from tenderhub.crypto.errors import CryptoError, SignatureError
+from tenderhub.crypto.suites import check_suite
+from tenderhub.crypto.x509 import CertInfo, TrustList, cert_info
+
+FORMAT = "tenderhub-detached-signature/1"
+FIELDS = ("format", "kind", "digest_alg", "digest", "signed_at", "signer_cert", "signature")
+
+
+@dataclass(frozen=True)
+class VerifiedDocument:
+    kind: str
+    signed_at: datetime
+    digest_alg: str
+    digest: str
+    signer: CertInfo
+    trusted: bool
+
+
+def signed_bytes(sig: dict[str, Any]) -> bytes:
+    info = cert_info(sig["signer_cert"].encode())
+    attrs = {k: sig[k] for k in ("format", "kind", "digest_alg", "digest", "signed_at")}
+    attrs["signer_cert_sha256"] = info.fingerprint
+    return json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign_document(suite: str, cert_pem: bytes, private_pem: bytes, content: bytes, *,
+                  kind: str, signed_at: datetime) -> dict[str, Any]:
+    """A JSON-able detached signature of ``content`` by the holder of ``cert_pem``."""
+    info = cert_info(cert_pem)
+    if keys.public_of(check_suite(suite), private_pem) != info.public_pem:
+        raise CryptoError("the private key does not belong to the certificate", field="key")
+    sig: dict[str, Any] = {
+        "format": FORMAT, "kind": kind, "digest_alg": signing.DIGEST_ALG[suite],
+        "digest": signing.digest(suite, content), "signed_at": as_utc(signed_at).isoformat(),
+        "signer_cert": cert_pem.decode("ascii"),
+    }
+    sig["signature"] = base64.b64encode(signing.sign(suite, private_pem, signed_bytes(sig))).decode()
+    return sig
+
+
+def _refuse(reason: str, field: str, zh: str | None = None) -> SignatureError:
+    return SignatureError(reason, field=field, message_zh=zh)
+
+
+def _parse(sig: dict[str, Any]) -> tuple[str, datetime, bytes]:
+    if not isinstance(sig, dict) or sig.get("format") != FORMAT \
+            or any(not isinstance(sig.get(k), str) for k in FIELDS):
+        raise _refuse("not a tenderhub detached signature", "signature")
+    suite = {v: k for k, v in signing.DIGEST_ALG.items()}.get(sig["digest_alg"])
+    try:
+        at = datetime.fromisoformat(sig["signed_at"])
+        raw = base64.b64decode(sig["signature"], validate=True)
+    except (ValueError, TypeError, binascii.Error):
+        raise _refuse("malformed signed_at or signature", "signature") from None
+    if suite is None or at.tzinfo is None:
+        raise _refuse("unknown digest algorithm or naive signed_at", "signature")
+    return suite, at, raw
+
+
+def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None) -> VerifiedDocument:
+    """Who signed what when; ``SignatureError``/``CertificateError`` with the reason otherwise."""
+    suite, at, raw = _parse(sig)
+    if signing.digest(suite, content) != sig["digest"]:
+        raise _refuse("the content has changed since it was signed", "content", "文件内容已被修改")
+    info = trust.validate(sig["signer_cert"].encode(), at) if trust else cert_info(sig["signer_cert"].encode())
+    if keys.suite_of(info.public_pem) != suite:
+        raise _refuse("the digest algorithm does not match the signer's key", "signature")
+    if not signing.verify(suite, info.public_pem, signed_bytes(sig), raw):
+        raise _refuse("the signature does not verify", "signature", "签名验证失败")
+    return VerifiedDocument(sig["kind"], at, sig["digest_alg"], sig["digest"], info, trust is not None)

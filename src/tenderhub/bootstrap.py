@@ -45,7 +45,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Platform:
         return UnitOfWork(sessions, classes=CLASSES, actor=context, clock=the_clock)
 
     calendar = LegalCalendar(load_notices(uow_factory))
-    services = Services(uow_factory, the_clock, calendar, settings.platform_code)
+    services = Services(uow_factory, the_clock, calendar, settings.platform_code, settings.allow_unsealed)
     return Platform(settings, engine, services)
 
 

@@ -1,14 +1,12 @@
-"""A platform after a real procurement (scenario 01) with three stored bid files, on the
-database ``database_url`` gives (SQLite, or PostgreSQL in the second run), ready to tamper."""
+"""The ``platform`` fixture: see ``audit_support``."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from audit_support import FILES, SCENARIO, Platform
 
 from tenderhub.blobs import FileBlobStore, location
 from tenderhub.core.shared.clock import FixedClock
@@ -17,35 +15,6 @@ from tenderhub.db.repositories.blobs import BlobRepository
 from tenderhub.db.uow import UnitOfWork
 from tenderhub.scenarios.runner import load, run
 from tenderhub.settings import Settings
-
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "01-works-open-tender-happy-path.yaml"
-FILES = (b"bid package one" * 100, b"bid package two" * 200, b"tender document")
-
-
-@dataclass
-class Platform:
-    data_dir: Path
-    url: str
-    store: FileBlobStore
-    digests: list[str]
-
-    def args(self) -> list[str]:
-        return ["--data-dir", str(self.data_dir), "--db", self.url]
-
-    def sql(self, *statements: str, **params: object) -> None:
-        """Tamper with raw SQL, as someone with database access would."""
-        engine = make_engine(self.url)
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(sa.text(statement), params)
-        engine.dispose()
-
-    def seqs(self) -> list[int]:
-        engine = make_engine(self.url)
-        with engine.connect() as conn:
-            seqs = list(conn.execute(sa.text("SELECT seq FROM audit_events ORDER BY seq")).scalars())
-        engine.dispose()
-        return seqs
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Platform
+from audit_support import Platform
 
 from tenderhub import cli
 from tenderhub.db.repositories.audit import GENESIS

@@ -52,9 +52,9 @@ class World:
         return actor
 
 
-def a_world(url: str, tmp: Path, start: str = "2026-11-30T09:00") -> World:
+def a_world(url: str, tmp: Path, start: str = "2026-11-30T09:00", *, allow_unsealed: bool = True) -> World:
     clock = FixedClock(bj(start))
-    platform = build(Settings.load(data_dir=tmp, db_url=url), clock=clock)
+    platform = build(Settings.load(data_dir=tmp, db_url=url, allow_unsealed=allow_unsealed), clock=clock)
     return World(platform, clock, subjects.create_operator(platform.services))
 
 

@@ -95,3 +95,24 @@ def test_every_change_leaves_an_audit_event_and_an_outbox_message(world: World) 
         outbox = uow.outbox.all()
     assert "procedure:tender:created" in tags and "procedure:tender:published" in tags
     assert len(outbox) == len(tags)
+
+
+def test_a_deployed_platform_takes_sealed_bids_only(database_url: str, tmp_path: Path) -> None:
+    deployed = a_world(database_url, tmp_path, allow_unsealed=False)
+    try:
+        tenderer = deployed.subject("tenderer", "tenderer", 1)
+        with pytest.raises(RuleViolation) as refused:
+            tenders.create_tender(deployed.svc, tenderer, {**a_tender_body(), "sealing": "none"})
+        assert (refused.value.rule.citation.law, refused.value.rule.citation.article, refused.value.field) == ("电子招标投标办法", 25, "sealing")
+        made = tenders.create_tender(deployed.svc, tenderer, a_tender_body())
+        assert made["sealing"] == "envelope"
+        deployed.at("2026-12-01T09:00")
+        tenders.publish(deployed.svc, tenderer, made["id"], {"doc_sale_end": "2026-12-07"})
+        bidder = deployed.subject("a", "bidder", 11)
+        lot = made["lots"][0]["code"]
+        bids.register(deployed.svc, bidder, made["id"], {"lot": lot})
+        with pytest.raises(RuleViolation) as plain:
+            bids.submit(deployed.svc, bidder, made["id"], {"lot": lot, "price": 9000000})
+        assert plain.value.rule.citation.article == 25
+    finally:
+        deployed.platform.engine.dispose()

@@ -25,7 +25,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def platform(tmp_path: Path, clock: FixedClock, database_url: str) -> Iterator[Platform]:
-    settings = Settings.load(data_dir=tmp_path, db_url=database_url)
+    settings = Settings.load(data_dir=tmp_path, db_url=database_url, allow_unsealed=True)
     built = build(settings, clock=clock)
     yield built
     built.engine.dispose()

@@ -27,6 +27,7 @@ from rich.markup import escape
 
 from tenderhub.blobs import FileBlobStore, location
 from tenderhub.blobs.check import BlobProblem, BlobReport, check_blobs
+from tenderhub.blobs.port import is_digest
 from tenderhub.db.engine import make_engine, make_session_factory
 from tenderhub.db.repositories.audit import GENESIS, AuditRecord, AuditRepository, row_hash
 from tenderhub.db.repositories.blobs import BlobRepository
@@ -62,8 +63,8 @@ class Anchor:
 
     @classmethod
     def parse(cls, text: str) -> Anchor:
-        seq, _, digest = text.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or not is_digest(digest.lower()):
             raise argparse.ArgumentTypeError(f"{text!r}: give SEQ:HASH as printed by 'tenderhub audit head'")
         return cls(int(seq), digest.lower())
 

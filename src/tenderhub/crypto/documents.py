@@ -83,9 +83,11 @@ def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None
     suite, at, raw = _parse(sig)
     if signing.digest(suite, content) != sig["digest"]:
         raise _refuse("the content has changed since it was signed", "content", "文件内容已被修改")
-    info = trust.validate(sig["signer_cert"].encode(), at) if trust else cert_info(sig["signer_cert"].encode())
+    info = cert_info(sig["signer_cert"].encode())
     if keys.suite_of(info.public_pem) != suite:
         raise _refuse("the digest algorithm does not match the signer's key", "signature")
     if not signing.verify(suite, info.public_pem, signed_bytes(sig), raw):
         raise _refuse("the signature does not verify", "signature", "签名验证失败")
+    if trust is not None:
+        info = trust.validate(sig["signer_cert"].encode(), at)
     return VerifiedDocument(sig["kind"], at, sig["digest_alg"], sig["digest"], info, trust is not None)

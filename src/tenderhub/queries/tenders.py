@@ -28,6 +28,7 @@ def tender_summary(tender: Tender) -> dict[str, Any]:
     return {
         "id": tender.id, "code": tender.code, "title": tender.title, "regime": tender.regime.value,
         "method": tender.method.value, "status": tender.status.value, "tenderer": tender.tenderer.name,
+        "sealing": tender.sealing.value,
         "published_at": iso(tender.published_at),
         "lots": [{"id": lot.id, "code": lot.code, "title": lot.title, "status": lot.status.value} for lot in tender.lots],
     }

@@ -5,6 +5,7 @@ See ``docs/scenarios.md`` for the format and every action.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ def run_file(path: str | Path, *, db_url: str | None = None, data_dir: str | Pat
 
 
 def run(data: Mapping[str, Any], settings: Settings) -> list[StepResult]:
+    # A scenario is a simulation: clear price forms are allowed alongside sealed bids (ADR 0007).
+    settings = dataclasses.replace(settings, allow_unsealed=True)
     steps = data["steps"]
     start = parse_beijing(str(data.get("start") or steps[0].get("at")))
     clock = FixedClock(start)

@@ -40,6 +40,7 @@ class Services:
     clock: Clock
     calendar: WorkdayCalendar
     platform_code: str = "TH110000001"
+    allow_unsealed: bool = False
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return self.uow_factory(actor)

@@ -15,7 +15,7 @@ from tenderhub.core.procedures.model import (
     Party,
     Tender,
 )
-from tenderhub.core.procedures.states import Category, Method, Regime
+from tenderhub.core.procedures.states import Category, Method, Regime, Sealing
 from tenderhub.core.rules.catalogue import by_code
 from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.errors import Invalid, NotFound, RuleViolation
@@ -75,8 +75,17 @@ def build_tender(svc: Services, actor: Actor, data: Mapping[str, Any], tenderer:
         industry=p.text(data, "industry", default=""), description=p.text(data, "description", default=""),
         investment_project_code=validate_invest_project_code(invest) if invest else "",
         invitees=[str(u) for u in p.items(data, "invitees", default=[])],
+        sealing=sealing_of(svc, data),
     )
     return tender
+
+
+def sealing_of(svc: Services, data: Mapping[str, Any]) -> Sealing:
+    """Sealed bids unless this installation simulates (scenarios, tests, demo): ADR 0007."""
+    sealing = p.choice(data, "sealing", Sealing, default="none" if svc.allow_unsealed else "envelope")
+    if sealing is Sealing.NONE and not svc.allow_unsealed:
+        raise RuleViolation(by_code("UNSEALED_BID_REFUSED"), field="sealing")
+    return sealing
 
 
 def build_lot(data: Mapping[str, Any], path: str, code: str) -> Lot:

@@ -92,5 +92,5 @@ def test_stray_files_are_not_listed_and_crash_leftovers_can_be_swept(tmp_path: P
 
 
 def test_durable_make_dirs_creates_every_missing_level(tmp_path: Path) -> None:
-    durable.make_dirs(tmp_path / "a" / "b" / "c", stop=tmp_path)
+    durable.make_dirs(tmp_path / "a" / "b" / "c")
     assert (tmp_path / "a" / "b" / "c").is_dir()

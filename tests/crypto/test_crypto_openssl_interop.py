@@ -4,11 +4,12 @@ ours are accepted by it."""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from crypto_builders import openssl, openssl_supports_sm2
 
+from tenderhub.core.shared.clock import SystemClock
 from tenderhub.crypto import keys, signing, x509
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
@@ -16,7 +17,7 @@ needs_sm2 = pytest.mark.skipif(not openssl_supports_sm2(), reason="this openssl 
 
 
 def now() -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=5)
+    return SystemClock().now() + timedelta(seconds=5)
 
 
 def make_openssl_chain(d):

@@ -15,10 +15,10 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def make_dirs(path: Path, *, stop: Path) -> None:
+def make_dirs(path: Path) -> None:
     """``mkdir -p path`` where each directory created is made durable in its parent."""
     missing = []
-    while not path.is_dir() and path != stop:
+    while not path.is_dir() and path != path.parent:
         missing.append(path)
         path = path.parent
     for directory in reversed(missing):

@@ -55,7 +55,7 @@ class FileBlobStore:
         if final.is_file() and final.stat().st_size == ref.size:
             path.unlink(missing_ok=True)
             return ref
-        make_dirs(final.parent, stop=self.root.parent)
+        make_dirs(final.parent)
         replace_durably(path, final)  # also repairs a damaged copy with the verified bytes
         return ref
 
@@ -97,7 +97,7 @@ class FileBlobStore:
         return len(stale)
 
     def _temp_file(self) -> Path:
-        make_dirs(self.root / TMP, stop=self.root.parent)
+        make_dirs(self.root / TMP)
         fd, name = tempfile.mkstemp(dir=self.root / TMP, prefix="put-")
         os.close(fd)
         return Path(name)

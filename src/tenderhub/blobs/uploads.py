@@ -131,7 +131,7 @@ class UploadArea:
 
     def _create(self, upload_id: str, total_size: int, expected_digest: str) -> None:
         """Build the upload in a hidden directory, then rename it into place (all or nothing)."""
-        make_dirs(self.root, stop=self.root.parent)
+        make_dirs(self.root)
         building = self.root / f".new-{upload_id}"
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir()
@@ -231,5 +231,5 @@ def _size(path: Path) -> int:
 
 
 def _same_device(path: Path, root: Path) -> bool:
-    make_dirs(root, stop=root.parent)
+    make_dirs(root)
     return path.stat().st_dev == root.stat().st_dev

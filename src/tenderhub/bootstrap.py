@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tenderhub.blobs import FileBlobStore, UploadArea, location, upload_location
 from tenderhub.calendar.legal import LegalCalendar
 from tenderhub.calendar.notices import Notice
 from tenderhub.core.evaluation.experts import Expert
@@ -14,11 +15,12 @@ from tenderhub.core.procedures.model import Tender
 from tenderhub.core.shared.clock import Clock, SystemClock
 from tenderhub.core.shared.roles import Actor
 from tenderhub.core.subjects.model import Subject, User
+from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.db import migrate
 from tenderhub.db.context import ActorContext
 from tenderhub.db.engine import make_engine, make_session_factory
 from tenderhub.db.uow import AggregateClasses, UnitOfWork
-from tenderhub.services.context import Services
+from tenderhub.services.context import Services, Vault
 from tenderhub.settings import Settings
 
 CLASSES = AggregateClasses(tender=Tender, subject=Subject, user=User, expert=Expert, calendar=Notice)
@@ -33,8 +35,7 @@ class Platform:
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Platform:
     """Open (and migrate) the database and wire the use cases."""
-    if settings.db_url.startswith("sqlite"):
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
@@ -45,7 +46,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Platform:
         return UnitOfWork(sessions, classes=CLASSES, actor=context, clock=the_clock)
 
     calendar = LegalCalendar(load_notices(uow_factory))
-    services = Services(uow_factory, the_clock, calendar, settings.platform_code, settings.allow_unsealed)
+    vault = Vault(FileBlobStore(location(settings.data_dir)), UploadArea(upload_location(settings.data_dir)),
+                  upload_location(settings.data_dir) / "meta", PlatformKeys(Path(settings.data_dir) / "keys"))
+    services = Services(uow_factory, the_clock, calendar, settings.platform_code, settings.allow_unsealed, vault)
     return Platform(settings, engine, services)
 
 

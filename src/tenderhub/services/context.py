@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -35,12 +36,24 @@ class UnitOfWork(Protocol):
 
 
 @dataclass
+class Vault:
+    """Where sealed bids live: the content-addressed blob store, the resumable upload area
+    (with one metadata file per upload) and the platform's keys."""
+
+    blobs: Any  # tenderhub.blobs.BlobStore
+    uploads: Any  # tenderhub.blobs.UploadArea
+    meta_dir: Path
+    keys: Any  # tenderhub.crypto.platform_keys.PlatformKeys
+
+
+@dataclass
 class Services:
     uow_factory: Callable[[Actor | None], UnitOfWork]
     clock: Clock
     calendar: WorkdayCalendar
     platform_code: str = "TH110000001"
     allow_unsealed: bool = False
+    vault: Vault | None = None  # blobs, uploads and platform keys (sealed bids)
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return self.uow_factory(actor)

@@ -98,8 +98,10 @@ class SealedPackage:
     bidder_key: str  # fingerprint of the bidder's public key
     receipt_id: str
     received_at: datetime
-    summary_digest: str = ""  # suite digest (SHA-256 / SM3) the bidder signed
-    manifest_digest: str = ""  # known only after decryption
+    summary_digest: str = ""  # suite digest (SHA-256 / SM3) of the ciphertext, which the bidder signed
+    bidder_public_key: str = ""  # PEM of the key that signed the package and its manifest
+    claimed_manifest_digest: str = ""  # what the bidder's summary says the manifest digests to
+    manifest_digest: str = ""  # verified at decryption
     decryption: Decryption = Decryption.PENDING
     decrypted_at: datetime | None = None
     failure: str = ""

@@ -27,13 +27,19 @@ from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.errors import Conflict, Forbidden, RuleViolation
 
 
-def submit_sealed(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo, package: SealedPackage) -> Bid:
-    """Accept a sealed bid (or a new package replacing the bidder's earlier one, 法 第29条)."""
+def may_submit_sealed(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo) -> Lot:
+    """Whether ``bidder`` may upload a sealed bid to the lot now (checked again at the end)."""
     require_active(tender)
     lot = tender.lot(lot_id)
     require_lot_status(lot, LotStatus.BIDDING)
     before_deadline(tender, lot, act, "sealed_upload_before_deadline")
     registration_of(lot, tender, bidder)
+    return lot
+
+
+def submit_sealed(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo, package: SealedPackage) -> Bid:
+    """Accept a sealed bid (or a new package replacing the bidder's earlier one, 法 第29条)."""
+    lot = may_submit_sealed(tender, act, lot_id=lot_id, bidder=bidder)
     current = next((b for b in lot.bids if b.bidder_id == bidder.bidder_id and b.status is BidStatus.SUBMITTED), None)
     if current is not None:
         current.sealed, current.version, current.modified_at = package, current.version + 1, act.at

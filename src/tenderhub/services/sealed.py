@@ -1,0 +1,293 @@
+"""Use cases of sealed bids: resumable upload with a signed receipt, online decryption.
+
+The platform stores ciphertext only (电子招标投标办法 第25–27条). A bidder uploads its sealed
+package in chunks (resumable: the same upload id continues where it stopped), the platform
+verifies the bidder's signature over the ciphertext digest, stores it durably and returns a
+signed, timestamped receipt (回执). At the opening the bidder releases its content key to the
+platform's opening key; the platform decrypts, checks the signed manifest against the receipt
+and reads the price form out of it (第30–31条).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tenderhub.blobs.durable import write_file_durably
+from tenderhub.core.bids import sealing
+from tenderhub.core.bids.model import Bid, DocumentRef, SealedPackage
+from tenderhub.core.procedures.guards import rule_for
+from tenderhub.core.procedures.model import Tender
+from tenderhub.core.shared.clock import beijing
+from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
+from tenderhub.core.shared.roles import Actor, Role
+from tenderhub.crypto import keys, package, signing
+from tenderhub.crypto.errors import CryptoError
+from tenderhub.crypto.sealing import open_package
+from tenderhub.queries.tenders import tender_view
+from tenderhub.services import parse as p
+from tenderhub.services.authz import require_operator_or_manager, require_role
+from tenderhub.services.bids import bidder_of, price_form
+from tenderhub.services.context import Services, Vault
+from tenderhub.services.tenders import change, load
+
+SUMMARY_FIELDS = ("suite", "ciphertext_digest", "size", "manifest_digest", "bidder_public_key", "signature")
+
+
+def vault_of(svc: Services) -> Vault:
+    if svc.vault is None:
+        raise Conflict("this platform has no sealed-bid storage configured", message_zh="本平台未配置加密投标存储", code="no_vault")
+    return svc.vault
+
+
+def upload_id_for(tender_id: str, lot: str, bidder_id: str, sha256: str) -> str:
+    """The same bidder uploading the same package to the same lot resumes the same upload."""
+    return hashlib.sha256(f"{tender_id}|{lot}|{bidder_id}|{sha256}".encode()).hexdigest()[:32]
+
+
+def checked_summary(data: Mapping[str, Any]) -> dict[str, Any]:
+    summary = dict(p.mapping(data, "summary"))
+    for name in SUMMARY_FIELDS:
+        p.get(summary, name, "summary.")
+    p.integer(summary, "size", "summary.", minimum=1)
+    return summary
+
+
+def begin_upload(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Start (or resume) the upload of a sealed package; refuses clear bids by construction."""
+    bidder, vault = bidder_of(actor), vault_of(svc)
+    summary, sha256 = checked_summary(data), p.text(data, "sha256").lower()
+    problems = verify_summary(summary)
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        lot = sealing.may_submit_sealed(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder)
+        if problems:
+            raise RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))
+    upload_id = upload_id_for(tender_id, lot.id, bidder.bidder_id, sha256)
+    state = vault.uploads.begin(upload_id, int(summary["size"]), sha256)
+    meta = {"tender_id": tender_id, "lot_id": lot.id, "bidder_id": bidder.bidder_id, "sha256": sha256, "summary": summary}
+    vault.meta_dir.mkdir(parents=True, exist_ok=True)
+    write_file_durably(vault.meta_dir / f"{upload_id}.json", json.dumps(meta, ensure_ascii=False).encode())
+    return state_view(state)
+
+
+def verify_summary(summary: Mapping[str, Any]) -> list[str]:
+    try:
+        return package.verify_summary(dict(summary))
+    except (CryptoError, ValueError, binascii.Error) as error:
+        return [f"unreadable summary: {error}"]
+
+
+def state_view(state: Any) -> dict[str, Any]:
+    return {"upload_id": state.upload_id, "received": state.received, "total": state.total_size, "complete": state.complete}
+
+
+def meta_of(vault: Vault, upload_id: str, actor: Actor) -> dict[str, Any]:
+    path = vault.meta_dir / f"{upload_id}.json"
+    if not upload_id.isalnum() or not path.exists():
+        raise NotFound(f"no upload {upload_id!r}", message_zh=f"没有上传任务 {upload_id}", field="upload_id")
+    meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if meta["bidder_id"] != actor.user_id:
+        raise Forbidden("only the bidder who began an upload may continue it", message_zh="只有发起上传的投标人可以继续上传", field="upload_id")
+    return meta
+
+
+def put_chunk(svc: Services, actor: Actor, upload_id: str, offset: int, data: bytes) -> dict[str, Any]:
+    """Write one chunk at ``offset`` (durable before the answer); resume at ``received``."""
+    vault = vault_of(svc)
+    require_role(actor, Role.BIDDER)
+    meta_of(vault, upload_id, actor)
+    return state_view(vault.uploads.write_chunk(upload_id, offset, data))
+
+
+def upload_state(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]:
+    vault = vault_of(svc)
+    meta_of(vault, upload_id, actor)
+    return state_view(vault.uploads.state(upload_id))
+
+
+def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]:
+    """Store the package durably, record the sealed bid, answer with the signed receipt.
+
+    Idempotent: finishing again returns the receipt of the bid already recorded."""
+    bidder, vault = bidder_of(actor), vault_of(svc)
+    meta = meta_of(vault, upload_id, actor)
+    with svc.uow(actor) as uow:
+        tender = load(uow, meta["tender_id"])
+        existing = bid_with_receipt(tender, upload_id)
+        if existing is not None:
+            return receipt(svc, tender, existing)
+        act = svc.act(actor)
+        sealing.may_submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder)
+        ref = vault.uploads.finish(upload_id, vault.blobs)
+        package_ = sealed_package(vault, meta, ref, upload_id, act.at)
+        bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=package_)
+        tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
+        uow.commit()
+        return receipt(svc, tender, bid)
+
+
+def sealed_package(vault: Vault, meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -> SealedPackage:
+    summary = meta["summary"]
+    with vault.blobs.open(ref.digest) as stored:
+        problems = package.verify_summary(dict(summary), stored)
+    if problems:
+        raise Invalid("; ".join(problems), message_zh="投标文件密文与签名摘要不符：" + "; ".join(problems), field="summary")
+    public = str(summary["bidder_public_key"])
+    return SealedPackage(
+        suite=str(summary["suite"]), digest=ref.digest, size=ref.size, signature=str(summary["signature"]),
+        bidder_key=keys.fingerprint(public.encode()), receipt_id=upload_id, received_at=at,
+        summary_digest=str(summary["ciphertext_digest"]), bidder_public_key=public,
+        claimed_manifest_digest=str(summary["manifest_digest"]),
+    )
+
+
+def bid_with_receipt(tender: Tender, receipt_id: str) -> Bid | None:
+    for lot in tender.lots:
+        for bid in lot.bids:
+            if bid.sealed is not None and bid.sealed.receipt_id == receipt_id:
+                return bid
+    return None
+
+
+def receipt(svc: Services, tender: Tender, bid: Bid) -> dict[str, Any]:
+    """回执: what the platform received and when, signed with the platform's signing key."""
+    sealed = bid.sealed
+    assert sealed is not None
+    lot = tender.lot(bid.lot_id)
+    body = {
+        "receipt_id": sealed.receipt_id, "tender": tender.code, "lot": lot.code, "bid": bid.id,
+        "bidder": bid.uscc, "bidder_name": bid.name, "suite": sealed.suite, "ciphertext_sha256": sealed.digest,
+        "ciphertext_digest": sealed.summary_digest, "size": sealed.size,
+        "received_at": beijing(sealed.received_at).isoformat(timespec="milliseconds"), "version": bid.version,
+    }
+    pair = vault_of(svc).keys.pair("signing", sealed.suite)
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    signature = signing.sign(sealed.suite, pair.private_pem, canonical)
+    return {"receipt": body, "platform_key": keys.fingerprint(pair.public_pem), "signature": base64.b64encode(signature).decode()}
+
+
+def verify_receipt(svc: Services, signed: Mapping[str, Any]) -> bool:
+    body = signed["receipt"]
+    pair = vault_of(svc).keys.pair("signing", body["suite"])
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return signing.verify(body["suite"], pair.public_pem, canonical, base64.b64decode(signed["signature"]))
+
+
+def platform_keys(svc: Services) -> dict[str, Any]:
+    """The public keys bidders need: the opening key to release content keys to, per suite."""
+    return vault_of(svc).keys.public_keys()  # type: ignore[no-any-return]
+
+
+def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The bidder releases its content key; the platform opens and verifies the package."""
+    bidder, vault = bidder_of(actor), vault_of(svc)
+    try:
+        release = base64.b64decode(p.text(data, "release"), validate=True)
+    except binascii.Error as error:
+        raise Invalid("release must be base64", message_zh="release 须为 base64 编码", field="release") from error
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id)
+        lot = tender.lot(p.text(data, "lot"))
+        bid = own_sealed_bid(tender, lot.id, bidder.bidder_id)
+        act = svc.act(actor)
+        sealing.decrypting(tender, act, lot.id, bid.id)
+        outcome = open_and_verify(vault, bid, release)
+        if isinstance(outcome, str):
+            sealing.record_failure(tender, act, lot_id=lot.id, bid_id=bid.id, by_bidder=True, detail=outcome)
+        else:
+            form, manifest_digest, documents = outcome
+            bid.documents = documents
+            sealing.record_decryption(tender, act, lot_id=lot.id, bid_id=bid.id, form=form, manifest_digest=manifest_digest)
+            tender.record("bids:package:read", bid.id, act.at, act.by, "decrypted at the opening", files=len(documents))
+        uow.commit()
+        return {"lot": lot.code, "bid": bid.id, "status": bid.status.value, "decryption": bid.sealed.decryption.value if bid.sealed else None,
+                "failure": bid.sealed.failure if bid.sealed else "", "tender": tender_view(tender, actor)}
+
+
+def own_sealed_bid(tender: Tender, lot_id: str, bidder_id: str) -> Bid:
+    for bid in tender.lot(lot_id).bids:
+        if bid.bidder_id == bidder_id and bid.sealed is not None:
+            return bid
+    raise NotFound("you have no sealed bid in this lot", message_zh="您在本标段没有加密投标", field="lot")
+
+
+def open_and_verify(vault: Vault, bid: Bid, release: bytes) -> tuple[Any, str, list[DocumentRef]] | str:
+    """Decrypt and check the package; a string says why it failed (the bidder's fault)."""
+    sealed = bid.sealed
+    assert sealed is not None
+    work = Path(tempfile.mkdtemp(prefix="tenderhub-open-"))
+    try:
+        opener = vault.keys.pair("opening", sealed.suite)
+        try:
+            manifest, files = open_package(sealed.suite, opener.private_pem, release, stored_path(vault, sealed.digest, work), work / "package")
+        except (CryptoError, ValueError, KeyError) as error:
+            return f"解密失败 / decryption failed: {error}"
+        return verified(vault, sealed, manifest, files, work / "package")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stored_path(vault: Vault, digest: str, work: Path) -> Path:
+    path_for = getattr(vault.blobs, "path_for", None)
+    if path_for is not None:
+        return Path(path_for(digest))
+    spooled = work / "package.sealed"
+    with vault.blobs.open(digest) as src, open(spooled, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return spooled
+
+
+def verified(vault: Vault, sealed: SealedPackage, manifest: dict[str, Any], files: list[Path], unpacked: Path) -> tuple[Any, str, list[DocumentRef]] | str:
+    manifest_bytes, signature = package.read_signed_manifest(unpacked)
+    problems = package.verify_manifest(sealed.suite, sealed.bidder_public_key.encode(), manifest_bytes, signature, unpacked / "files")
+    digest = signing.digest(sealed.suite, manifest_bytes)
+    if digest != sealed.claimed_manifest_digest:
+        problems.append("the manifest differs from the one the receipt names")
+    if problems:
+        return "投标文件与清单或回执不符 / the package does not match its manifest or receipt: " + "; ".join(problems)
+    try:
+        form = price_form({"price_form": manifest.get("price_form") or {}})
+    except Invalid as error:
+        return f"开标一览表无效 / the price form is invalid: {error}"
+    documents = []
+    for path in files:
+        with open(path, "rb") as src:
+            ref = vault.blobs.put_stream(src)
+        documents.append(DocumentRef(path.name, ref.digest, ref.size))
+    return form, digest, documents
+
+
+def fail_decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The platform or another party failed a bid's decryption: withdrawn, not revoked (第31条)."""
+    lot, bid_ref, detail = p.text(data, "lot"), p.text(data, "bid"), p.text(data, "detail")
+
+    def act_on(tender: Tender, act: Any) -> None:
+        sealing.record_failure(tender, act, lot_id=lot, bid_id=bid_id_of(tender, lot, bid_ref), by_bidder=p.boolean(data, "by_bidder", default=False), detail=detail)
+
+    return change(svc, actor, tender_id, act_on, guard=require_operator_or_manager)
+
+
+def bid_id_of(tender: Tender, lot: str, ref: str) -> str:
+    for bid in tender.lot(lot).bids:
+        if ref in (bid.id, bid.name, bid.uscc, bid.bidder_id):
+            return bid.id
+    return ref
+
+
+def close_decryption(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    lot = p.text(data, "lot")
+    return change(svc, actor, tender_id, lambda tender, act: sealing.close_decryption(tender, act, lot_id=lot), guard=require_operator_or_manager)
+
+
+def sign_opening_record(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    bidder, lot, signature = bidder_of(actor), p.text(data, "lot"), p.text(data, "signature", default="")
+    return change(svc, actor, tender_id, lambda tender, act: sealing.sign_opening_record(
+        tender, act, lot_id=lot, bidder_id=bidder.bidder_id, signature=signature), guard=lambda tender, who: None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tenderhub.services import awards, bids, evaluation, subjects, tenders
+from tenderhub.services import awards, bids, evaluation, sealed, subjects, tenders
 
 Handler = Callable[..., Any]
 
@@ -36,6 +36,10 @@ ACTIONS: dict[str, tuple[Handler, bool]] = {
     "sign_contract": (awards.sign_contract, True),
     "record_performance": (awards.record_performance, True),
     "replace_expert": (evaluation.replace_member, True),
+    "fail_decrypt": (sealed.fail_decrypt, True),
+    "close_decryption": (sealed.close_decryption, True),
+    "sign_opening_record": (sealed.sign_opening_record, True),
+    "object_at_opening": (tenders.object_at_opening, True),
     "archive": (tenders.archive, True),
     "add_expert": (subjects.add_expert, False),
 }

@@ -21,6 +21,7 @@ from tenderhub.core.shared.errors import DomainError, RuleViolation
 from tenderhub.core.shared.roles import PUBLIC, Actor
 from tenderhub.scenarios.actions import ACTIONS
 from tenderhub.scenarios.checks import check_state
+from tenderhub.scenarios.sealed_steps import BidderDesk
 from tenderhub.services import subjects
 from tenderhub.services.subjects import actor_for_token
 from tenderhub.settings import Settings
@@ -50,6 +51,7 @@ class World:
     lots: dict[str, tuple[str, str]] = field(default_factory=dict)  # alias -> (tender alias, lot code)
     names: dict[str, str] = field(default_factory=dict)  # actor alias -> subject name
     objections: dict[str, str] = field(default_factory=dict)  # alias -> objection id
+    desk: BidderDesk | None = None  # the bidders' own machines (sealed packages, keys)
     last: Any = None
 
 
@@ -73,7 +75,7 @@ def run(data: Mapping[str, Any], settings: Settings) -> list[StepResult]:
     steps = data["steps"]
     start = parse_beijing(str(data.get("start") or steps[0].get("at")))
     clock = FixedClock(start)
-    world = World(build(settings, clock=clock), clock)
+    world = World(build(settings, clock=clock), clock, desk=BidderDesk(Path(settings.data_dir) / "bidder-desks"))
     setup_actors(world, data.get("actors") or {})
     for expert in data.get("experts") or []:
         made = subjects.add_expert(world.platform.services, world.actors["operator"], expert)
@@ -135,6 +137,8 @@ def with_state(world: World, result: StepResult, expect: Any) -> StepResult:
 def perform(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
     if action == "check":
         return None
+    if action in DESK_ACTIONS:
+        return on_desk(world, who, action, params)
     if action not in ACTIONS:
         raise ScenarioError(f"unknown action {action!r}; known: {', '.join(sorted(ACTIONS))}")
     if who not in world.actors:
@@ -153,14 +157,32 @@ def perform(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
     alias = str(params.pop("tender", next(iter(world.tenders), "")))
     if alias not in world.tenders:
         raise ScenarioError(f"unknown tender {alias!r}")
-    ref = params.pop("ref", None) if action == "object" else None
+    ref = params.pop("ref", None) if action in ("object", "object_at_opening") else None
     result = handler(world.platform.services, actor, world.tenders[alias], params)
-    if action == "object" and isinstance(result, Mapping):
+    if action in ("object", "object_at_opening") and isinstance(result, Mapping):
         world.objections[str(ref or f"O{len(world.objections) + 1}")] = str(result["objection"])
     return result
 
 
 OWN_BID_ACTIONS = ("modify_bid", "withdraw_bid")
+DESK_ACTIONS = ("seal", "submit_sealed", "decrypt")
+
+
+def on_desk(world: World, who: str, action: str, params: dict[str, Any]) -> Any:
+    """Steps that use the bidder's own tool and keys as well as the platform."""
+    from tenderhub.scenarios import sealed_steps
+
+    if who not in world.actors:
+        raise ScenarioError(f"unknown actor {who!r}")
+    assert world.desk is not None
+    if action == "seal":
+        return world.desk.seal(who, world.clock, params)
+    resolve_refs(world, params)
+    alias = str(params.pop("tender", next(iter(world.tenders), "")))
+    if alias not in world.tenders:
+        raise ScenarioError(f"unknown tender {alias!r}")
+    step = sealed_steps.submit_sealed if action == "submit_sealed" else sealed_steps.decrypt
+    return step(world.platform.services, world.desk, who, world.actors[who], world.tenders[alias], params)
 
 
 def own_bid_id(world: World, tender_alias: str, who: str, ref: Any) -> Any:

@@ -157,6 +157,11 @@ def raise_objection(svc: Services, actor: Actor, tender_id: str, data: Mapping[s
     return {"objection": raised[0].id, "answer_due": raised[0].answer_due.isoformat(), "tender": view}
 
 
+def object_at_opening(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """An objection to the opening, raised at the opening and answered on the spot (条例 第44条)."""
+    return raise_objection(svc, actor, tender_id, {**data, "stage": "opening"})
+
+
 def anyone(tender: Tender, actor: Actor) -> None:
     """No tender-specific check (the role was checked before)."""
 

@@ -54,6 +54,9 @@ def check_window(tender: Tender, act: Act, lot_id: str, stage: ObjectionStage) -
         if act.at >= limit:
             raise RuleViolation(rule, field="at", end=show(lot.publicity.end), latest=show(limit))
     else:
+        if lot.status is not LotStatus.OPENED and tender.regime is Regime.WORKS:
+            closed = show(lot.opening.at) if lot.opening else "-"
+            raise RuleViolation(rule_for(tender, "opening_objection_on_the_spot"), field="stage", closed=closed)
         require_lot_status(lot, LotStatus.OPENED)
 
 

@@ -15,7 +15,7 @@ from tenderhub.core.procedures.model import Tender
 from tenderhub.core.shared.clock import Clock, SystemClock
 from tenderhub.core.shared.roles import Actor
 from tenderhub.core.subjects.model import Subject, User
-from tenderhub.crypto.platform_keys import PlatformKeys
+from tenderhub.crypto.platform_keys import PlatformIdentity, PlatformKeys
 from tenderhub.db import migrate
 from tenderhub.db.context import ActorContext
 from tenderhub.db.engine import make_engine, make_session_factory
@@ -46,8 +46,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Platform:
         return UnitOfWork(sessions, classes=CLASSES, actor=context, clock=the_clock)
 
     calendar = LegalCalendar(load_notices(uow_factory))
+    platform_keys = PlatformKeys(Path(settings.data_dir) / "keys")
+    identity = PlatformIdentity(platform_keys, Path(settings.data_dir) / "trust", settings.platform_name)
     vault = Vault(FileBlobStore(location(settings.data_dir)), UploadArea(upload_location(settings.data_dir)),
-                  upload_location(settings.data_dir) / "meta", PlatformKeys(Path(settings.data_dir) / "keys"))
+                  upload_location(settings.data_dir) / "meta", platform_keys, identity)
     services = Services(uow_factory, the_clock, calendar, settings.platform_code, settings.allow_unsealed, vault)
     return Platform(settings, engine, services)
 

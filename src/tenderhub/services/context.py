@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -44,6 +44,8 @@ class Vault:
     uploads: Any  # tenderhub.blobs.UploadArea
     meta_dir: Path
     keys: Any  # tenderhub.crypto.platform_keys.PlatformKeys
+    identity: Any = None  # tenderhub.crypto.platform_keys.PlatformIdentity
+    challenges: dict[str, Any] = field(default_factory=dict)  # issued sign-in challenges not yet used
 
 
 @dataclass

@@ -62,7 +62,7 @@ TAGS: frozenset[str] = frozenset(
         "awards:notice:issued",
         "contracts:contract:signed",
         "contracts:performance:recorded",
-        "calendar:notice:loaded",
+        "calendar:notice:loaded", "auth:session:opened",
     ]
 )
 

@@ -12,7 +12,9 @@ from tenderhub.web.trading.routes import (
     bids,
     calendar,
     evaluation,
+    identity,
     rules,
+    sealed,
     subjects,
     tenders,
 )
@@ -27,7 +29,7 @@ The trading platform API of tenderhub: tender, bid, open, evaluate, award, contr
 * 保密 / Confidentiality: before opening a bidder sees only its own bid and nobody sees who
   registered (电子招标投标办法 第20–21条); expert names stay hidden until the award (招标投标法 第37条).
 """
-ROUTERS = (subjects, tenders, bids, evaluation, awards, calendar, rules)
+ROUTERS = (subjects, tenders, bids, sealed, evaluation, awards, calendar, rules, identity)
 
 
 def create_app(platform: Platform) -> FastAPI:

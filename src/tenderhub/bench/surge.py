@@ -1,0 +1,367 @@
+"""``tenderhub bench deadline-surge``: K bidders upload sealed bids over HTTP, concurrently, in
+the last minutes before a tender's deadline, to a real ``tenderhub serve`` process.
+
+Set-up (not timed, before the server starts): a fresh data directory under /tmp; a tenderer,
+an envelope-sealed works tender and K registered bidders, created by the use cases with a
+clock set 40 days back (publication needs ≥ 20 days before the deadline); then, **as benchmark
+set-up only**, the lot's deadline is moved to ``--deadline-s`` seconds after now directly
+through the tender repository (the use cases would refuse a bid period that short). Each
+bidder seals one document of S MB with its own key (the real bidder tool).
+
+Timed: ``tenderhub serve`` on 127.0.0.1 (system clock); httpx clients with at most
+``--concurrency`` uploads in flight: ``POST /api/tenders/{id}/sealed-uploads``, ``PUT
+/api/sealed-uploads/{upload_id}?offset=N`` per chunk, ``POST …/finish`` → signed receipt.
+Connection errors, 5xx and 409 ``stale_version`` are retried (begin again resumes the same
+upload id; finish again returns the same receipt). ``--kill`` SIGKILLs the server once half
+the receipts are in and restarts it on the same data directory.
+
+Afterwards (server stopped): every receipt must verify with the platform signing key and
+name a stored bid whose blob re-hashes to its digest and whose bidder signature verifies;
+``lost`` counts those that do not (must be 0). Raw limit, same run: K writes of S MB with
+fsync plus one committed SQLite row each (WAL, synchronous=NORMAL as the platform's engine),
+in one process. ``ratio`` = accepted per second / raw per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from tenderhub.bench.common import (
+    MB,
+    Out,
+    SealedFile,
+    finish,
+    percentile,
+    platform_on,
+    register_bidder,
+    rounded,
+    say,
+    scratch,
+    seal_random,
+    subject,
+    timed,
+    working_deadline,
+    write_fsynced,
+)
+from tenderhub.bench.common import published_tender as publish_tender
+from tenderhub.core.shared.clock import FixedClock, SystemClock
+from tenderhub.crypto import signing
+from tenderhub.services import sealed
+
+RETRYABLE = {409, 500, 502, 503, 504}
+RETRY_CODES = {"stale_version", "db_busy"}  # 409s the platform asks to retry
+MAX_ATTEMPTS = 60
+
+
+@dataclass
+class Bidder:
+    n: int
+    token: str
+    bid: SealedFile
+
+
+@dataclass
+class Outcome:
+    receipts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    retries: int = 0
+    conflicts: int = 0
+    before_kill: set[str] = field(default_factory=set)
+    killed_at: float | None = None
+    restart_s: float = 0.0
+
+
+def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk: int = 512 * 1024, kill: bool = False,
+        deadline_s: int = 180, out: Out = say) -> dict[str, Any]:
+    with scratch("surge") as root:
+        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, kill={kill}, scratch {root}")
+        with timed() as setup:
+            tender_id, lot, people = set_up(root / "data", root / "bidders", bidders, int(size_mb * MB))
+        out(f"set-up (tender, {bidders} registered bidders, sealing; not measured): {setup[0]:.1f} s")
+        raw = raw_limit(root / "raw", bidders, people[0].bid.path.stat().st_size)
+        out(f"raw    ({bidders} x (write {size_mb} MB + fsync, 1 committed SQLite row)): {raw:.2f} s  {bidders / raw:.1f} /s")
+        server = Server(root / "data", root / "server.log")
+        move_deadline(root / "data", tender_id, deadline_s)
+        server.start()
+        try:
+            with timed() as wall:
+                outcome = asyncio.run(surge(server, tender_id, lot, people, concurrency, chunk, kill))
+        finally:
+            server.stop()
+        return report(out, root, tender_id, people, outcome, wall[0], raw, concurrency, kill, size_mb)
+
+
+def report(out: Out, root: Path, tender_id: str, people: list[Bidder], outcome: Outcome, wall: float, raw: float,
+           concurrency: int, kill: bool, size_mb: float) -> dict[str, Any]:
+    k, accepted = len(people), len(outcome.receipts)
+    check = verify(root / "data", tender_id, outcome)
+    rate, raw_rate = accepted / wall, k / raw
+    p50, p99 = percentile(outcome.latencies, 50), percentile(outcome.latencies, 99)
+    out(f"surge  ({accepted}/{k} accepted over HTTP): {wall:.2f} s  {rate:.1f} bids/s  p50 {p50 * 1000:.0f} ms  p99 {p99 * 1000:.0f} ms")
+    out(f"retries {outcome.retries} (409 stale_version/db_busy: {outcome.conflicts}), refused {len(outcome.refused)}; "
+        f"after the run: lost {check['lost']}, stored bids {check['stored']}, duplicates {check['duplicates']}")
+    if kill:
+        out(f"killed with {len(outcome.before_kill)} receipts issued; restarted in {outcome.restart_s:.1f} s")
+    for n, why in sorted(outcome.refused.items())[:5]:
+        out(f"  refused bidder {n}: {why}")
+    out(f"ratio accepted/s / raw/s = {rate / raw_rate:.2f} (target >= 0.5)")
+    return finish(out, {
+        "bench": "deadline-surge", "bidders": k, "size_mb": size_mb, "concurrency": concurrency, "kill": kill,
+        "accepted": accepted, "refused": len(outcome.refused), "surge_s": rounded(wall), "accepted_per_s": rounded(rate, 2),
+        "p50_ms": rounded(p50 * 1000, 1), "p99_ms": rounded(p99 * 1000, 1), "raw_s": rounded(raw), "raw_per_s": rounded(raw_rate, 2),
+        "retries": outcome.retries, "conflicts": outcome.conflicts, "receipts_before_kill": len(outcome.before_kill),
+        "restart_s": rounded(outcome.restart_s, 2), **check, "ratio": rounded(rate / raw_rate),
+    })
+
+
+# ---- set-up ----------------------------------------------------------------------------------
+
+
+def set_up(data_dir: Path, folder: Path, k: int, size: int) -> tuple[str, str, list[Bidder]]:
+    clock = FixedClock(SystemClock().now() - timedelta(days=40))
+    platform = platform_on(data_dir, clock)
+    try:
+        tenderer, _ = subject(platform, "tenderer", "tenderer", 1)
+        tender_id, lot = publish_tender(platform, tenderer, working_deadline(platform, clock.now(), 25))
+        people = []
+        for n in range(k):
+            _, token = register_bidder(platform, tender_id, lot, n)
+            people.append(Bidder(n, token, seal_random(folder / f"b{n}", "intl", size, str(9_000_000 + n), clock.now())))
+        return tender_id, lot, people
+    finally:
+        platform.engine.dispose()
+
+
+def move_deadline(data_dir: Path, tender_id: str, seconds: int) -> None:
+    """Benchmark set-up only: the lot's deadline, ``seconds`` from now, written through the
+    repository (no use case may shorten a published bid period to minutes)."""
+    platform = platform_on(data_dir)
+    try:
+        with platform.services.uow(None) as uow:
+            tender = uow.tenders.get(tender_id)
+            tender.lots[0].deadline = SystemClock().now() + timedelta(seconds=seconds)
+            uow.commit()
+    finally:
+        platform.engine.dispose()
+
+
+# ---- the server process ----------------------------------------------------------------------
+
+
+class Server:
+    """``tenderhub serve`` as a child process on a free port of 127.0.0.1."""
+
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.data_dir, self.log_path, self.port = data_dir, log, free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        db = f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
+        command = [sys.executable, "-m", "tenderhub.cli", "serve", "--data-dir", str(self.data_dir), "--db", db, "--port", str(self.port)]
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_ready(self, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, in-flight requests are cut."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._close_log()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(server: Server, timeout: float) -> None:
+    limit = time.monotonic() + timeout
+    while time.monotonic() < limit:
+        if server.proc is not None and server.proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.proc.returncode}); see {server.log_path}:\n{server.log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1.0, trust_env=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer within {timeout} s; see {server.log_path}")
+
+
+# ---- the clients -----------------------------------------------------------------------------
+
+
+async def surge(server: Server, tender_id: str, lot: str, people: list[Bidder], concurrency: int, chunk: int, kill: bool) -> Outcome:
+    outcome, gate = Outcome(), asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60.0, limits=limits, trust_env=False) as client:
+        killer = asyncio.create_task(kill_midway(server, outcome, len(people))) if kill else None
+        await asyncio.gather(*(one_bidder(client, gate, tender_id, lot, b, chunk, outcome) for b in people))
+        if killer is not None:
+            await killer
+    return outcome
+
+
+async def kill_midway(server: Server, outcome: Outcome, k: int) -> None:
+    while len(outcome.receipts) < k // 2:
+        await asyncio.sleep(0.01)
+    outcome.before_kill = {r["receipt"]["receipt_id"] for r in outcome.receipts.values()}
+    outcome.killed_at = time.perf_counter()
+    server.kill()
+    with timed() as took:
+        await asyncio.to_thread(server.start)
+    outcome.restart_s = took[0]
+
+
+class Retry(Exception):
+    pass
+
+
+async def one_bidder(client: httpx.AsyncClient, gate: asyncio.Semaphore, tender_id: str, lot: str, bidder: Bidder,
+                     chunk: int, outcome: Outcome) -> None:
+    async with gate:
+        data, started = bidder.bid.path.read_bytes(), time.perf_counter()
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                signed = await upload(client, tender_id, lot, bidder, data, chunk)
+            except Retry as why:
+                outcome.retries += 1
+                outcome.conflicts += str(why).startswith("409")
+                await asyncio.sleep(min(0.05 * (attempt + 1), 1.0))
+                continue
+            except Refused as why:
+                outcome.refused[bidder.n] = str(why)
+                return
+            outcome.latencies.append(time.perf_counter() - started)
+            outcome.receipts[bidder.n] = signed
+            return
+        outcome.refused[bidder.n] = f"gave up after {MAX_ATTEMPTS} attempts"
+
+
+class Refused(Exception):
+    pass
+
+
+async def upload(client: httpx.AsyncClient, tender_id: str, lot: str, bidder: Bidder, data: bytes, chunk: int) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {bidder.token}"}
+    body = {"lot": lot, "summary": bidder.bid.summary, "sha256": bidder.bid.sha256}
+    state = await call(client.post(f"/api/tenders/{tender_id}/sealed-uploads", json=body, headers=headers))
+    upload_id, offset = state["upload_id"], state["received"]
+    while offset < len(data):
+        state = await call(client.put(f"/api/sealed-uploads/{upload_id}", params={"offset": offset},
+                                      content=data[offset:offset + chunk], headers={**headers, "Content-Type": "application/octet-stream"}))
+        offset = state["received"]
+    return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish", headers=headers))
+
+
+async def call(request: Any) -> dict[str, Any]:
+    try:
+        response: httpx.Response = await request
+    except httpx.TransportError as error:
+        raise Retry(f"transport: {type(error).__name__}") from None
+    if response.status_code < 300:
+        return dict(response.json())
+    code = problem_code(response)
+    if response.status_code in RETRYABLE and (response.status_code != 409 or code in RETRY_CODES):
+        raise Retry(f"{response.status_code} {code}")
+    raise Refused(f"{response.status_code} {code}: {response.text[:300]}")
+
+
+def problem_code(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("code", ""))
+    except ValueError:
+        return ""
+
+
+# ---- checks after the run ----------------------------------------------------------------------
+
+
+def verify(data_dir: Path, tender_id: str, outcome: Outcome) -> dict[str, int]:
+    """Every receipt issued must name a stored, verifiable bid (checked on a fresh platform)."""
+    platform = platform_on(data_dir)
+    try:
+        svc = platform.services
+        with svc.uow(None) as uow:
+            bids = [b for lot in uow.tenders.get(tender_id).lots for b in lot.bids if b.sealed is not None]
+        by_receipt = {b.sealed.receipt_id: b for b in bids}
+        lost = sum(not receipt_holds(svc, signed, by_receipt) for signed in outcome.receipts.values())
+        lost_before_kill = sum(not receipt_holds(svc, s, by_receipt) for s in outcome.receipts.values()
+                               if s["receipt"]["receipt_id"] in outcome.before_kill)
+        bidders = [b.bidder_id for b in bids]
+        return {"lost": lost, "lost_before_kill": lost_before_kill, "stored": len(bids), "duplicates": len(bidders) - len(set(bidders)),
+                "unreceipted": len(by_receipt.keys() - {r["receipt"]["receipt_id"] for r in outcome.receipts.values()})}
+    finally:
+        platform.engine.dispose()
+
+
+def receipt_holds(svc: Any, signed: dict[str, Any], by_receipt: dict[str, Any]) -> bool:
+    body = signed["receipt"]
+    bid = by_receipt.get(body["receipt_id"])
+    if bid is None or not sealed.verify_receipt(svc, signed) or bid.id != body["bid"]:
+        return False
+    package = bid.sealed
+    if package.digest != body["ciphertext_sha256"] or not svc.vault.blobs.verify(package.digest):
+        return False
+    return signing.verify(package.suite, package.bidder_public_key.encode(), package.summary_digest.encode(), base64.b64decode(package.signature))
+
+
+# ---- the raw limit ---------------------------------------------------------------------------
+
+
+def raw_limit(folder: Path, k: int, size: int) -> float:
+    """K x (write ``size`` bytes + fsync, insert and commit one SQLite row), one process."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    try:
+        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"):
+            db.execute(pragma)
+        db.execute("CREATE TABLE bids (id INTEGER PRIMARY KEY, path TEXT, size INTEGER)")
+        payloads = [os.urandom(size) for _ in range(min(k, 8))]
+        with timed() as took:
+            for n in range(k):
+                path = folder / f"bid-{n}"
+                write_fsynced(path, payloads[n % len(payloads)])
+                db.execute("BEGIN")
+                db.execute("INSERT INTO bids (id, path, size) VALUES (?, ?, ?)", (n, str(path), size))
+                db.execute("COMMIT")
+        return took[0]
+    finally:
+        db.close()

@@ -1,0 +1,94 @@
+"""Certificate sign-in with a CA on the trust list, and the platform's signed documents."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from services_builders import World, a_tender_body, a_world, uscc
+
+from tenderhub.cli import main
+from tenderhub.core.shared.errors import Forbidden
+from tenderhub.crypto import keys, signing, x509
+from tenderhub.crypto.documents import verify_document
+from tenderhub.services import documents, identity, tenders
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    w = a_world(database_url, tmp_path / "data")
+    yield w
+    w.platform.engine.dispose()
+
+
+def company_certificate(world: World, tmp: Path, n: int, *, trusted: bool = True) -> tuple[bytes, bytes]:
+    """A CA (put on the platform's trust list when ``trusted``) issues a company certificate."""
+    ca_cert, ca_key = x509.init_ca(f"测试CA{n}", days=365, now=world.clock.now())
+    if trusted:
+        trust = Path(world.platform.settings.data_dir) / "trust"
+        trust.mkdir(parents=True, exist_ok=True)
+        (trust / f"ca{n}.pem").write_bytes(ca_cert)
+    pair = keys.generate("intl")
+    cert = x509.issue(ca_cert, ca_key, subject_cn=f"company {n}", kind="company", uscc=uscc(n), public_pem=pair.public_pem, days=365, now=world.clock.now())
+    return cert, pair.private_pem
+
+
+def sign_in(world: World, cert: bytes, private: bytes) -> dict[str, object]:
+    issued = identity.challenge(world.svc)["challenge"]
+    signature = base64.b64encode(signing.sign("intl", private, issued.encode())).decode()
+    return identity.certificate_login(world.svc, {"certificate": cert.decode(), "challenge": issued, "signature": signature})
+
+
+def test_a_bidder_signs_in_with_a_certificate_from_any_trusted_ca_and_gets_its_own_role(world: World, tmp_path: Path) -> None:
+    world.subject("b11", "bidder", 11)
+    cert, private = company_certificate(world, tmp_path, 11)
+    session = sign_in(world, cert, private)
+    assert session["role"] == "bidder" and session["user_id"] == "b11"
+    with world.svc.uow(None) as uow:
+        assert [r.tag for r in uow.audit.list(tag="auth:session:opened")] == ["auth:session:opened"]
+
+
+def test_a_certificate_from_an_unknown_ca_or_a_replayed_challenge_is_refused(world: World, tmp_path: Path) -> None:
+    world.subject("b12", "bidder", 12)
+    cert, private = company_certificate(world, tmp_path, 12, trusted=False)
+    with pytest.raises(Forbidden):
+        sign_in(world, cert, private)
+    good_cert, good_private = company_certificate(world, tmp_path, 13)
+    world.subject("b13", "bidder", 13)
+    issued = identity.challenge(world.svc)["challenge"]
+    signature = base64.b64encode(signing.sign("intl", good_private, issued.encode())).decode()
+    identity.certificate_login(world.svc, {"certificate": good_cert.decode(), "challenge": issued, "signature": signature})
+    with pytest.raises(Forbidden):
+        identity.certificate_login(world.svc, {"certificate": good_cert.decode(), "challenge": issued, "signature": signature})
+
+
+def test_published_documents_carry_a_platform_signature_that_verifies_and_detects_a_change(world: World, tmp_path: Path) -> None:
+    tenderer = world.subject("tenderer", "tenderer", 1)
+    made = tenders.create_tender(world.svc, tenderer, a_tender_body())
+    world.at("2026-12-01T09:00")
+    tenders.publish(world.svc, tenderer, made["id"], {"doc_sale_end": "2026-12-07"})
+    bundle = documents.signed_document(world.svc, made["id"], "notice")
+    trust = x509.TrustList([documents.trust_anchor(world.svc)])
+    content = base64.b64decode(bundle["content_b64"])
+    assert verify_document(bundle["signature"], content, trust).kind == "notice"
+    with pytest.raises(Exception, match="digest|changed|match"):
+        verify_document(bundle["signature"], content.replace("测试".encode(), "篡改".encode()), trust)
+
+
+def test_documents_export_writes_bundles_that_verify_on_the_command_line(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tenderer = world.subject("tenderer", "tenderer", 1)
+    made = tenders.create_tender(world.svc, tenderer, a_tender_body())
+    world.at("2026-12-01T09:00")
+    tenders.publish(world.svc, tenderer, made["id"], {"doc_sale_end": "2026-12-07"})
+    settings = world.platform.settings
+    out = tmp_path / "docs"
+    assert main(["documents", "export", "--data-dir", str(settings.data_dir), "--db", settings.db_url, "--out", str(out)]) == 0
+    notice = next(out.glob("*-notice.json"))
+    assert main(["verify", str(notice), "--trust", str(out / "trust-ca.pem")]) == 0
+    bundle = json.loads(notice.read_text(encoding="utf-8"))
+    bundle["content_b64"] = base64.b64encode(b'{"kind":"notice","forged":true}').decode()
+    notice.write_text(json.dumps(bundle), encoding="utf-8")
+    assert main(["verify", str(notice), "--trust", str(out / "trust-ca.pem")]) != 0

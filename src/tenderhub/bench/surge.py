@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import signal
 import socket
@@ -64,7 +65,7 @@ from tenderhub.services import sealed
 
 RETRYABLE = {409, 500, 502, 503, 504}
 RETRY_CODES = {"stale_version", "db_busy"}  # 409s the platform asks to retry
-MAX_ATTEMPTS = 60
+MAX_ATTEMPTS = 200  # with the back-off below: about 100 s of retrying (a restart included)
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Outcome:
 
 
 def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk: int = 512 * 1024, kill: bool = False,
-        deadline_s: int = 180, out: Out = say) -> dict[str, Any]:
+        deadline_s: int = 300, out: Out = say) -> dict[str, Any]:
     with scratch("surge") as root:
         out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, kill={kill}, scratch {root}")
         with timed() as setup:
@@ -235,7 +236,10 @@ async def surge(server: Server, tender_id: str, lot: str, people: list[Bidder], 
         killer = asyncio.create_task(kill_midway(server, outcome, len(people))) if kill else None
         await asyncio.gather(*(one_bidder(client, gate, tender_id, lot, b, chunk, outcome) for b in people))
         if killer is not None:
-            await killer
+            if outcome.killed_at is None:  # too few receipts ever came: no kill
+                killer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await killer
     return outcome
 
 
@@ -264,7 +268,7 @@ async def one_bidder(client: httpx.AsyncClient, gate: asyncio.Semaphore, tender_
             except Retry as why:
                 outcome.retries += 1
                 outcome.conflicts += str(why).startswith("409")
-                await asyncio.sleep(min(0.05 * (attempt + 1), 1.0))
+                await asyncio.sleep(min(0.05 * (attempt + 1), 0.5))
                 continue
             except Refused as why:
                 outcome.refused[bidder.n] = str(why)

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.orm import Session
 
 from tenderhub.blobs import FileBlobStore, location
 from tenderhub.blobs.check import BlobProblem, BlobReport, check_blobs
@@ -97,7 +98,7 @@ def check_chain(audit: AuditRepository, anchor: Anchor | None = None) -> ChainRe
 
 def check_row(audit: AuditRepository, row: AuditRecord, prev: AuditRecord | None) -> ChainProblem | None:
     expected = prev.hash if prev else GENESIS
-    fields = asdict(row)
+    fields = vars(row)  # shallow: row_hash reads the hashed fields, changes nothing
     if row_hash(fields, row.prev_hash) != row.hash:
         if row.prev_hash != expected and row_hash(fields, expected) == row.hash:
             return problem(row, "prev_hash_changed", f"prev_hash was changed to {row.prev_hash}; the row's fields hash correctly with the previous row's hash {expected}")
@@ -149,7 +150,7 @@ def recorded_blobs(repo: BlobRepository) -> Iterator[tuple[str, int]]:
         after = page[-1].digest
 
 
-def check_store(session: Any, blob_dir: Path) -> BlobReport:
+def check_store(session: Session, blob_dir: Path) -> BlobReport:
     repo = BlobRepository(session)
     if not sa.inspect(session.connection()).has_table("blobs"):  # a database from before 0002
         return check_blobs(FileBlobStore(blob_dir), [], lambda digest: False)

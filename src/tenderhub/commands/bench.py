@@ -28,7 +28,7 @@ def add_parser(subs: Any) -> None:
     surge.add_argument("--concurrency", type=int, default=16, help="uploads in flight at once (default 16)")
     surge.add_argument("--chunk-kb", type=int, default=512, help="bytes per PUT in KiB (default 512)")
     surge.add_argument("--kill", action="store_true", help="SIGKILL the server midway, restart it, let the clients retry")
-    surge.add_argument("--deadline-s", type=int, default=180, help="the tender deadline, seconds after the server starts (default 180)")
+    surge.add_argument("--deadline-s", type=int, default=300, help="the tender deadline, seconds after the set-up (default 300)")
     surge.set_defaults(handler=run_surge)
 
 

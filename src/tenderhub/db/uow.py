@@ -29,6 +29,7 @@ from tenderhub.db.context import ActorContext
 from tenderhub.db.errors import translated
 from tenderhub.db.repositories.audit import AuditRecord, AuditRepository
 from tenderhub.db.repositories.base import DocumentRepository
+from tenderhub.db.repositories.blobs import BlobRepository
 from tenderhub.db.repositories.calendar import CalendarRepository
 from tenderhub.db.repositories.experts import ExpertRepository
 from tenderhub.db.repositories.outbox import OutboxRepository
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.audit = AuditRepository(s)
         self.outbox = OutboxRepository(s)
         self.sequences = SequenceRepository(s)
+        self.blobs = BlobRepository(s)
         return self
 
     def __exit__(

@@ -25,6 +25,7 @@ class UnitOfWork(Protocol):
     outbox: Any
     calendar: Any
     sequences: Any
+    blobs: Any
 
     def __enter__(self) -> Self: ...
 

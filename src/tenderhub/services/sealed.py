@@ -129,6 +129,7 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]
         ref = vault.uploads.finish(upload_id, vault.blobs)
         package_ = sealed_package(vault, meta, ref, upload_id, act.at)
         bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=package_)
+        uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
         tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
         uow.commit()
         return receipt(svc, tender, bid)
@@ -205,6 +206,8 @@ def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
         else:
             form, manifest_digest, documents = outcome
             bid.documents = documents
+            for doc in documents:
+                uow.blobs.record(doc.digest, doc.size, kind="bid_document", owner=bid.id, at=act.at)
             sealing.record_decryption(tender, act, lot_id=lot.id, bid_id=bid.id, form=form, manifest_digest=manifest_digest)
             tender.record("bids:package:read", bid.id, act.at, act.by, "decrypted at the opening", files=len(documents))
         uow.commit()

@@ -25,13 +25,13 @@ from tenderhub.web.common.auth import current_actor, services
 from tenderhub.web.common.bodies import In, Out, as_data
 from tenderhub.web.common.problems import ACTION, PROBLEM_TYPE, Problem, described, problem
 from tenderhub.web.trading.routes.bids import LotRef
-from tenderhub.web.trading.views import TenderView
+from tenderhub.web.trading.views import LotView, TenderView
 
 router = APIRouter(tags=["sealed 加密投标"])
 VIEW: dict[str, Any] = {"response_model_exclude_unset": True, "responses": ACTION}
 MAX_CHUNK = 8 * 1024 * 1024
 """The largest chunk one ``PUT`` may carry (bytes); larger bodies are answered 413."""
-TOO_LARGE = {413: {"model": Problem, "description": f"The chunk is larger than {MAX_CHUNK} bytes",
+TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"model": Problem, "description": f"The chunk is larger than {MAX_CHUNK} bytes",
                    "content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 RAW_BODY = {"requestBody": {"required": True, "description": "The chunk: the sealed file's bytes from `offset` on",
                             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -105,13 +105,38 @@ class DecryptIn(LotRef):
     release: str = Field(description="The key-release blob of `tenderhub bidder decrypt`, base64")
 
 
+class SealedBidView(Out):
+    """A bid of a sealed lot: its prices stay null until the platform decrypted it."""
+
+    id: str
+    bidder: str
+    uscc: str
+    status: str
+    version: int
+    submitted_at: str | None
+    price: str | None = Field(description="null until decrypted (and for a bid whose decryption failed)")
+    period_days: int | None
+    security_amount: str | None
+    security_form: str | None
+    sealed: dict[str, Any] | None = Field(default=None, description="suite, digest, size, receipt, received_at, decryption, failure")
+
+
+class SealedLotView(LotView):
+    my_bids: list[SealedBidView] | None = Field(default=None, description="Before opening: the viewer's own bids only")  # type: ignore[assignment]
+    bids: list[SealedBidView] | None = Field(default=None, description="From the opening on: every bid")  # type: ignore[assignment]
+
+
+class SealedTenderView(TenderView):
+    lots: list[SealedLotView]  # type: ignore[assignment]
+
+
 class Decrypted(Out):
     lot: str
     bid: str
     status: str
     decryption: str | None
     failure: str
-    tender: TenderView
+    tender: SealedTenderView
 
 
 class FailureIn(LotRef):
@@ -209,16 +234,16 @@ def decrypt(tender_id: str, body: DecryptIn, actor: Actor = Depends(current_acto
     return sealed.decrypt(svc, actor, tender_id, as_data(body))
 
 
-@router.post("/api/tenders/{tender_id}/decryption-failures", response_model=TenderView, summary="记录解密失败 / Record a failed decryption (第31条)", **VIEW)
+@router.post("/api/tenders/{tender_id}/decryption-failures", response_model=SealedTenderView, summary="记录解密失败 / Record a failed decryption (第31条)", **VIEW)
 def fail_decrypt(tender_id: str, body: FailureIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.fail_decrypt(svc, actor, tender_id, as_data(body))
 
 
-@router.post("/api/tenders/{tender_id}/decryption/close", response_model=TenderView, summary="结束解密，生成开标记录 / Close decryption: the opening record", **VIEW)
+@router.post("/api/tenders/{tender_id}/decryption/close", response_model=SealedTenderView, summary="结束解密，生成开标记录 / Close decryption: the opening record", **VIEW)
 def close(tender_id: str, body: LotRef, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.close_decryption(svc, actor, tender_id, as_data(body))
 
 
-@router.post("/api/tenders/{tender_id}/opening-record/signatures", response_model=TenderView, summary="投标人确认开标记录 / A bidder signs the opening record", **VIEW)
+@router.post("/api/tenders/{tender_id}/opening-record/signatures", response_model=SealedTenderView, summary="投标人确认开标记录 / A bidder signs the opening record", **VIEW)
 def sign_opening_record(tender_id: str, body: OpeningSignatureIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.sign_opening_record(svc, actor, tender_id, as_data(body))

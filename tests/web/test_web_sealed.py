@@ -260,8 +260,6 @@ def test_decrypting_before_the_opening_is_refused(parties: Api, tmp_path: Path) 
     assert early.status_code == 409, early.text
 
 
-@pytest.mark.xfail(reason="views.BidView requires price/period_days/security_* but a sealed bid has none until decrypted: "
-                          "GET /api/tenders/{id} as its bidder and POST /opening answer 500 (ResponseValidationError)", strict=False)
 def test_the_tender_view_and_the_opening_answer_on_a_sealed_lot(parties: Api, tmp_path: Path) -> None:
     tender = published(parties)
     registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")

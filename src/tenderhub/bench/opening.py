@@ -132,7 +132,8 @@ def prepare(setting: Setting, folder: Path, i: int, size: int, suite: str) -> Pr
     actor, _ = register_bidder(platform, setting.tender_id, setting.lot, i)
     bid = seal_random(folder / f"b{i}", suite, size, str(9_000_000 + i), setting.clock.now())
     receipt = upload(setting, actor, bid.path, bid.summary, bid.sha256)
-    assert sealed.verify_receipt(svc, receipt), "a receipt does not verify"
+    if not sealed.verify_receipt(svc, receipt):
+        raise RuntimeError(f"the receipt of bidder {i} does not verify")
     stored = Path(svc.vault.blobs.path_for(receipt["receipt"]["ciphertext_sha256"]))  # type: ignore[union-attr]
     opening_key = svc.vault.keys.pair("opening", suite).public_pem  # type: ignore[union-attr]
     release = base64.b64encode(release_for(suite, bid.pair.private_pem, bid.path, opening_key)).decode()

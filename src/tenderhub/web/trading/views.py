@@ -7,6 +7,8 @@ are anonymous until the award.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from tenderhub.web.common.bodies import Out
@@ -43,10 +45,11 @@ class BidView(Out):
     status: str
     version: int
     submitted_at: str | None
-    price: str = Field(examples=["11500000.00"])
-    period_days: int
-    security_amount: str
-    security_form: str
+    price: str | None = Field(examples=["11500000.00"], description="null while the bid is sealed")
+    period_days: int | None
+    security_amount: str | None
+    security_form: str | None
+    sealed: dict[str, Any] | None = Field(default=None, description="the sealed package, its receipt and decryption state")
 
 
 class Member(Out):

@@ -50,7 +50,7 @@ def challenge(svc: Services = Depends(services)) -> dict[str, Any]:
     return identity.challenge(svc)
 
 
-@router.post("/api/auth/certificate", response_model=SessionOut, responses=described(400, 403, 409, 422),
+@router.post("/api/auth/certificate", response_model=SessionOut, responses=described(400, 401, 403, 409, 422),
              summary="数字证书登录 / Sign in with a certificate")
 def certificate_login(body: CertificateLoginIn, request: Request, svc: Services = Depends(services)) -> dict[str, Any]:
     ip = request.client.host if request.client else ""

@@ -67,6 +67,8 @@ class UploadArea:
         checked_digest(expected_digest, "expected_digest")
         if not isinstance(total_size, int) or total_size < 0:
             raise Invalid(f"total_size {total_size!r} must be a non-negative integer", field="total_size")
+        if self._dir(upload_id).is_dir() and not (self._dir(upload_id) / "meta.json").exists():
+            self._discard(upload_id)  # a removal stopped half way: the upload no longer exists
         if self._dir(upload_id).is_dir():
             return self._same_upload(upload_id, total_size, expected_digest)
         self._create(upload_id, total_size, expected_digest)
@@ -74,7 +76,12 @@ class UploadArea:
 
     def state(self, upload_id: str) -> UploadState:
         meta = self._meta(upload_id)
-        received = min(_read_record(self._dir(upload_id) / "offset"), _size(self._data(upload_id)))
+        recorded, data = _read_record(self._dir(upload_id) / "offset"), self._data(upload_id)
+        if not data.exists() and recorded == meta["total_size"]:
+            # finish() moved the complete bytes into the store and was stopped before cleaning
+            # up: the upload is complete, and finishing again returns the stored blob.
+            return UploadState(upload_id, meta["total_size"], meta["expected_digest"], recorded)
+        received = min(recorded, _size(data))
         return UploadState(upload_id, meta["total_size"], meta["expected_digest"], received)
 
     def write_chunk(self, upload_id: str, offset: int, data: bytes) -> UploadState:
@@ -101,10 +108,16 @@ class UploadArea:
 
     def abandon(self, upload_id: str) -> None:
         """Remove the upload and its bytes (no error if it is already gone)."""
-        directory = self._dir(upload_id)
-        if directory.exists():
-            shutil.rmtree(directory)
-            fsync_dir(self.root)
+        if self._dir(upload_id).exists():
+            self._discard(upload_id)
+
+    def _discard(self, upload_id: str) -> None:
+        """Rename the directory away first (atomic), then delete it: a crash in between
+        leaves a hidden ``.gone-*`` directory, never a half-removed upload."""
+        gone = self.root / f".gone-{upload_id}-{os.urandom(4).hex()}"
+        os.replace(self._dir(upload_id), gone)
+        fsync_dir(self.root)
+        shutil.rmtree(gone, ignore_errors=True)
 
     # ---- internals ------------------------------------------------------------------------
 

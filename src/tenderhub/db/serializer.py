@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, TypeVar, get_args, get_origin
 
+from tenderhub.db import codec
+
 T = TypeVar("T")
 JsonDoc = dict[str, Any]
 
@@ -36,7 +38,10 @@ def to_doc(obj: object) -> JsonDoc:
     """The JSON document of a dataclass instance."""
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise DocumentError("$", f"expected a dataclass instance, got {type(obj).__name__}")
-    return _encode(obj, "$")
+    try:
+        return codec.encoder(type(obj))(obj)  # type: ignore[no-any-return]
+    except Exception:  # the reference path below names the bad value
+        return _encode(obj, "$")
 
 
 def to_json_value(value: object, path: str = "$") -> Any:
@@ -90,6 +95,11 @@ def from_doc(cls: type[T], doc: Mapping[str, Any], path: str = "$") -> T:
         raise DocumentError(
             path, f"expected an object for {cls.__name__}, got {type(doc).__name__}"
         )
+    if path == "$":
+        try:
+            return codec.decoder(typing.cast(Any, cls))(doc)  # type: ignore[no-any-return]
+        except Exception:  # the reference path below names the bad value
+            pass
     target: Any = cls  # functools.cache wants Hashable; classes are
     hints = _hints(target)
     kwargs: dict[str, Any] = {}

@@ -141,7 +141,8 @@ class DocumentRepository(Generic[T]):
         if row.id in self._seen:
             return self._seen[row.id].obj  # type: ignore[no-any-return]
         obj = from_doc(self._aggregate_class(), row.doc)
-        self._seen[row.id] = _Entry(obj, row.version, to_doc(obj), fresh=False)
+        # The stored document is the snapshot: it is what to_doc(obj) gives back unchanged.
+        self._seen[row.id] = _Entry(obj, row.version, dict(row.doc), fresh=False)
         return obj
 
     def _aggregate_class(self) -> type[T]:

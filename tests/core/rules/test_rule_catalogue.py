@@ -24,6 +24,7 @@ ALLOWED_LAWS = {
 ONE_REGIME_KEYS = {
     "bid_security_cap": "works", "bid_security_cap_survey": "works", "bid_security_form": "gp",
     "security_refund_days": "works", "withdrawn_security_refund_days": "works", "tender_report_within": "works",
+    "opening_objection_on_the_spot": "works",  # gp: a plain conflict (87号令 is not among the shipped texts)
 }
 RULES = all_rules()
 CJK = re.compile(r"[\u4e00-\u9fff]")

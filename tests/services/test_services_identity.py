@@ -93,3 +93,53 @@ def test_documents_export_writes_bundles_that_verify_on_the_command_line(world: 
     bundle["content_b64"] = base64.b64encode(b'{"kind":"notice","forged":true}').decode()
     notice.write_text(json.dumps(bundle), encoding="utf-8")
     assert main(["verify", str(notice), "--trust", str(out / "trust-ca.pem")]) != 0
+
+
+def person_certificate(world: World, n: int) -> tuple[bytes, bytes]:
+    ca_cert, ca_key = x509.init_ca(f"个人CA{n}", days=365, now=world.clock.now())
+    trust = Path(world.platform.settings.data_dir) / "trust"
+    trust.mkdir(parents=True, exist_ok=True)
+    (trust / f"person-ca{n}.pem").write_bytes(ca_cert)
+    pair = keys.generate("intl")
+    return x509.issue(ca_cert, ca_key, subject_cn=f"专家{n}", kind="person", uscc=None, public_pem=pair.public_pem, days=365, now=world.clock.now()), pair.private_pem
+
+
+def test_bidders_sign_the_opening_record_and_experts_the_report_with_their_own_certificates(world: World, tmp_path: Path) -> None:
+    from tenderhub.crypto.documents import sign_document
+    from tenderhub.services import bids, evaluation, sealed
+
+    tenderer = world.subject("tenderer", "tenderer", 1)
+    made = tenders.create_tender(world.svc, tenderer, a_tender_body())
+    lot, tender_id = made["lots"][0]["code"], made["id"]
+    world.at("2026-12-01T09:00")
+    tenders.publish(world.svc, tenderer, tender_id, {"doc_sale_end": "2026-12-07"})
+    for n in (11, 12, 13):
+        bidder = world.subject(f"b{n}", "bidder", n)
+        bids.register(world.svc, bidder, tender_id, {"lot": lot})
+        bids.submit(world.svc, bidder, tender_id, {"lot": lot, "price": 9000000 + n})
+    world.expert("e1")
+    for i in range(2, 6):
+        world.expert(f"e{i}")
+    world.at("2026-12-21T09:30")
+    bids.open_bids(world.svc, tenderer, tender_id, {"lot": lot})
+    record = base64.b64decode(documents.signed_document(world.svc, tender_id, "opening_record", lot)["content_b64"])
+    cert, private = company_certificate(world, tmp_path, 11)
+    by_bidder = sign_document("intl", cert, private, record, kind="opening_record", signed_at=world.clock.now())
+    sealed.sign_opening_record(world.svc, world.actors["b11"], tender_id, {"lot": lot, "signature": by_bidder})
+    with pytest.raises(SignatureError):
+        forged = sign_document("intl", cert, private, record + b" ", kind="opening_record", signed_at=world.clock.now())
+        sealed.sign_opening_record(world.svc, world.actors["b12"], tender_id, {"lot": lot, "signature": forged})
+    evaluation.draw_committee(world.svc, tenderer, tender_id, {"lot": lot, "experts": {"road": 5}, "seed": "s"})
+    evaluation.finish(world.svc, tenderer, tender_id, {"lot": lot})
+    report = base64.b64decode(documents.signed_document(world.svc, tender_id, "evaluation_report", lot)["content_b64"])
+    expert_cert, expert_key = person_certificate(world, 1)
+    signed = sign_document("intl", expert_cert, expert_key, report, kind="evaluation_report", signed_at=world.clock.now())
+    assert evaluation.sign_report(world.svc, world.actors["e1"], tender_id, {"lot": lot, "signature": signed})["electronic_signature"]
+    out = tmp_path / "docs"
+    settings = world.platform.settings
+    assert main(["documents", "export", "--data-dir", str(settings.data_dir), "--db", settings.db_url, "--out", str(out)]) == 0
+    personal = sorted(p.name.split("-signed-by-")[1] for p in out.glob("*-signed-by-*.json"))
+    assert personal == ["b11.json", "e1.json"]
+    for bundle in out.glob("*-signed-by-*.json"):
+        assert main(["verify", str(bundle), "--trust", str(Path(settings.data_dir) / "trust" / "ca11.pem"),
+                     "--trust", str(Path(settings.data_dir) / "trust" / "person-ca1.pem")]) == 0

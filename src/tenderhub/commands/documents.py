@@ -38,6 +38,10 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_bundle(path: Path, content_b64: str, signature: dict[str, Any]) -> None:
+    path.write_text(json.dumps({"content_b64": content_b64, "signature": signature}, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def export_tender(svc: Any, tender: dict[str, Any], out: Path) -> int:
     count = 0
     targets = [(kind, None) for kind in documents.TENDER_KINDS] + [(kind, lot["code"]) for lot in tender["lots"] for kind in documents.LOT_KINDS]
@@ -46,7 +50,10 @@ def export_tender(svc: Any, tender: dict[str, Any], out: Path) -> int:
             bundle = documents.signed_document(svc, tender["id"], kind, lot)
         except NotFound:
             continue
-        name = f"{tender['code']}-{kind}" + (f"-{lot}" if lot else "") + ".json"
-        (out / name).write_text(json.dumps({"content_b64": bundle["content_b64"], "signature": bundle["signature"]}, ensure_ascii=False, indent=1), encoding="utf-8")
+        name = f"{tender['code']}-{kind}" + (f"-{lot}" if lot else "")
+        write_bundle(out / f"{name}.json", bundle["content_b64"], bundle["signature"])
         count += 1
+        for signer, signature in documents.personal_signatures(svc, tender["id"], kind, lot) if lot else []:
+            write_bundle(out / f"{name}-signed-by-{signer}.json", bundle["content_b64"], signature)
+            count += 1
     return count

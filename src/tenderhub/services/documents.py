@@ -49,7 +49,8 @@ def lot_content(lot: Lot, kind: str) -> dict[str, Any]:
     if kind == "opening_record":
         if lot.opening is None:
             raise missing
-        return {"opening": opening_view(lot)}
+        view = opening_view(lot) or {}
+        return {"opening": {k: v for k, v in view.items() if k != "signed_by"}}  # stable while bidders sign
     if kind == "evaluation_report":
         report = lot.evaluation.report if lot.evaluation else None
         if report is None:
@@ -57,8 +58,7 @@ def lot_content(lot: Lot, kind: str) -> dict[str, Any]:
         return {"method": report.method.value, "finished_at": iso(report.finished_at), "failed": report.failed,
                 "ranking": [{"bid": r.bid_id, "rank": r.rank, "total": str(r.total), "evaluated_price": str(r.evaluated_price)} for r in report.ranking],
                 "rejections": [{"bid": r.bid_id, "ground": r.ground.value, "reason": r.reason} for r in report.rejections],
-                "committee_size": len(report.committee), "signed_by": len(report.signatures),
-                "dissents": [s.dissent for s in report.signatures if s.dissent]}
+                "committee_size": len(report.committee)}  # stable while the members sign it
     if kind == "candidate_publicity":
         if lot.publicity is None:
             raise missing
@@ -82,6 +82,17 @@ def signed_document(svc: Services, tender_id: str, kind: str, lot: str | None = 
     data = canonical(content)
     signature = sign_document("intl", vault.identity.certificate(now), vault.keys.pair("signing", "intl").private_pem, data, kind=kind, signed_at=now)
     return {"content": content, "content_b64": base64.b64encode(data).decode(), "signature": signature}
+
+
+def personal_signatures(svc: Services, tender_id: str, kind: str, lot: str) -> list[tuple[str, dict[str, Any]]]:
+    """The signers' own signatures of a lot document: experts on the report, bidders on the record."""
+    with svc.uow(None) as uow:
+        found = load(uow, tender_id).lot(lot)
+        if kind == "evaluation_report" and found.evaluation and found.evaluation.report:
+            return [(s.member_id, s.document_signature) for s in found.evaluation.report.signatures if s.document_signature]
+        if kind == "opening_record" and found.opening:
+            return [(s.bidder_id, json.loads(s.signature)) for s in found.opening.signatures if s.signature.startswith("{")]
+    return []
 
 
 def trust_anchor(svc: Services) -> bytes:

@@ -146,10 +146,27 @@ def sign_report(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, 
             raise Conflict("there is no report to sign yet", message_zh="评标报告尚未生成", field="lot", code="no_report")
         dissent = p.text(data, "dissent", default="")
         at = svc.clock.now()
-        reports.sign(lot.evaluation.report, actor.user_id, at=at, dissents=bool(dissent), reason=dissent)
-        tender.record("evaluation:report:signed", lot.id, at, actor.user_id, dissent)
+        proof = personal_signature(svc, tender, lot.code, "evaluation_report", data)
+        signed = reports.sign(lot.evaluation.report, actor.user_id, at=at, dissents=bool(dissent), reason=dissent)
+        signed.document_signature = proof
+        tender.record("evaluation:report:signed", lot.id, at, actor.user_id, dissent, personal=proof is not None)
         uow.commit()
-        return {"lot": lot.code, "signed": actor.user_id}
+        return {"lot": lot.code, "signed": actor.user_id, "electronic_signature": proof is not None}
+
+
+def personal_signature(svc: Services, tender: Any, lot: str, kind: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A signer's own detached signature of the document (optional), verified before it is kept."""
+    if data.get("signature") is None:
+        return None
+    from tenderhub.crypto.documents import verify_document
+    from tenderhub.services.documents import canonical, content_of
+    from tenderhub.services.sealed import vault_of
+
+    signature = dict(p.mapping(data, "signature"))
+    verified = verify_document(signature, canonical(content_of(tender, kind, lot)), vault_of(svc).identity.trust_list(svc.clock.now()))
+    if verified.kind != kind:
+        raise Forbidden(f"the signature is for a {verified.kind}, not a {kind}", message_zh="签名的文件类型不符", field="signature")
+    return signature
 
 
 

@@ -291,6 +291,14 @@ def close_decryption(svc: Services, actor: Actor, tender_id: str, data: Mapping[
 
 
 def sign_opening_record(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    bidder, lot, signature = bidder_of(actor), p.text(data, "lot"), p.text(data, "signature", default="")
-    return change(svc, actor, tender_id, lambda tender, act: sealing.sign_opening_record(
-        tender, act, lot_id=lot, bidder_id=bidder.bidder_id, signature=signature), guard=lambda tender, who: None)
+    """A bidder confirms the record; with ``signature`` (its own detached signature of the
+    record document, checked against the trust list) the confirmation is an electronic signature."""
+    from tenderhub.services.evaluation import personal_signature
+
+    bidder, lot = bidder_of(actor), p.text(data, "lot")
+
+    def act_on(tender: Tender, act: Any) -> None:
+        proof = personal_signature(svc, tender, lot, "opening_record", data)
+        sealing.sign_opening_record(tender, act, lot_id=lot, bidder_id=bidder.bidder_id, signature=json.dumps(proof) if proof else "")
+
+    return change(svc, actor, tender_id, act_on, guard=lambda tender, who: None)

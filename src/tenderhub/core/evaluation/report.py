@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tenderhub.core.evaluation.legal import rule_for
 from tenderhub.core.evaluation.methods import Method
@@ -20,6 +21,9 @@ class Signature:
     member_id: str
     at: datetime
     dissent: str = ""
+    # The member's own electronic signature over the report (电子签名法 第13条), as verified by
+    # the platform: a detached signature object of ``tenderhub.crypto.documents``.
+    document_signature: dict[str, Any] | None = None
 
 
 @dataclass

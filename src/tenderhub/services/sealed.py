@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tenderhub.blobs.durable import write_file_durably
+from tenderhub.blobs.port import BlobRef
 from tenderhub.core.bids import sealing
 from tenderhub.core.bids.model import Bid, DocumentRef, SealedPackage
 from tenderhub.core.procedures.guards import rule_for
@@ -226,7 +228,9 @@ def open_and_verify(vault: Vault, bid: Bid, release: bytes) -> tuple[Any, str, l
     """Decrypt and check the package; a string says why it failed (the bidder's fault)."""
     sealed = bid.sealed
     assert sealed is not None
-    work = Path(tempfile.mkdtemp(prefix="tenderhub-open-"))
+    scratch = vault.meta_dir.parent / ".opening"  # beside the blob store: decrypted files move in by rename
+    scratch.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="open-", dir=scratch))
     try:
         opener = vault.keys.pair("opening", sealed.suite)
         try:
@@ -260,12 +264,22 @@ def verified(vault: Vault, sealed: SealedPackage, manifest: dict[str, Any], file
         form = price_form({"price_form": manifest.get("price_form") or {}})
     except Invalid as error:
         return f"开标一览表无效 / the price form is invalid: {error}"
-    documents = []
-    for path in files:
+    listed = {entry["name"]: entry for entry in manifest.get("files", [])}
+    return form, digest, [store_document(vault, sealed.suite, path, listed[path.name]) for path in files]
+
+
+def store_document(vault: Vault, suite: str, path: Path, entry: Mapping[str, Any]) -> DocumentRef:
+    """Keep a decrypted file. Its SHA-256 (intl) was just verified against the signed manifest,
+    so it moves into the content-addressed store by a durable rename, without another copy."""
+    adopt = getattr(vault.blobs, "adopt", None)
+    if suite == "intl" and adopt is not None:
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+        ref = adopt(path, BlobRef(str(entry["digest"]), int(entry["size"])))
+    else:
         with open(path, "rb") as src:
             ref = vault.blobs.put_stream(src)
-        documents.append(DocumentRef(path.name, ref.digest, ref.size))
-    return form, digest, documents
+    return DocumentRef(path.name, ref.digest, ref.size)
 
 
 def fail_decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

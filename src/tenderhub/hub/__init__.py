@@ -1,0 +1,1 @@
+"""The hub (public service platform): registry, exchange ingestion, transparency log."""

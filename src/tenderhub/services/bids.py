@@ -43,7 +43,7 @@ def documents(data: Mapping[str, Any]) -> list[DocumentRef]:
 def register(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         lot = tender.lot(p.text(data, "lot"))
         reg = submission.register(tender, svc.act(actor), lot_id=lot.id, bidder=bidder)
         uow.commit()
@@ -53,7 +53,7 @@ def register(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any
 def submit(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         bid = submission.submit(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder, form=price_form(data), documents=documents(data))
         uow.commit()
         return bid_view(bid)
@@ -62,7 +62,7 @@ def submit(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any])
 def modify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         bid = submission.modify(tender, svc.act(actor), bid_id=p.text(data, "bid"), bidder_id=bidder.bidder_id, form=price_form(data), documents=documents(data))
         uow.commit()
         return bid_view(bid)
@@ -71,7 +71,7 @@ def modify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any])
 def withdraw(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         bid = submission.withdraw(tender, svc.act(actor, p.text(data, "reason", default="")), bid_id=p.text(data, "bid"), bidder_id=bidder.bidder_id)
         uow.commit()
         return bid_view(bid)
@@ -79,7 +79,7 @@ def withdraw(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any
 
 def open_bids(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         require_operator_or_manager(tender, actor)
         lot = tender.lot(p.text(data, "lot"))
         opening.open_bids(tender, svc.act(actor), lot_id=lot.id)

@@ -55,7 +55,7 @@ def method_config(data: Mapping[str, Any], category: LotCategory, path: str) -> 
 def draw_committee(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """Draw experts at random from the pool, avoiding conflicts; the seed is recorded."""
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         require_manager(tender, actor)
         lot = tender.lot(p.text(data, "lot"))
         act = svc.act(actor)
@@ -87,7 +87,7 @@ MemberAction = Callable[[Evaluation, str, str, datetime], object]
 def as_member(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any], action: MemberAction) -> dict[str, Any]:
     """One committee member's act on one bid: ``action(evaluation, member, bid_id, at)``."""
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         lot = tender.lot(p.text(data, "lot"))
         member = sitting_member(tender, lot.id, actor)
         bid_id, at = bid_of(lot, p.text(data, "bid")), svc.clock.now()
@@ -125,7 +125,7 @@ def adjust_price(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
 
 def finish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         require_manager(tender, actor)
         lot = tender.lot(p.text(data, "lot"))
         report = evaluating.finish(tender, svc.act(actor), lot_id=lot.id)
@@ -138,7 +138,7 @@ def finish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any])
 def sign_report(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     require_role(actor, Role.EXPERT)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         lot = tender.lot(p.text(data, "lot"))
         if lot.evaluation is None or lot.evaluation.report is None:
             from tenderhub.core.shared.errors import Conflict
@@ -174,7 +174,7 @@ def personal_signature(svc: Services, tender: Any, lot: str, kind: str, data: Ma
 def replace_member(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """A member withdraws or is recused: drawn again the same way; its scores are void (条例 第48条)."""
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         require_manager(tender, actor)
         lot = tender.lot(p.text(data, "lot"))
         act = svc.act(actor)

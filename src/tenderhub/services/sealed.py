@@ -122,7 +122,7 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]
     bidder, vault = bidder_of(actor), vault_of(svc)
     meta = meta_of(vault, upload_id, actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, meta["tender_id"])
+        tender = load(uow, meta["tender_id"], for_update=True)
         existing = bid_with_receipt(tender, upload_id)
         if existing is not None:
             return receipt(svc, tender, existing)
@@ -197,7 +197,7 @@ def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
     except binascii.Error as error:
         raise Invalid("release must be base64", message_zh="release 须为 base64 编码", field="release") from error
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         lot = tender.lot(p.text(data, "lot"))
         bid = own_sealed_bid(tender, lot.id, bidder.bidder_id)
         act = svc.act(actor)

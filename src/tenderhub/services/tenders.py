@@ -107,10 +107,11 @@ def build_lot(data: Mapping[str, Any], path: str, code: str) -> Lot:
     return lot
 
 
-def load(uow: Any, tender_id: str) -> Tender:
+def load(uow: Any, tender_id: str, *, for_update: bool = False) -> Tender:
+    """The tender; ``for_update`` holds its write lock (use it in every use case that changes it)."""
     if "\x00" in tender_id or len(tender_id) > 64:
         raise NotFound(f"no tender {tender_id[:64]!r}", message_zh="没有该招标项目", field="tender_id")
-    tender: Tender = uow.tenders.get(tender_id)
+    tender: Tender = uow.tenders.get_for_update(tender_id) if for_update else uow.tenders.get(tender_id)
     return tender
 
 
@@ -118,7 +119,7 @@ def change(svc: Services, actor: Actor, tender_id: str, action: Callable[[Tender
            reason: str = "", guard: Guard = require_manager) -> dict[str, Any]:
     """One use case on one tender: load, authorize, act, commit; returns the actor's view."""
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, for_update=True)
         guard(tender, actor)
         action(tender, svc.act(actor, reason))
         uow.commit()

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+
 from tenderhub.core.shared.errors import NotFound
 from tenderhub.db import tables
 from tenderhub.db.repositories.base import DocumentRepository, plain
@@ -29,6 +31,16 @@ class TenderRepository(DocumentRepository[T]):
                 f"tender {code} not found", message_zh=f"未找到项目 {code}", field="code"
             )
         return found
+
+    def get_for_update(self, id: str) -> T:
+        """Load a tender to change it, holding its write lock until the transaction ends, so
+        concurrent changes of one tender wait for each other instead of failing on a stale
+        version (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the database write lock)."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(sa.select(self.table.c.id).where(self.table.c.id == id).with_for_update())
+        else:  # a write statement that matches nothing takes SQLite's single write lock
+            self._session.execute(sa.update(self.table).where(sa.false()).values(version=self.table.c.version))
+        return self.get(id)
 
     def list(
         self, status: str | Enum | None = None, *, limit: int = 50, offset: int = 0

@@ -1,0 +1,74 @@
+"""What the hub logs, as canonical JSON bytes (the leaf input of RFC 6962).
+
+Canonical: keys sorted, separators ``,`` and ``:`` without spaces, UTF-8 without escaping,
+times ISO 8601 in UTC with microseconds, digests as lowercase hex. The same facts always
+give the same bytes, so anyone can recompute a leaf hash from the facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tenderhub.core.shared.errors import Invalid
+
+VERSION = 1
+RELEASE = "release"
+CHAIN_HEAD = "chain_head"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def entry_for_release(
+    ocid: str, release_id: str, digest_hex: str, platform_id: str, received_at: datetime
+) -> bytes:
+    """A signed OCDS release the hub received: which, from whom, when, and its digest."""
+    return canonical({
+        "v": VERSION, "kind": RELEASE, "ocid": _text(ocid, "ocid"),
+        "release_id": _text(release_id, "release_id"), "digest": _hex64(digest_hex, "digest_hex"),
+        "platform": _text(platform_id, "platform_id"), "received_at": utc_text(received_at, "received_at"),
+    })
+
+
+def entry_for_chain_head(platform_id: str, seq: int, hash_hex: str, at: datetime) -> bytes:
+    """A trading platform's audit chain head (``tenderhub audit head``) as the hub saw it."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise Invalid(f"seq must be a positive integer, not {seq!r}", field="seq")
+    return canonical({
+        "v": VERSION, "kind": CHAIN_HEAD, "platform": _text(platform_id, "platform_id"),
+        "seq": seq, "hash": _hex64(hash_hex, "hash_hex"), "at": utc_text(at, "at"),
+    })
+
+
+def parse_entry(entry: bytes) -> dict[str, Any]:
+    """The fields of an entry; ``Invalid`` when the bytes are not a canonical entry."""
+    try:
+        fields = json.loads(entry.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Invalid(f"not a log entry: {exc}", field="entry") from exc
+    if not isinstance(fields, dict) or canonical(fields) != entry:
+        raise Invalid("not a canonical log entry", field="entry")
+    return fields
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def utc_text(at: datetime, field: str) -> str:
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        raise Invalid("a timezone-aware time is required", field=field)
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _text(value: str, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("a non-empty text is required", field=field)
+    return value
+
+
+def _hex64(value: str, field: str) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value.lower()):
+        raise Invalid("a SHA-256 digest as 64 hex digits is required", field=field)
+    return value.lower()

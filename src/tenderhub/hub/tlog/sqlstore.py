@@ -1,0 +1,136 @@
+"""The log on SQL (SQLite or PostgreSQL): its own tables in its own ``MetaData``.
+
+``tlog_leaves`` holds every entry and its leaf hash; ``tlog_nodes`` the hash of every
+perfect subtree of level >= 1, written in the same transaction as the leaf that completes
+it. Appends are serialized (an advisory lock on PostgreSQL, the write lock on SQLite).
+
+Bound to an ``Engine``, each call is its own transaction; bound to a ``Connection``, calls
+run in the caller's transaction (the caller commits), e.g. together with an ingestion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+
+import sqlalchemy as sa
+
+from tenderhub.hub.tlog.tree import Node, completed_nodes, leaf_hash
+
+metadata = sa.MetaData()
+TLOG_LOCK_KEY = 0x7105_1060  # pg_advisory_xact_lock key of the log's appends
+
+leaves = sa.Table(
+    "tlog_leaves",
+    metadata,
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("entry", sa.LargeBinary, nullable=False),
+)
+
+nodes = sa.Table(
+    "tlog_nodes",
+    metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+
+def create_tables(engine: sa.Engine) -> None:
+    """Create the log's tables if absent (the hub's database, not the trading platform's)."""
+    metadata.create_all(engine)
+
+
+class SqlLeafStore:
+    def __init__(self, bind: sa.Engine | sa.Connection) -> None:
+        self._bind = bind
+
+    def append(self, entry: bytes) -> int:
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: Iterable[bytes]) -> list[int]:
+        with self._write() as conn:
+            self._lock(conn)
+            start = _size(conn)
+            batch: dict[Node, bytes] = {}
+            rows = [self._stage(conn, start + i, bytes(e), batch) for i, e in enumerate(entries)]
+            if rows:
+                conn.execute(sa.insert(leaves), rows)
+            made = [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in batch.items() if lv > 0]
+            if made:
+                conn.execute(sa.insert(nodes), made)
+            return list(range(start, start + len(rows)))
+
+    def leaf_hash(self, index: int) -> bytes:
+        with self._read() as conn:
+            found = _read_nodes(conn, [(0, index)])
+        if (0, index) not in found:
+            raise IndexError(f"no leaf {index}")
+        return found[(0, index)]
+
+    def size(self) -> int:
+        with self._read() as conn:
+            return _size(conn)
+
+    def subtree_hashes(self, wanted: Collection[Node]) -> dict[Node, bytes]:
+        with self._read() as conn:
+            return _read_nodes(conn, wanted)
+
+    def entries(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        stmt = sa.select(leaves.c.idx, leaves.c.entry).where(
+            leaves.c.idx >= start, leaves.c.idx < end
+        )
+        with self._read() as conn:
+            rows = conn.execute(stmt.order_by(leaves.c.idx)).all()
+        for row in rows:
+            yield int(row.idx), bytes(row.entry)
+
+    def _stage(self, conn: sa.Connection, index: int, entry: bytes, batch: dict[Node, bytes]) -> dict[str, object]:
+        leaf = leaf_hash(entry)
+        batch[(0, index)] = leaf
+
+        def get(node: Node) -> bytes:
+            return batch[node] if node in batch else _read_nodes(conn, [node])[node]
+
+        batch.update(completed_nodes(index, leaf, get))
+        return {"idx": index, "leaf_hash": leaf, "entry": entry}
+
+    def _lock(self, conn: sa.Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(TLOG_LOCK_KEY)))
+        else:  # a no-op write takes SQLite's single write lock before the size is read
+            conn.execute(sa.update(leaves).where(sa.false()).values(idx=leaves.c.idx))
+
+    def _write(self) -> AbstractContextManager[sa.Connection]:
+        if isinstance(self._bind, sa.Connection):
+            return nullcontext(self._bind)
+        return self._bind.begin()
+
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        if isinstance(self._bind, sa.Connection):
+            return nullcontext(self._bind)
+        return self._bind.connect()
+
+
+def _size(conn: sa.Connection) -> int:
+    last = conn.execute(sa.select(sa.func.max(leaves.c.idx))).scalar()
+    return 0 if last is None else int(last) + 1
+
+
+def _read_nodes(conn: sa.Connection, wanted: Collection[Node]) -> dict[Node, bytes]:
+    """One query for all wanted nodes: leaves from ``tlog_leaves``, the rest from ``tlog_nodes``."""
+    found: dict[Node, bytes] = {}
+    leaf_ids = [ix for lv, ix in wanted if lv == 0]
+    inner = [sa.and_(nodes.c.level == lv, nodes.c.idx == ix) for lv, ix in wanted if lv > 0]
+    parts = []
+    if leaf_ids:
+        parts.append(sa.select(sa.literal_column("0").label("level"), leaves.c.idx, leaves.c.leaf_hash.label("hash")).where(leaves.c.idx.in_(leaf_ids)))
+    if inner:
+        parts.append(sa.select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(sa.or_(*inner)))
+    if not parts:
+        return found
+    stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    for row in conn.execute(stmt):
+        found[(int(row.level), int(row.idx))] = bytes(row.hash)
+    return found

@@ -110,7 +110,7 @@ def test_an_honest_platform_extends_every_logged_head(anchored: Anchored) -> Non
 
 
 def test_a_rewritten_old_row_is_caught_though_the_chain_still_verifies(anchored: Anchored) -> None:
-    first, second, third = (seq for seq, _ in anchored.anchors)
+    _first, second, third = (seq for seq, _ in anchored.anchors)
     rewrite_from(anchored, second - 1)
     assert anchored.verify_chain() is None  # the rewrite is invisible from inside
     problems = check_chain_heads(anchored.log, PID, anchored.chain())

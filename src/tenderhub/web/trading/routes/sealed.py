@@ -25,7 +25,7 @@ from tenderhub.web.common.auth import current_actor, services
 from tenderhub.web.common.bodies import In, Out, as_data
 from tenderhub.web.common.problems import ACTION, PROBLEM_TYPE, Problem, described, problem
 from tenderhub.web.trading.routes.bids import LotRef
-from tenderhub.web.trading.views import LotView, TenderView
+from tenderhub.web.trading.views import TenderView
 
 router = APIRouter(tags=["sealed 加密投标"])
 VIEW: dict[str, Any] = {"response_model_exclude_unset": True, "responses": ACTION}
@@ -105,29 +105,9 @@ class DecryptIn(LotRef):
     release: str = Field(description="The key-release blob of `tenderhub bidder decrypt`, base64")
 
 
-class SealedBidView(Out):
-    """A bid of a sealed lot: its prices stay null until the platform decrypted it."""
+# Since views.BidView allows sealed bids, the general tender view serves these routes too.
+SealedTenderView = TenderView
 
-    id: str
-    bidder: str
-    uscc: str
-    status: str
-    version: int
-    submitted_at: str | None
-    price: str | None = Field(description="null until decrypted (and for a bid whose decryption failed)")
-    period_days: int | None
-    security_amount: str | None
-    security_form: str | None
-    sealed: dict[str, Any] | None = Field(default=None, description="suite, digest, size, receipt, received_at, decryption, failure")
-
-
-class SealedLotView(LotView):
-    my_bids: list[SealedBidView] | None = Field(default=None, description="Before opening: the viewer's own bids only")  # type: ignore[assignment]
-    bids: list[SealedBidView] | None = Field(default=None, description="From the opening on: every bid")  # type: ignore[assignment]
-
-
-class SealedTenderView(TenderView):
-    lots: list[SealedLotView]  # type: ignore[assignment]
 
 
 class Decrypted(Out):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +17,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from db_aggregates import Expert, Notice, Subject, Tender, User
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from db_support import fresh_pg_schema
 from tenderhub.core.shared.clock import FixedClock
 from tenderhub.db.context import ActorContext
 from tenderhub.db.engine import make_engine, make_session_factory, sqlite_url_for
@@ -61,21 +60,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         if os.environ.get("TENDERHUB_REQUIRE_PG") == "1":
             pytest.fail(problem)
         pytest.skip(problem)
-    yield from _pg_schema()
-
-
-def _pg_schema() -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(pg_base_url())
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(pg_base_url()).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    yield from fresh_pg_schema(pg_base_url())
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ line, one JSON object with the figures, the raw limit of the same run and ``rati
 
     tenderhub bench opening [--bids 200] [--size-mb 4] [--suite intl|gm] [--profile]
     tenderhub bench deadline-surge [--bidders 200] [--size-mb 1] [--concurrency 16] [--kill]
+    tenderhub bench portal-search [--rows 1000000] [--db URL] [--queries 200]
 
 See docs/benchmarks.md.
 """
@@ -30,6 +31,11 @@ def add_parser(subs: Any) -> None:
     surge.add_argument("--kill", action="store_true", help="SIGKILL the server midway, restart it, let the clients retry")
     surge.add_argument("--deadline-s", type=int, default=300, help="the tender deadline, seconds after the set-up (default 300)")
     surge.set_defaults(handler=run_surge)
+    portal = names.add_parser("portal-search", help="hub portal full-text search vs. primary-key lookups (docs/portal-search.md)")
+    portal.add_argument("--rows", type=int, default=1_000_000, help="announcements to generate (default 1000000)")
+    portal.add_argument("--db", default=None, help="database URL (default: a scratch SQLite file; PostgreSQL: a schema of its own)")
+    portal.add_argument("--queries", type=int, default=200, help="searches in the timed mix (default 200)")
+    portal.set_defaults(handler=run_portal_search)
 
 
 def run_opening(args: argparse.Namespace) -> int:
@@ -45,3 +51,10 @@ def run_surge(args: argparse.Namespace) -> int:
     result = surge.run(args.bidders, args.size_mb, concurrency=args.concurrency, chunk=args.chunk_kb * 1024,
                        kill=args.kill, deadline_s=args.deadline_s)
     return 0 if result["lost"] == 0 else 1
+
+
+def run_portal_search(args: argparse.Namespace) -> int:
+    from tenderhub.bench import portal_search
+
+    portal_search.run(args.rows, args.db, queries=args.queries)
+    return 0

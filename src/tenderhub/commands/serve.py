@@ -1,4 +1,6 @@
-"""``tenderhub serve [--data-dir DIR] [--port N] [--db URL] [--host H]``: the trading platform API.
+"""``tenderhub serve [--role trading|hub] [--data-dir DIR] [--port N] [--db URL] [--host H]``: the
+trading platform API (default), or with ``--role hub`` the hub on its own database
+(``DATA_DIR/hub.db`` unless ``--db``; see ``tenderhub.hub.serve``).
 
 On first start an operator account is created and its API token printed once and stored in
 ``DATA_DIR/operator.token`` (mode 0600); later starts only say where it is.
@@ -24,6 +26,7 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--db", help="database URL (default: SQLite in the data directory)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--role", choices=("trading", "hub"), default="trading", help="which app to run (default: trading)")
     serve.set_defaults(handler=run)
 
 
@@ -32,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tenderhub.web.trading.app import create_app
 
+    if args.role == "hub":
+        from tenderhub.hub.serve import run_hub
+
+        return run_hub(args)
     settings = Settings.load(data_dir=args.data_dir, db_url=args.db)
     platform = build(settings)
     path, token = ensure_operator(platform)

@@ -1,0 +1,120 @@
+"""``create_hub_app(hub)``: the hub's (公共服务平台) HTTP API.
+
+| route | what |
+| --- | --- |
+| ``POST /hub/platforms`` | register a trading platform (hub administrator token) |
+| ``GET /hub/platforms``, ``GET /hub/platforms/{id}`` | the public registry |
+| ``GET /hub/key`` | the hub's receipt-signing public key |
+| ``POST /hub/releases`` | ingest one signed OCDS release; 201 with a signed receipt, 200 on a repeat |
+| ``GET /hub/releases/{id}`` | one release, its platform signature and its receipt |
+| ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
+| ``GET /hub/records/{ocid}`` | the record: releases and compiled release |
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from fastapi import Body, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from tenderhub import __version__
+from tenderhub.core.shared.errors import Forbidden
+from tenderhub.hub import feed, registry
+from tenderhub.hub.context import Hub
+from tenderhub.hub.ingest import ingest
+from tenderhub.hub.validation import ReleaseInvalid
+from tenderhub.web.common import errors
+from tenderhub.web.common.problems import problem
+
+DESCRIPTION = """\
+公共服务平台 —— 交易平台登记、数据交换（签名的 OCDS 发布）、变更订阅。
+The hub (public service platform): registry of trading platforms, ingestion of signed OCDS
+releases with signed receipts, a changes feed that never skips a late commit, and records.
+"""
+
+
+def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
+    """``admin_token``: required (Bearer) to register a platform; ``None`` leaves it open (tests)."""
+    app = FastAPI(title="tenderhub 公共服务平台 / Hub API", description=DESCRIPTION, version=__version__)
+    app.state.hub, app.state.admin_token = hub, admin_token
+    errors.install(app)
+    app.add_exception_handler(ReleaseInvalid, on_release_invalid)  # type: ignore[arg-type]
+    for path, handler, method in ROUTES:
+        app.add_api_route(path, handler, methods=[method], tags=["hub"])
+    return app
+
+
+def on_release_invalid(request: Request, error: ReleaseInvalid) -> JSONResponse:
+    return problem(422, "invalid", (error.message_zh, error.message_en), instance=request.url.path,
+                   field=error.field, code=error.code, extra={"problems": error.problems})
+
+
+def the_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def require_admin(request: Request, authorization: str | None) -> None:
+    expected = request.app.state.admin_token
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if expected is not None and not hmac.compare_digest(given.encode(), str(expected).encode()):
+        raise Forbidden("registering a platform needs the hub administrator token",
+                        message_zh="登记交易平台需要公共服务平台管理员令牌", field="authorization")
+
+
+def register_platform(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> JSONResponse:
+    """登记交易平台 / Register a trading platform (signing key or certificate, and item-11 information)."""
+    require_admin(request, authorization)
+    return JSONResponse(registry.register(the_hub(request), body), status_code=201)
+
+
+def list_platforms(request: Request) -> list[dict[str, Any]]:
+    """交易平台名录 / The public registry of trading platforms."""
+    return registry.listing(the_hub(request))
+
+
+def get_platform(request: Request, platform_id: str) -> dict[str, Any]:
+    return registry.get(the_hub(request), platform_id)
+
+
+def hub_key(request: Request) -> dict[str, str]:
+    """验签公钥 / The key that signs the hub's receipts."""
+    return the_hub(request).key_info()
+
+
+def post_release(request: Request, body: Any = Body(...)) -> JSONResponse:
+    """接收签名的 OCDS 发布 / Ingest one signed release: 201 new, 200 the same again, 409 id reused, 422 invalid."""
+    outcome = ingest(the_hub(request), body)
+    return JSONResponse(outcome.receipt, status_code=201 if outcome.created else 200)
+
+
+def get_release(request: Request, release_id: str) -> dict[str, Any]:
+    return feed.release(the_hub(request), release_id)
+
+
+def get_feed(request: Request, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    """变更订阅 / The changes feed in commit order; poll again with ``next_cursor``."""
+    return feed.read_feed(the_hub(request), cursor, limit)
+
+
+def get_record(request: Request, ocid: str) -> dict[str, Any]:
+    return feed.record(the_hub(request), ocid)
+
+
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+ROUTES = (
+    ("/hub/platforms", register_platform, "POST"),
+    ("/hub/platforms", list_platforms, "GET"),
+    ("/hub/platforms/{platform_id}", get_platform, "GET"),
+    ("/hub/key", hub_key, "GET"),
+    ("/hub/releases", post_release, "POST"),
+    ("/hub/releases/{release_id:path}", get_release, "GET"),
+    ("/hub/feed", get_feed, "GET"),
+    ("/hub/records/{ocid:path}", get_record, "GET"),
+    ("/healthz", healthz, "GET"),
+)

@@ -1,0 +1,161 @@
+"""Searching the portal index: newest first, keyset paging, no false positives.
+
+The full-text index (FTS5 on SQLite, GIN on PostgreSQL) gives candidates holding every
+token of the query and of the filters, newest first by ``sort_key``; the SQL filters are
+applied exactly; each candidate is then checked in Python for every query word as a real
+substring. Candidates are fetched in growing batches until a page (plus one row, to know
+whether another page follows) has passed the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tenderhub.core.shared.errors import Invalid
+from tenderhub.hub.search.index import announcement_of
+from tenderhub.hub.search.model import Filters, Page, as_utc
+from tenderhub.hub.search.schema import FTS, SLOTS, announcements
+from tenderhub.hub.search.tokens import (
+    filter_token,
+    matches,
+    query_tokens,
+    query_words,
+    region_prefix,
+)
+
+MAX_LIMIT = 100
+MAX_BATCH = 2000
+_COLUMNS = [c for c in announcements.c if c.name != "tokens"]
+_fts = sa.table(FTS, sa.column("rowid", sa.BigInteger))
+
+
+def search(bind: sa.Connection | Session, query: str = "", filters: Filters | None = None,
+           limit: int = 20, cursor: str | None = None) -> Page:
+    """One page of announcements matching every word of ``query`` and ``filters``, newest
+    first; pass ``page.next_cursor`` back as ``cursor`` for the next page."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(f"limit must be 1..{MAX_LIMIT}", field="limit")
+    filters = filters or Filters()
+    words = query_words(query)
+    plan = _Plan(_dialect(bind), _match_groups(words, filters), _conditions(filters), _key_range(filters))
+    found: list[Any] = []
+    upper, size = _cursor_key(cursor), limit + 1 + (limit if words else 0)
+    while True:
+        rows = bind.execute(plan.statement(upper, size)).all()
+        found += [r for r in rows if matches(words, r.title, r.body)]
+        if len(found) > limit or len(rows) < size:
+            break
+        upper, size = rows[-1].sort_key, min(size * 2, MAX_BATCH)
+    return _page(found, limit, first=cursor is None)
+
+
+def _page(found: list[Any], limit: int, *, first: bool) -> Page:
+    more = len(found) > limit
+    items = found[:limit]
+    next_cursor = str(items[-1].sort_key) if more else None
+    total = len(items) if first and not more else None
+    return Page([announcement_of(r) for r in items], next_cursor, total)
+
+
+def _dialect(bind: sa.Connection | Session) -> str:
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name
+
+
+def _cursor_key(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise Invalid("not a cursor of this search", field="cursor")
+    return int(cursor)
+
+
+def _match_groups(words: list[str], f: Filters) -> list[list[str]]:
+    """Token groups that must all be present; the tokens of a group are alternatives."""
+    groups = [[t] for t in query_tokens(words)]
+    if f.types:
+        groups.append([filter_token("t", t.value) for t in f.types])
+    if f.region:
+        groups.append([filter_token("r", _region(f.region))])
+    groups += [[filter_token(k, v)] for k, v in (("i", f.industry), ("m", f.method)) if v]
+    return groups
+
+
+def _region(code: str) -> str:
+    prefix = region_prefix(code)
+    if not prefix.isdigit() or len(prefix) % 2:
+        raise Invalid("region must be a GB/T 2260 code (e.g. 110000, 110105)", field="region")
+    return prefix
+
+
+def _conditions(f: Filters) -> list[sa.ColumnElement[bool]]:
+    c = announcements.c
+    out: list[sa.ColumnElement[bool]] = []
+    if f.types:
+        out.append(c.type.in_([t.value for t in f.types]))
+    if f.region:
+        out.append(c.region.like(_region(f.region) + "%"))
+    out += [col == v for col, v in ((c.industry, f.industry), (c.method, f.method)) if v]
+    out += [c.published_at >= as_utc(f.since)] if f.since else []
+    out += [c.published_at < as_utc(f.until)] if f.until else []
+    out += [c.value >= f.min_value] if f.min_value is not None else []
+    out += [c.value <= f.max_value] if f.max_value is not None else []
+    return out
+
+
+def _key_range(f: Filters) -> tuple[int | None, int | None]:
+    """Sort-key bounds implied by the date range: [low, high)."""
+    low = _second(f.since) * SLOTS if f.since else None
+    high = (_second(f.until) + 1) * SLOTS if f.until else None
+    return low, high
+
+
+def _second(at: datetime) -> int:
+    return int(as_utc(at).timestamp())
+
+
+class _Plan:
+    """The candidate query for one search, for one dialect; ``statement`` per batch."""
+
+    def __init__(self, dialect: str, groups: list[list[str]], conditions: list[sa.ColumnElement[bool]],
+                 key_range: tuple[int | None, int | None]) -> None:
+        self.dialect, self.groups, self.conditions = dialect, groups, conditions
+        self.low, self.high = key_range
+
+    def statement(self, upper: int | None, size: int) -> sa.Select[Any]:
+        if not self.groups:
+            return self._select(announcements.c.sort_key, upper).order_by(announcements.c.sort_key.desc()).limit(size)
+        if self.dialect == "sqlite":
+            return self._sqlite(upper).limit(size)
+        return self._postgresql(upper).limit(size)
+
+    def _select(self, key: sa.ColumnElement[Any], upper: int | None) -> sa.Select[Any]:
+        stmt = sa.select(*_COLUMNS).where(*self.conditions)
+        bounds = [key < upper] if upper is not None else []
+        bounds += [key >= self.low] if self.low is not None else []
+        bounds += [key < self.high] if self.high is not None else []
+        return stmt.where(*bounds)
+
+    def _sqlite(self, upper: int | None) -> sa.Select[Any]:
+        match = " ".join(_or(g, '"{}"', " OR ") for g in self.groups)
+        stmt = self._select(_fts.c.rowid, upper).select_from(
+            _fts.join(announcements, announcements.c.sort_key == _fts.c.rowid))
+        stmt = stmt.where(sa.text(f"{FTS} MATCH :fts_match").bindparams(fts_match=match))
+        return stmt.order_by(_fts.c.rowid.desc())
+
+    def _postgresql(self, upper: int | None) -> sa.Select[Any]:
+        tsquery = " & ".join(_or(g, "'{}'", " | ") for g in self.groups)
+        stmt = self._select(announcements.c.sort_key, upper)
+        stmt = stmt.where(sa.text("portal_announcements.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
+        return stmt.order_by(announcements.c.sort_key.desc())
+
+
+def _or(group: Sequence[str], quote: str, sep: str) -> str:
+    """Tokens hold letters and digits only, so quoting needs no escapes."""
+    quoted = [quote.format(t) for t in group]
+    return quoted[0] if len(quoted) == 1 else "(" + sep.join(quoted) + ")"

@@ -1,0 +1,132 @@
+"""The outbox relay: every public change reaches the hub exactly once, across hub outages."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from hub_support import PLATFORM, T0, client_for, make_hub, registration, release
+
+from tenderhub.bootstrap import Platform, build
+from tenderhub.crypto.platform_keys import PlatformKeys
+from tenderhub.db.repositories.outbox import OutboxMessage
+from tenderhub.hub.context import Hub
+from tenderhub.hub.relay import Backoff, Relay
+from tenderhub.settings import Settings
+
+CHANGES = 60
+
+
+class Flaky(httpx.BaseTransport):
+    """Delegates to the hub app; ``mode`` makes it refuse connections, answer 503, or process
+    the request and then lose the answer (the hub stored it, the relay never hears)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.mode, self.calls = inner, "up", 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.mode == "refuse":
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.mode == "503":
+            return httpx.Response(503, request=request)
+        answer = self.inner.handle_request(request)
+        if self.mode == "lose":
+            answer.read()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return answer
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
+    made = make_hub(tmp_path, database_url)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def trading(tmp_path: Path) -> Iterator[Platform]:
+    directory = tmp_path / "platform"
+    made = build(Settings.load(data_dir=directory, db_url=f"sqlite:///{directory / 'platform.db'}"))
+    yield made
+    made.engine.dispose()
+
+
+def relay_for(trading: Platform, hub: Hub, tmp_path: Path, **options: Any) -> tuple[Relay, Flaky]:
+    app_client = client_for(hub)
+    pair = PlatformKeys(tmp_path / "platform" / "keys").pair("signing", "intl")
+    assert app_client.post("/hub/platforms", json=registration(PLATFORM, pair)).status_code == 201
+    flaky = Flaky(app_client._transport)
+    client = httpx.Client(transport=flaky, base_url="http://testserver")
+    return Relay(uow=lambda: trading.services.uow(None), client=client, platform_id=PLATFORM, pair=pair, **options), flaky
+
+
+def minimal_release(_uow: Any, message: OutboxMessage) -> list[dict[str, Any]]:
+    """One release per change, from the row itself (the mapping is tested in tests/exchange)."""
+    return [release(int(message.key))]
+
+
+def write_changes(trading: Platform, numbers: range, tag: str = "procedure:tender:published") -> None:
+    with trading.services.uow(None) as uow:
+        for n in numbers:
+            uow.outbox.put(id=str(uuid.uuid4()), topic=tag, key=str(n), payload={}, at=T0)
+        uow.commit()
+
+
+def hub_release_ids(client: TestClient) -> list[str]:
+    return [i["release"]["id"] for i in client.get("/hub/feed", params={"limit": 1000}).json()["items"]]
+
+
+def test_every_change_arrives_exactly_once_across_hub_outages(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    relay, flaky = relay_for(trading, hub, tmp_path, releases_of=minimal_release)
+    write_changes(trading, range(0, 20))
+    write_changes(trading, range(1000, 1005), tag="bids:bid:submitted")  # not public: never sent
+    relay.relay_once(limit=7)
+    for mode, more in (("refuse", range(20, 35)), ("503", range(35, 45)), ("lose", range(45, CHANGES))):
+        flaky.mode = mode
+        write_changes(trading, more)
+        batch = relay.relay_once(limit=10)
+        assert batch.transient and batch.sent == 0
+        flaky.mode = "up"
+        relay.relay_once(limit=3)
+    while (batch := relay.relay_once(limit=9)).handled:
+        pass
+    ids = hub_release_ids(client_for(hub))
+    assert len(ids) == len(set(ids)) == CHANGES
+    assert set(ids) == {release(n)["id"] for n in range(CHANGES)}
+    with trading.services.uow(None) as uow:
+        assert uow.outbox.pending(1000) == []
+        assert max(m.attempts for m in uow.outbox.all()) >= 2
+
+
+def test_the_running_relay_backs_off_while_the_hub_is_down_and_catches_up(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    relay, flaky = relay_for(trading, hub, tmp_path, releases_of=minimal_release)
+    delays: list[float] = []
+    stop = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        if len(delays) == 3:
+            flaky.mode = "up"
+        if flaky.mode == "up" and not relay.uow().__enter__().outbox.pending(1):
+            stop.set()
+
+    flaky.mode = "refuse"
+    write_changes(trading, range(CHANGES))
+    relay.run(stop, idle=0, sleep=sleep)
+    assert delays[:3] == [0.5, 1.0, 2.0]
+    ids = hub_release_ids(client_for(hub))
+    assert sorted(ids) == sorted(release(n)["id"] for n in range(CHANGES))
+
+
+def test_backoff_grows_to_its_ceiling_and_resets() -> None:
+    backoff = Backoff(base=1, factor=3, ceiling=10)
+    assert [backoff.next_delay() for _ in range(4)] == [1, 3, 9, 10]
+    backoff.reset()
+    assert backoff.next_delay() == 1

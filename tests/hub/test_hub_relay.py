@@ -79,6 +79,12 @@ def write_changes(trading: Platform, numbers: range, tag: str = "procedure:tende
         uow.commit()
 
 
+def pending(trading: Platform) -> list[OutboxMessage]:
+    with trading.services.uow(None) as uow:
+        found: list[OutboxMessage] = uow.outbox.pending(1000)
+    return found
+
+
 def hub_release_ids(client: TestClient) -> list[str]:
     return [i["release"]["id"] for i in client.get("/hub/feed", params={"limit": 1000}).json()["items"]]
 
@@ -114,7 +120,7 @@ def test_the_running_relay_backs_off_while_the_hub_is_down_and_catches_up(tradin
         delays.append(seconds)
         if len(delays) == 3:
             flaky.mode = "up"
-        if flaky.mode == "up" and not relay.uow().__enter__().outbox.pending(1):
+        if flaky.mode == "up" and not pending(trading):
             stop.set()
 
     flaky.mode = "refuse"
@@ -130,3 +136,23 @@ def test_backoff_grows_to_its_ceiling_and_resets() -> None:
     assert [backoff.next_delay() for _ in range(4)] == [1, 3, 9, 10]
     backoff.reset()
     assert backoff.next_delay() == 1
+
+
+def test_a_real_procedure_reaches_the_hub_as_its_mapped_releases(hub: Hub, tmp_path: Path) -> None:
+    from tenderhub.exchange.ocds.mapping import releases_for
+    from tenderhub.scenarios.runner import run_file
+
+    directory = tmp_path / "platform"
+    run_file(next((Path(__file__).parents[2] / "scenarios").glob("01-*.yaml")), data_dir=directory)
+    trading = build(Settings.load(data_dir=directory, db_url=f"sqlite:///{directory / 'trading.db'}"))
+    try:
+        relay, _ = relay_for(trading, hub, tmp_path)
+        while relay.relay_once().handled:
+            pass
+        with trading.services.uow(None) as uow:
+            expected = {r["id"] for t in uow.tenders.list(limit=100) for r in releases_for(t)}
+        assert pending(trading) == []
+    finally:
+        trading.engine.dispose()
+    ids = hub_release_ids(client_for(hub))
+    assert expected and len(ids) == len(set(ids)) and set(ids) == expected

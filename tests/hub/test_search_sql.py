@@ -91,6 +91,7 @@ def test_filters_by_type_industry_and_method(engine: sa.Engine) -> None:
     assert uids(engine, "", Filters(types=(T.AWARD_RESULT, T.CONTRACT))) == ["ann-5", "ann-4"]
     assert uids(engine, "医院", Filters(industry="Q84")) == ["ann-2"]
     assert uids(engine, "", Filters(method="competitive_negotiation")) == ["ann-4"]
+    assert uids(engine, "工程", Filters(types=(T.CONTRACT, T.TENDER_NOTICE), method="open")) == ["ann-5", "ann-3", "ann-1"]
 
 
 def test_a_region_filter_matches_its_subregions_by_prefix(engine: sa.Engine) -> None:

@@ -178,10 +178,14 @@ def receipt(svc: Services, tender: Tender, bid: Bid) -> dict[str, Any]:
 
 
 def verify_receipt(svc: Services, signed: Mapping[str, Any]) -> bool:
-    body = signed["receipt"]
-    pair = vault_of(svc).keys.pair("signing", body["suite"])
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    return signing.verify(body["suite"], pair.public_pem, canonical, base64.b64decode(signed["signature"]))
+    """Whether the receipt carries this platform's signature (False for anything malformed)."""
+    try:
+        body = signed["receipt"]
+        pair = vault_of(svc).keys.pair("signing", body["suite"])
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        return signing.verify(body["suite"], pair.public_pem, canonical, base64.b64decode(signed["signature"]))
+    except (KeyError, TypeError, ValueError, Invalid):
+        return False
 
 
 def platform_keys(svc: Services) -> dict[str, Any]:
@@ -194,7 +198,7 @@ def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
     bidder, vault = bidder_of(actor), vault_of(svc)
     try:
         release = base64.b64decode(p.text(data, "release"), validate=True)
-    except binascii.Error as error:
+    except ValueError as error:  # binascii.Error, or a non-ASCII string
         raise Invalid("release must be base64", message_zh="release 须为 base64 编码", field="release") from error
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id, for_update=True)

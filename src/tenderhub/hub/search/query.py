@@ -30,6 +30,7 @@ from tenderhub.hub.search.tokens import (
 
 MAX_LIMIT = 100
 MAX_BATCH = 2000
+WINDOW = 5000  # PostgreSQL: rows searched newest first before the whole table
 _COLUMNS = [c for c in announcements.c if c.name != "tokens"]
 _fts = sa.table(FTS, sa.column("rowid", sa.BigInteger))
 
@@ -45,12 +46,18 @@ def search(bind: sa.Connection | Session, query: str = "", filters: Filters | No
     plan = _Plan(_dialect(bind), _match_groups(words, filters), _conditions(filters), _key_range(filters))
     found: list[Any] = []
     upper, size = _cursor_key(cursor), limit + 1 + (limit if words else 0)
+    plan.floor = plan.window_floor(bind, upper)
     while True:
         rows = bind.execute(plan.statement(upper, size)).all()
         found += [r for r in rows if matches(words, r.title, r.body)]
-        if len(found) > limit or len(rows) < size:
+        if len(found) > limit:
             break
-        upper, size = rows[-1].sort_key, min(size * 2, MAX_BATCH)
+        if len(rows) == size:
+            upper, size = rows[-1].sort_key, min(size * 2, MAX_BATCH)
+        elif plan.floor is not None:
+            upper, plan.floor = plan.floor, None
+        else:
+            break
     return _page(found, limit, first=cursor is None)
 
 
@@ -126,6 +133,21 @@ class _Plan:
                  key_range: tuple[int | None, int | None]) -> None:
         self.dialect, self.groups, self.conditions = dialect, groups, conditions
         self.low, self.high = key_range
+        self.floor: int | None = None
+
+    def window_floor(self, bind: sa.Connection | Session, upper: int | None) -> int | None:
+        """PostgreSQL: the sort key WINDOW rows below ``upper``, or None if there are fewer.
+
+        The planner estimates a query of several bigrams as their product (far too rare)
+        and reads every match from the GIN index before sorting; searching the newest WINDOW
+        rows first bounds that work when the words are common, and only a rarer query goes
+        on to the whole table, where the GIN plan is cheap.
+        """
+        if self.dialect != "postgresql" or not self.groups:
+            return None
+        key = announcements.c.sort_key
+        stmt = sa.select(key).where(*self._bounds(key, upper)).order_by(key.desc()).offset(WINDOW - 1).limit(1)
+        return bind.execute(stmt).scalar()
 
     def statement(self, upper: int | None, size: int) -> sa.Select[Any]:
         if not self.groups:
@@ -136,13 +158,17 @@ class _Plan:
 
     def _select(self, key: sa.ColumnElement[Any], upper: int | None) -> sa.Select[Any]:
         stmt = sa.select(*_COLUMNS).where(*self.conditions)
+        bounds = self._bounds(key, upper)
+        return stmt.where(*bounds, *([key >= self.floor] if self.floor is not None else []))
+
+    def _bounds(self, key: sa.ColumnElement[Any], upper: int | None) -> list[sa.ColumnElement[bool]]:
         bounds = [key < upper] if upper is not None else []
         bounds += [key >= self.low] if self.low is not None else []
         bounds += [key < self.high] if self.high is not None else []
-        return stmt.where(*bounds)
+        return bounds
 
     def _sqlite(self, upper: int | None) -> sa.Select[Any]:
-        match = " ".join(_or(g, '"{}"', " OR ") for g in self.groups)
+        match = " AND ".join(_or(g, '"{}"', " OR ") for g in self.groups)
         stmt = self._select(_fts.c.rowid, upper).select_from(
             _fts.join(announcements, announcements.c.sort_key == _fts.c.rowid))
         stmt = stmt.where(sa.text(f"{FTS} MATCH :fts_match").bindparams(fts_match=match))

@@ -156,3 +156,12 @@ def test_bad_input_is_invalid(engine: sa.Engine) -> None:
         for kwargs in ({"limit": 0}, {"cursor": "abc"}, {"filters": Filters(region="11x")}):
             with pytest.raises(Invalid):
                 search(conn, "道路", **kwargs)  # type: ignore[arg-type]
+
+
+def test_searching_the_newest_window_first_gives_the_same_pages(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenderhub.hub.search import query
+
+    expected = {q: uids(engine, q, limit=1) + uids(engine, q) for q in ("工程", "道路", "院", "")}
+    monkeypatch.setattr(query, "WINDOW", 2)
+    assert {q: uids(engine, q, limit=1) + uids(engine, q) for q in expected} == expected
+    assert expected["工程"][1:] == ["ann-5", "ann-3", "ann-1"]

@@ -176,9 +176,16 @@ class _Plan:
 
     def _postgresql(self, upper: int | None) -> sa.Select[Any]:
         tsquery = " & ".join(_or(g, "'{}'", " | ") for g in self.groups)
-        stmt = self._select(announcements.c.sort_key, upper)
-        stmt = stmt.where(sa.text("portal_announcements.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
-        return stmt.order_by(announcements.c.sort_key.desc())
+        if self.floor is None:
+            stmt = self._select(announcements.c.sort_key, upper)
+            stmt = stmt.where(sa.text("portal_announcements.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
+            return stmt.order_by(announcements.c.sort_key.desc())
+        # the window: LIMIT fences the subquery, so it is read by the primary key (newest first)
+        window = self._select(announcements.c.sort_key, upper).add_columns(sa.literal_column("tsv"))
+        inner = window.order_by(announcements.c.sort_key.desc()).limit(WINDOW).subquery("w")
+        stmt = sa.select(*(inner.c[c.name] for c in _COLUMNS))
+        stmt = stmt.where(sa.text("w.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
+        return stmt.order_by(inner.c.sort_key.desc())
 
 
 def _or(group: Sequence[str], quote: str, sep: str) -> str:

@@ -18,9 +18,12 @@ import pytest
 
 from tenderhub import cli
 from tenderhub.commands import demo
+from tenderhub.exchange.ocds.validate import validate_package
 from tenderhub.scenarios.runner import StepResult
 
 LOT_1, LOT_2 = 0, 1
+PLATFORM_A, PLATFORM_B = "TH110000001", "TH110000002"
+DATABASES = ("hub/hub.db", "platform-a/trading.db", "platform-b/trading.db")
 
 
 def run_cli(argv: list[str]) -> tuple[int, str]:
@@ -111,23 +114,77 @@ def test_the_demo_runs_well_under_a_minute(facts: dict[str, Any]) -> None:
     assert facts["timing"]["total_seconds"] < 60
 
 
-def test_the_database_stays_in_the_data_dir_for_serve(data_dir: Path, facts: dict[str, Any]) -> None:
-    assert (data_dir / "trading.db").is_file()
+def test_the_databases_stay_in_the_data_dir_for_serve(data_dir: Path, facts: dict[str, Any]) -> None:
+    for db in DATABASES:
+        assert (data_dir / db).is_file(), db
     assert facts["data_dir"] == str(data_dir.resolve())
 
 
 def test_a_data_dir_that_already_holds_a_database_is_refused_untouched(data_dir: Path, facts: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    db = data_dir / "trading.db"
-    before = (db.stat().st_size, db.stat().st_mtime_ns)
+    before = {db: ((data_dir / db).stat().st_size, (data_dir / db).stat().st_mtime_ns) for db in DATABASES}
     assert cli.main(["demo", "--data-dir", str(data_dir)]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert (db.stat().st_size, db.stat().st_mtime_ns) == before
+    assert {db: ((data_dir / db).stat().st_size, (data_dir / db).stat().st_mtime_ns) for db in DATABASES} == before
+
+
+def test_a_data_dir_with_a_single_platform_database_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "trading.db").write_bytes(b"")
+    assert cli.main(["demo", "--data-dir", str(tmp_path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trading.db"]
+
+
+def test_platform_b_runs_a_government_procurement_of_goods_to_completion(facts: dict[str, Any]) -> None:
+    b = facts["platform_b"]
+    assert b["steps"] == b["steps_passed"] > 10
+    assert (b["tender"]["regime"], b["tender"]["status"]) == ("gp", "complete")
+    assert b["tender"]["code"] != facts["tender"]["code"]
+    (lot,) = b["lots"]
+    assert lot["winner"] == "京东方教育装备有限公司" and lot["contract_amount"] == "2690000.00"
+    assert b["audit"]["chain_valid"] is True
+
+
+def test_the_hub_registers_both_platforms_and_receives_releases_from_each(facts: dict[str, Any]) -> None:
+    hub = facts["hub"]
+    assert [p["id"] for p in hub["platforms"]] == [PLATFORM_A, PLATFORM_B]
+    received = hub["releases_by_platform"]
+    assert received[PLATFORM_A] > received[PLATFORM_B] > 0
+    assert hub["feed_length"] == sum(received.values()) == sum(p["releases"] for p in hub["platforms"])
+    assert all(t["refused"] == t["transient"] == 0 for t in hub["relayed"].values())
+
+
+def test_the_hub_holds_one_record_per_procurement_with_every_stage(facts: dict[str, Any]) -> None:
+    a, b = facts["hub"]["records"]
+    assert (a["platform_id"], b["platform_id"]) == (PLATFORM_A, PLATFORM_B)
+    assert a["ocid"].endswith(facts["tender"]["code"]) and b["ocid"].endswith(facts["platform_b"]["tender"]["code"])
+    assert a["title"] == facts["tender"]["title"]
+    assert list(a["stages"]) == ["tender", "opening", "failure", "candidates", "award", "contract", "implementation"]
+    assert a["stages"]["failure"] == 1 and a["stages"]["award"] == 2
+    assert "failure" not in b["stages"] and b["stages"]["contract"] == 1
+    assert a["releases"] + b["releases"] == facts["hub"]["feed_length"]
+
+
+def test_the_hub_release_package_is_written_and_validates(data_dir: Path, facts: dict[str, Any]) -> None:
+    package = facts["hub"]["package"]
+    path = data_dir / "ocds-release-package.json"
+    assert package["path"] == str(path.resolve()) and path.is_file()
+    assert package["valid"] is True and package["problems"] == []
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert validate_package(written) == []
+    assert len(written["releases"]) == package["releases"] == facts["hub"]["feed_length"]
+    assert {r["ocid"] for r in written["releases"]} == {r["ocid"] for r in facts["hub"]["records"]}
+
+
+def test_the_timing_covers_the_scenarios_and_the_relay(facts: dict[str, Any]) -> None:
+    timing = facts["timing"]
+    assert 0 < timing["scenario_seconds"] + timing["relay_seconds"] <= timing["total_seconds"]
 
 
 def test_the_readable_summary_is_bilingual(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["demo"]) == 0
     out = capsys.readouterr().out
-    for words in ("开标记录", "Opening record", "中标通知书", "Award notice", "流标", "暂定 provisional", "chain intact"):
+    for words in ("开标记录", "Opening record", "中标通知书", "Award notice", "流标", "暂定 provisional", "chain intact",
+                  "交易平台 B Platform B", "公共服务平台 Hub", "Changes feed", "release package", "✓ 有效 valid"):
         assert words in out
 
 

@@ -1,6 +1,7 @@
 """``tenderhub audit verify|head``: prove the audit trail and the stored files are untouched.
 
     tenderhub audit verify [--data-dir DIR] [--db URL] [--expect-head SEQ:HASH] [--json]
+                           [--hub URL --platform-id ID [--hub-key PEM]]
     tenderhub audit head   [--data-dir DIR] [--db URL] [--json]
 
 ``verify`` walks the whole hash chain in ``seq`` order (each row's hash over its fields and
@@ -10,6 +11,13 @@ exit 1 naming the first broken event (seq, id, tag, what is wrong) and the first
 (digest, expected vs actual); exit 2 when there is no database. Deleting the *last* rows
 leaves a shorter but valid chain: pass a head printed earlier by ``audit head`` (or anchored
 in the hub's transparency log) as ``--expect-head`` to detect it. Read-only: never migrates.
+
+``--hub URL --platform-id ID`` also fetches the heads the hub logged for the platform and the
+hub's signed tree head, proves each head in it and checks that the local chain extends every
+one (``tenderhub.hub.transparency.check_with_hub``): a platform that rewrote an old row and
+recomputed every hash after it (the chain alone still verifies) fails, naming the first
+logged head it no longer has. ``--hub-key`` pins the hub's public key (default: the hub's
+``GET /hub/key``). Exit 2 when the hub cannot be reached.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
@@ -29,10 +38,12 @@ from sqlalchemy.orm import Session
 from tenderhub.blobs import FileBlobStore, location
 from tenderhub.blobs.check import BlobProblem, BlobReport, check_blobs
 from tenderhub.blobs.port import is_digest
+from tenderhub.core.shared.errors import Forbidden
 from tenderhub.db.engine import make_engine, make_session_factory
 from tenderhub.db.repositories.audit import GENESIS, AuditRecord, AuditRepository, row_hash
 from tenderhub.db.repositories.blobs import BlobRepository
 from tenderhub.db.uow import UnitOfWork
+from tenderhub.hub.transparency import check_with_hub
 from tenderhub.settings import Settings
 
 PAGE = 1000
@@ -165,6 +176,9 @@ def add_parser(subs: Any) -> None:
     inner = audit.add_subparsers(dest="audit_command", required=True)
     verify = inner.add_parser("verify", help="check every audit event and every blob; exit 1 naming the first broken one")
     verify.add_argument("--expect-head", metavar="SEQ:HASH", type=Anchor.parse, help="a head printed earlier by 'audit head': the chain must still contain it")
+    verify.add_argument("--hub", metavar="URL", help="the hub whose transparency log holds this platform's chain heads")
+    verify.add_argument("--platform-id", metavar="ID", help="this platform's id at the hub (with --hub)")
+    verify.add_argument("--hub-key", metavar="PEM", type=Path, help="the hub's public key file (default: the hub's GET /hub/key)")
     head = inner.add_parser("head", help="print the chain's head as SEQ:HASH (anchor it outside the platform)")
     for command, handler in ((verify, run_verify), (head, run_head)):
         command.add_argument("--data-dir", metavar="DIR", help="the platform's data directory (blobs in DIR/blobs/)")
@@ -181,11 +195,33 @@ def run_verify(args: argparse.Namespace) -> int:
         chain, blobs = _in_unit_of_work(settings.db_url, lambda uow: (
             check_chain(uow.audit, args.expect_head), check_store(uow.session, location(settings.data_dir))))
     facts = verify_facts(chain, blobs, location(settings.data_dir))
+    if args.hub and (unreachable := add_hub_facts(facts, args, settings.db_url)) is not None:
+        return unreachable
     if args.json:
         print(json.dumps(facts, ensure_ascii=False, indent=2))
     else:
         render(Console(highlight=False), facts)
     return 0 if facts["ok"] else 1
+
+
+def add_hub_facts(facts: dict[str, Any], args: argparse.Namespace, url: str) -> int | None:
+    """``facts["hub"]``: the hub's signed tree head and the problems found; 2 when it cannot be checked."""
+    if not args.platform_id:
+        Console(stderr=True).print("[red]✗ --hub needs --platform-id / 须同时指定 --platform-id[/red]")
+        return 2
+    heads = _in_unit_of_work(url, lambda uow: [(r.seq, r.hash) for r in records(uow.audit)])
+    pem = args.hub_key.read_bytes() if args.hub_key else None
+    try:
+        with httpx.Client(base_url=args.hub, timeout=30) as client:
+            sth, problems = check_with_hub(client, args.platform_id, heads, pem)
+    except httpx.HTTPError as exc:
+        Console(stderr=True).print(f"[red]✗ hub {escape(args.hub)} unreachable / 无法访问公共服务平台: {escape(str(exc))}[/red]")
+        return 2
+    except Forbidden as exc:
+        sth, problems = None, [str(exc)]
+    facts["hub"] = {"url": args.hub, "platform_id": args.platform_id, "sth": sth.as_dict() if sth else None, "problems": problems}
+    facts["ok"] = facts["ok"] and not problems
+    return None
 
 
 def run_head(args: argparse.Namespace) -> int:
@@ -237,6 +273,8 @@ def render(console: Console, facts: dict[str, Any]) -> None:
     else:
         console.print(f"[red]✗ 审计链被篡改 audit chain broken[/red] ({facts['events']} events): "
                       f"{escape(ChainProblem(**facts['chain_problem']).describe())}", soft_wrap=True)
+    if "hub" in facts:
+        render_hub(console, facts["hub"])
     b = facts["blobs"]
     counts = f"{b['checked']} blobs ({b['recorded']} recorded, {b['unrecorded']} unrecorded, {b['bytes']} bytes)"
     if facts["blob_problem"] is None:
@@ -244,6 +282,16 @@ def render(console: Console, facts: dict[str, Any]) -> None:
     else:
         console.print(f"[red]✗ 文件被篡改 blobs broken[/red] ({b['broken']} of {b['recorded'] + b['unrecorded']}; {counts}): "
                       f"{escape(_blob_text(facts['blob_problem']))}", soft_wrap=True)
+
+
+def render_hub(console: Console, hub: dict[str, Any]) -> None:
+    size = hub["sth"]["size"] if hub["sth"] else "?"
+    if not hub["problems"]:
+        console.print(f"[green]✓ 与公共服务平台日志一致 consistent with the hub's log[/green] (tree size {size})", soft_wrap=True)
+        return
+    more = f" (and {len(hub['problems']) - 1} more)" if len(hub["problems"]) > 1 else ""
+    console.print(f"[red]✗ 与公共服务平台日志不一致 inconsistent with the hub's log[/red] (tree size {size}): "
+                  f"{escape(hub['problems'][0])}{more}", soft_wrap=True)
 
 
 def _blob_text(p: dict[str, Any]) -> str:

@@ -1,13 +1,17 @@
-"""``tenderhub demo [--data-dir DIR] [--json]``: a whole procurement on the embedded system.
+"""``tenderhub demo [--data-dir DIR] [--json]``: whole procurements on the embedded system.
 
-Runs the built-in scenario ``scenarios/builtin/demo.yaml`` (two lots, composite scoring, a
-failed lot re-tendered, an objection during the publicity, award, contract, performance) on
-a fresh SQLite database, fails loudly if any step fails, then reads everything back through
-the use cases and the audit repository and prints a bilingual summary (or one JSON object).
+Runs the built-in ``scenarios/builtin/demo.yaml`` (two lots, composite scoring, a failed lot
+re-tendered, an objection during the publicity, award, contract, performance) on trading
+platform A and the smaller ``gp-goods.yaml`` (government procurement of goods) on platform B,
+each on its own SQLite file (``tenderhub.embedded``); any failed step fails the demo. Both
+outbox relays then post signed OCDS releases to the hub over HTTP until nothing is pending;
+the demo reads everything back (use cases, audit, the hub's HTTP API), prints a bilingual
+summary (or JSON) and writes the hub's validated release package to ``DIR/ocds-release-package.json``.
 
-Without ``--data-dir`` the database lives in a temporary directory that is removed at the
-end. With ``--data-dir DIR`` it stays in ``DIR/trading.db`` for ``tenderhub serve --data-dir
-DIR``; a directory that already holds ``trading.db`` is refused (exit 2), never overwritten.
+Without ``--data-dir`` all of it lives in a temporary directory removed at the end. With
+``--data-dir DIR`` it stays (``DIR/hub/``, ``DIR/platform-a/``, ``DIR/platform-b/``) for
+``tenderhub serve --data-dir DIR``; a DIR already holding one of their databases (or a
+``trading.db``) is refused (exit 2), never overwritten.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from tenderhub.bootstrap import build
+from tenderhub import embedded
 from tenderhub.core.shared.clock import beijing
 from tenderhub.core.shared.roles import Actor
 from tenderhub.scenarios.runner import StepResult, run, show_time
@@ -40,7 +44,7 @@ from tenderhub.services.context import Services
 from tenderhub.settings import Settings
 
 DB_FILE = "trading.db"
-SCENARIO = "demo.yaml"
+SCENARIOS = ("demo.yaml", "gp-goods.yaml")  # platform A, platform B
 REGIMES = {"works": "工程建设项目招标投标 / works tendering (招标投标法)", "gp": "政府采购 / government procurement (政府采购法)"}
 STATUS_ZH = {
     "draft": "草稿", "active": "进行中", "suspended": "暂停", "complete": "已完成", "cancelled": "已终止",
@@ -52,12 +56,13 @@ METHODS_ZH = {"composite": "综合评估法 / composite scoring", "lowest_evalua
 
 
 class DemoFailed(Exception):
-    """A step of the built-in scenario failed: the system does not do what the demo shows."""
+    """A step of a built-in scenario failed, or a release did not reach the hub: the system
+    does not do what the demo shows."""
 
 
 def add_parser(subs: Any) -> None:
-    demo = subs.add_parser("demo", help="run a whole built-in procurement and print what happened")
-    demo.add_argument("--data-dir", metavar="DIR", help=f"keep the SQLite database in DIR/{DB_FILE} (DIR must not hold one yet)")
+    demo = subs.add_parser("demo", help="run built-in procurements on two platforms and the hub, print what happened")
+    demo.add_argument("--data-dir", metavar="DIR", help="keep the hub and both platforms in DIR (DIR must not hold their databases yet)")
     demo.add_argument("--json", action="store_true", help="print the facts as one JSON object")
     demo.set_defaults(handler=main)
 
@@ -68,36 +73,54 @@ def main(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="tenderhub-demo-") as tmp:
             return execute(Path(tmp), keep=False, as_json=args.json, err=err)
     directory = Path(args.data_dir)
-    if (directory / DB_FILE).exists():
-        err.print(f"[red]✗ {escape(str(directory / DB_FILE))} already exists: the demo never overwrites a database.\n"
-                  f"  该目录已有数据库，演示不会覆盖。Choose a new directory or remove the file.[/red]")
+    held = [p for p in (directory / DB_FILE, *embedded.database_files(directory)) if p.exists()]
+    if held:
+        err.print(f"[red]✗ {escape(str(held[0]))} already exists: the demo never overwrites a database.\n"
+                  f"  该目录已有数据库，演示不会覆盖。Choose a new directory or remove it.[/red]")
         return 2
     return execute(directory, keep=True, as_json=args.json, err=err)
 
 
 def execute(directory: Path, *, keep: bool, as_json: bool, err: Console) -> int:
     started = time.perf_counter()
-    settings = Settings.load(data_dir=directory, db_url=f"sqlite:///{(directory / DB_FILE).resolve()}")
-    data = yaml.safe_load(files("tenderhub.scenarios").joinpath("builtin", SCENARIO).read_text(encoding="utf-8"))
+    scenarios = [yaml.safe_load(files("tenderhub.scenarios").joinpath("builtin", name).read_text(encoding="utf-8")) for name in SCENARIOS]
     try:
         with err.status("运行演示 / running the demo …", spinner="dots"):
-            results = run_checked(data, settings)
+            results = [run_checked(data, embedded.platform_settings(directory, spec)) for data, spec in zip(scenarios, embedded.SPECS, strict=True)]
+        scenario_seconds = time.perf_counter() - started
+        facts = read_back(directory, scenarios, results, err)
     except DemoFailed as failure:
         err.print(f"[red bold]✗ the demo failed / 演示失败[/red bold]\n{escape(str(failure))}")
         return 1
-    scenario_seconds = time.perf_counter() - started
-    platform = build(settings)
-    try:
-        facts = collect(platform.services, data, results)
-    finally:
-        platform.engine.dispose()
     facts["data_dir"] = str(directory.resolve()) if keep else None
-    facts["timing"] = {"scenario_seconds": round(scenario_seconds, 3), "total_seconds": round(time.perf_counter() - started, 3)}
+    facts["hub"]["package"]["path"] = facts["hub"]["package"]["path"] if keep else None
+    facts["timing"] = {"scenario_seconds": round(scenario_seconds, 3), "relay_seconds": facts["hub"].pop("relay_seconds"),
+                       "total_seconds": round(time.perf_counter() - started, 3)}
     if as_json:
         print(json.dumps(facts, ensure_ascii=False, indent=2))
     else:
         render(Console(highlight=False), facts)
     return 0
+
+
+def read_back(directory: Path, scenarios: list[dict[str, Any]], results: list[list[StepResult]], err: Console) -> dict[str, Any]:
+    """Relay both platforms to the hub, then read platform A in full, B in brief, and the hub."""
+    system = embedded.open_embedded(directory)
+    try:
+        with err.status("发送到公共服务平台 / relaying to the hub …", spinner="dots"):
+            relayed = time.perf_counter()
+            sent = system.relay_until_idle()
+            if stuck := {code: n for code, n in system.pending().items() if n}:
+                raise DemoFailed(f"  outbox rows not delivered to the hub: {stuck}; relay totals {sent}")
+            hub = embedded.hub_view(system, package_path=directory / embedded.PACKAGE_FILE)
+            hub["relay_seconds"] = round(time.perf_counter() - relayed, 3)
+        a, b = (m.platform.services for m in system.members)
+        facts = collect(a, scenarios[0], results[0])
+        facts["platform_b"] = brief(b, scenarios[1], results[1])
+        facts["hub"] = hub | {"relayed": sent}
+    finally:
+        system.close()
+    return facts
 
 
 def run_checked(data: dict[str, Any], settings: Settings) -> list[StepResult]:
@@ -189,6 +212,17 @@ def audit_facts(svc: Services, actor: Actor) -> dict[str, Any]:
             "head": head[1] if head else None, "by_source": dict(sorted(tags.items()))}
 
 
+def brief(svc: Services, data: dict[str, Any], results: list[StepResult]) -> dict[str, Any]:
+    """Platform B in brief: its tender, each lot's winner and contract, its audit chain."""
+    operator = subjects.create_operator(svc)
+    view = tenders.get_tender(svc, operator, tenders.list_tenders(svc, operator)[0]["id"])
+    lots = [{"code": lot["code"], "title": lot["title"], "status": lot["status"], "bids": (lot["opening"] or {}).get("bid_count"),
+             "winner": (lot["award"] or {}).get("bidder"), "contract_amount": (lot["contract"] or {}).get("amount")} for lot in view["lots"]]
+    return {"scenario": data.get("name"), "steps": len(results), "steps_passed": sum(r.ok for r in results),
+            "tender": {k: view[k] for k in ("code", "title", "regime", "method", "status")} | {"tenderer": view["tenderer"]["name"]},
+            "lots": lots, "audit": audit_facts(svc, operator)}
+
+
 # ---- the readable summary -----------------------------------------------------------------
 
 
@@ -206,6 +240,9 @@ def render(console: Console, facts: dict[str, Any]) -> None:
         render_lot(console, lot, years)
     render_objections(console, facts)
     render_audit(console, facts)
+    render_platform_b(console, facts["platform_b"])
+    render_hub(console, facts["hub"])
+    render_footer(console, facts)
 
 
 def render_lot(console: Console, lot: dict[str, Any], years: set[int]) -> None:
@@ -283,14 +320,51 @@ def render_objections(console: Console, facts: dict[str, Any]) -> None:
 
 
 def render_audit(console: Console, facts: dict[str, Any]) -> None:
-    a, timing = facts["audit"], facts["timing"]
-    chain = "[green]✓ 哈希链完整 chain intact[/green]" if a["chain_valid"] else f"[red]✗ chain broken at seq {a['first_broken_seq']}[/red]"
+    a = facts["audit"]
     sources = ", ".join(f"{k} {v}" for k, v in a["by_source"].items())
     console.rule("[bold]审计 Audit[/bold]")
-    console.print(f"审计事件 Audit events: {a['events']} ({sources}); {chain}; head {str(a['head'])[:16]}…")
+    console.print(f"审计事件 Audit events: {a['events']} ({sources}); {chain(a)}; head {str(a['head'])[:16]}…")
+
+
+def chain(a: dict[str, Any]) -> str:
+    return "[green]✓ 哈希链完整 chain intact[/green]" if a["chain_valid"] else f"[red]✗ chain broken at seq {a['first_broken_seq']}[/red]"
+
+
+def render_platform_b(console: Console, b: dict[str, Any]) -> None:
+    t = b["tender"]
+    console.rule(f"[bold]交易平台 B Platform B — {escape(t['title'])}[/bold] — {status(t['status'])}")
+    console.print(f"项目编号 Code {t['code']} · 采购人 Purchaser {escape(t['tenderer'])} · 制度 Regime {REGIMES.get(t['regime'], t['regime'])}")
+    for lot in b["lots"]:
+        console.print(f"标段 Lot {lot['code']} {escape(lot['title'])}: {lot['bids']} bids, {status(lot['status'])}; "
+                      f"[green]中标 Award[/green] {escape(lot['winner'] or '—')}, 合同 Contract {yuan(lot['contract_amount'] or 0)}")
+    console.print(f"审计事件 Audit events: {b['audit']['events']}; {chain(b['audit'])}")
+
+
+def render_hub(console: Console, hub: dict[str, Any]) -> None:
+    console.rule("[bold]公共服务平台 Hub — 登记、数据交换、OCDS[/bold]")
+    table = Table(title="已登记交易平台 Registered platforms", title_justify="left")
+    for column in ("平台 Platform", "名称 Name", "收到发布 Releases", "最近 Last received"):
+        table.add_column(column, no_wrap=True)
+    for p in hub["platforms"]:
+        table.add_row(p["id"], escape(p["name"]), str(p["releases"]), when(p["last_release_at"]))
+    console.print(table)
+    per = ", ".join(f"{k} {v}" for k, v in hub["releases_by_platform"].items())
+    console.print(f"变更订阅 Changes feed: {hub['feed_length']} releases ({per})")
+    console.print("OCDS 记录 Records (every release signed by its platform, receipted and schema-checked by the hub):")
+    for r in hub["records"]:
+        stages = ", ".join(f"{k} {v}" for k, v in r["stages"].items())
+        console.print(f"  {r['ocid']} ({r['platform_id']}) {escape(r['title'] or '')}: {r['releases']} releases — {stages}")
+    pkg = hub["package"]
+    valid = f"[green]✓ 有效 valid[/green] ({pkg['releases']} releases)" if pkg["valid"] else f"[red]✗ {len(pkg['problems'])} problems[/red]"
+    console.print(f"OCDS 1.1 发布包 release package: {valid}; {escape(pkg['path'] or 'not kept (temporary directory)')}")
+
+
+def render_footer(console: Console, facts: dict[str, Any]) -> None:
+    timing, b = facts["timing"], facts["platform_b"]
+    console.rule()
     where = f"数据保留在 data kept in {escape(facts['data_dir'])} (tenderhub serve --data-dir …)" if facts["data_dir"] else "临时目录已删除 temporary directory removed"
-    console.print(f"{facts['steps_passed']}/{facts['steps']} steps passed in {timing['scenario_seconds']:.2f} s "
-                  f"(total {timing['total_seconds']:.2f} s); {where}")
+    console.print(f"{facts['steps_passed']}/{facts['steps']} + {b['steps_passed']}/{b['steps']} steps passed in {timing['scenario_seconds']:.2f} s, "
+                  f"relayed in {timing['relay_seconds']:.2f} s (total {timing['total_seconds']:.2f} s); {where}")
 
 
 def when(stamp: Any) -> str:

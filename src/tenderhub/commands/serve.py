@@ -1,9 +1,15 @@
-"""``tenderhub serve [--role trading|hub] [--data-dir DIR] [--port N] [--db URL] [--host H]``: the
-trading platform API (default), or with ``--role hub`` the hub on its own database
-(``DATA_DIR/hub.db`` unless ``--db``; see ``tenderhub.hub.serve``).
+"""``tenderhub serve [--role all|trading|hub] [--data-dir DIR] [--port N] [--db URL] [--host H]``.
 
-On first start an operator account is created and its API token printed once and stored in
-``DATA_DIR/operator.token`` (mode 0600); later starts only say where it is.
+Without ``--role`` (or with ``--role all``) the embedded system (``tenderhub.embedded``): the
+hub at ``/hub/...`` and two trading platforms at ``/a`` and ``/b``, each on its own SQLite file
+under ``DATA_DIR/hub/``, ``DATA_DIR/platform-a/``, ``DATA_DIR/platform-b/``, their outbox
+relays posting to the hub every second. ``--role trading``: one trading platform API on
+``DATA_DIR`` (or ``--db``); ``--role hub``: the hub alone (``DATA_DIR/hub.db`` unless ``--db``;
+see ``tenderhub.hub.serve``).
+
+On first start a platform's operator account is created and its API token printed once and
+stored in its ``operator.token`` (mode 0600); later starts only say where it is. The same for
+the hub administrator token (``hub-admin.token``).
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ TOKEN_FILE = "operator.token"
 
 
 def add_parser(subs: Any) -> None:
-    serve = subs.add_parser("serve", help="run the trading platform HTTP API (OpenAPI at /openapi.json)")
+    serve = subs.add_parser("serve", help="run the hub and two trading platforms in one process (or one role alone)")
     serve.add_argument("--data-dir", help="data directory (default: data/, or TENDERHUB_DATA_DIR)")
-    serve.add_argument("--db", help="database URL (default: SQLite in the data directory)")
+    serve.add_argument("--db", help="database URL for --role trading|hub (default: SQLite in the data directory)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--role", choices=("trading", "hub"), default="trading", help="which app to run (default: trading)")
+    serve.add_argument("--role", choices=("all", "trading", "hub"), default="all",
+                       help="all: hub + two trading platforms in one process (default); trading or hub: one app alone")
     serve.set_defaults(handler=run)
 
 
@@ -39,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         from tenderhub.hub.serve import run_hub
 
         return run_hub(args)
+    if args.role == "all":
+        return run_embedded(args)
     settings = Settings.load(data_dir=args.data_dir, db_url=args.db)
     platform = build(settings)
     path, token = ensure_operator(platform)
@@ -47,6 +56,42 @@ def run(args: argparse.Namespace) -> int:
     print(f"operator token file: {path}")
     uvicorn.run(create_app(platform), host=args.host, port=args.port)
     return 0
+
+
+def run_embedded(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tenderhub import embedded
+
+    if args.db:
+        print("--db applies to --role trading or --role hub; the embedded system keeps one SQLite file per role in the data directory")
+        return 2
+    root = Path(Settings.load(data_dir=args.data_dir).data_dir)
+    fresh_hub = not embedded.token_files(root)["hub"].exists()
+    system = embedded.open_embedded(root)
+    try:
+        announce(system, f"http://{args.host}:{args.port}", fresh_hub)
+        uvicorn.run(system.app(), host=args.host, port=args.port)
+    finally:
+        system.close()
+    return 0
+
+
+def announce(system: Any, base: str, fresh_hub: bool) -> None:
+    """Print the URLs and where the tokens are (a new token once, in full)."""
+    from tenderhub.embedded import token_files
+
+    files = token_files(system.root)
+    if fresh_hub:
+        print(f"公共服务平台管理员令牌（仅显示一次）/ Hub administrator token (shown once): {system.admin_token}")
+    print(f"公共服务平台 hub: {base}/hub/platforms  {base}/hub/feed   token file: {files['hub']}")
+    for member in system.members:
+        _path, token = ensure_operator(member.platform)
+        if token:
+            print(f"{member.spec.name} 运营人员 API 令牌（仅显示一次）/ operator API token (shown once): {token}")
+        print(f"{member.spec.name} ({member.spec.code}): {base}{member.spec.prefix}/api/tenders  "
+              f"{base}{member.spec.prefix}/docs   token file: {files[member.spec.code]}")
+    print(f"data: {system.root.resolve()} (hub/, platform-a/, platform-b/); outbox relays post to the hub every second")
 
 
 def ensure_operator(platform: Platform) -> tuple[Path, str | None]:

@@ -9,6 +9,12 @@
 | ``GET /hub/releases/{id}`` | one release, its platform signature and its receipt |
 | ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
 | ``GET /hub/records/{ocid}`` | the record: releases and compiled release |
+| ``POST /hub/chain-heads`` | log a platform's signed audit chain head; receipt with leaf index and STH |
+| ``GET /hub/platforms/{id}/chain-heads`` | the heads logged for a platform (``after``, ``limit``) |
+| ``GET /hub/log/sth`` | the signed tree head of the transparency log |
+| ``GET /hub/log/inclusion?index=I&size=N`` | the audit path of leaf I in the tree of size N |
+| ``GET /hub/log/consistency?first=M&second=N`` | the consistency proof between two sizes |
+| ``GET /hub/log/entries?start=S&end=E`` | entries (canonical JSON), a page of at most 1000 |
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from fastapi.responses import JSONResponse
 
 from tenderhub import __version__
 from tenderhub.core.shared.errors import Forbidden
-from tenderhub.hub import feed, registry
+from tenderhub.hub import feed, registry, transparency
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
 from tenderhub.hub.validation import ReleaseInvalid
@@ -103,6 +109,37 @@ def get_record(request: Request, ocid: str) -> dict[str, Any]:
     return feed.record(the_hub(request), ocid)
 
 
+def post_chain_head(request: Request, body: Any = Body(...)) -> JSONResponse:
+    """记录审计链头 / Log a platform's signed audit chain head: 201 new, 200 the same again, 409 another hash."""
+    created, receipt = transparency.log_chain_head(the_hub(request), body)
+    return JSONResponse(receipt, status_code=201 if created else 200)
+
+
+def get_chain_heads(request: Request, platform_id: str, after: int = -1, limit: int = transparency.PAGE) -> dict[str, Any]:
+    """平台已记录的审计链头 / The audit chain heads logged for a platform, in log order."""
+    return transparency.platform_heads(the_hub(request), platform_id, after, limit)
+
+
+def get_sth(request: Request) -> dict[str, Any]:
+    """签名树头 / The transparency log's signed tree head (key: ``GET /hub/key``)."""
+    return transparency.tree_head(the_hub(request)).as_dict()
+
+
+def get_inclusion(request: Request, index: int, size: int | None = None) -> dict[str, Any]:
+    """包含性证明 / The audit path of leaf ``index`` in the tree of ``size`` leaves (default: all)."""
+    return transparency.inclusion(the_hub(request), index, size)
+
+
+def get_consistency(request: Request, first: int, second: int | None = None) -> dict[str, Any]:
+    """一致性证明 / The consistency proof from size ``first`` to size ``second`` (default: all)."""
+    return transparency.consistency(the_hub(request), first, second)
+
+
+def get_entries(request: Request, start: int = 0, end: int | None = None) -> dict[str, Any]:
+    """日志条目 / Log entries from ``start`` to ``end`` (exclusive), at most 1000; ``next`` continues."""
+    return transparency.entries(the_hub(request), start, end)
+
+
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -111,6 +148,12 @@ ROUTES = (
     ("/hub/platforms", register_platform, "POST"),
     ("/hub/platforms", list_platforms, "GET"),
     ("/hub/platforms/{platform_id}", get_platform, "GET"),
+    ("/hub/platforms/{platform_id}/chain-heads", get_chain_heads, "GET"),
+    ("/hub/chain-heads", post_chain_head, "POST"),
+    ("/hub/log/sth", get_sth, "GET"),
+    ("/hub/log/inclusion", get_inclusion, "GET"),
+    ("/hub/log/consistency", get_consistency, "GET"),
+    ("/hub/log/entries", get_entries, "GET"),
     ("/hub/key", hub_key, "GET"),
     ("/hub/releases", post_release, "POST"),
     ("/hub/releases/{release_id:path}", get_release, "GET"),

@@ -14,6 +14,10 @@ skip that ProZorro's feed hides with a 1 s watermark cannot happen). It serializ
 of concurrent ingests, which is cheap. On SQLite the database lock serializes writers anyway;
 a transaction whose read snapshot went stale (``SQLITE_BUSY_SNAPSHOT``) is retried, taking the
 write lock first.
+
+**Transparency log.** A new release's ``entry_for_release`` is appended to the hub's Merkle
+log in the same transaction (``transparency.append_release``, before the feed position), so
+it is logged exactly once; the receipt carries its ``leaf_index``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
-from tenderhub.hub import protocol, registry, tables
+from tenderhub.hub import protocol, registry, tables, transparency
 from tenderhub.hub.context import Hub
 from tenderhub.hub.validation import ReleaseInvalid, check_release
 
@@ -98,10 +102,11 @@ def _store(hub: Hub, env: Envelope, digest: str, *, lock_first: bool) -> Outcome
             canonical=protocol.canonical(env.release).decode("utf-8"), signature=env.signature,
             date=env.release["date"], received_at=at))
         _pause(hub, "written", env)
+        leaf = transparency.append_release(conn, env.release, digest, env.platform_id, at)  # same transaction
         position = _next_position(conn)
         conn.execute(sa.insert(tables.feed).values(position=position, release_id=env.release["id"],
                                                    ocid=env.release["ocid"], platform_id=env.platform_id))
-        receipt = _receipt(hub, env, digest, position, at.isoformat())
+        receipt = _receipt(hub, env, digest, position, at.isoformat(), leaf)
         conn.execute(sa.insert(tables.receipts).values(release_id=env.release["id"], body=receipt["receipt"],
                                                        signature=receipt["signature"]))
     return Outcome(True, receipt)
@@ -131,10 +136,10 @@ def _next_position(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(head.c.last).where(head.c.id == 1)).scalar_one())
 
 
-def _receipt(hub: Hub, env: Envelope, digest: str, position: int, at: str) -> dict[str, Any]:
+def _receipt(hub: Hub, env: Envelope, digest: str, position: int, at: str, leaf: int) -> dict[str, Any]:
     body = {"type": "tenderhub.hub.receipt/1", "release_id": env.release["id"], "ocid": env.release["ocid"],
             "platform_id": env.platform_id, "digest": f"sha256:{digest}", "position": position, "received_at": at,
-            "hub_key": hub.key_info()["fingerprint"]}
+            "leaf_index": leaf, "hub_key": hub.key_info()["fingerprint"]}
     return {"receipt": body, "signature": protocol.sign(hub.signing_pair(), body), "suite": "intl"}
 
 

@@ -96,12 +96,27 @@ def test_the_two_platforms_and_the_hub_do_not_share_a_database_file(system: Embe
     assert len({Path(str(u)).stat().st_ino for u in urls}) == 3
 
 
-def test_serve_runs_the_embedded_system_unless_a_role_is_given() -> None:
+def test_serve_runs_the_embedded_system_unless_a_role_or_a_database_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     root = argparse.ArgumentParser()
     serve.add_parser(root.add_subparsers(dest="command"))
-    assert root.parse_args(["serve"]).role == "all"
-    assert root.parse_args(["serve", "--role", "trading"]).role == "trading"
-    assert root.parse_args(["serve", "--role", "hub", "--port", "9002"]).port == 9002
+    chosen: list[str] = []
+
+    def trading(settings: Any) -> None:
+        chosen.append("trading")
+        raise SystemExit(0)  # stop before uvicorn
+
+    def embedded(args: argparse.Namespace) -> int:
+        chosen.append("all")
+        return 0
+
+    monkeypatch.setattr(serve, "run_embedded", embedded)
+    monkeypatch.setattr(serve, "build", trading)
+    assert serve.run(root.parse_args(["serve", "--data-dir", "d"])) == 0
+    with pytest.raises(SystemExit):
+        serve.run(root.parse_args(["serve", "--db", "sqlite:///x.db"]))
+    with pytest.raises(SystemExit):
+        serve.run(root.parse_args(["serve", "--role", "trading"]))
+    assert chosen == ["all", "trading", "trading"]
 
 
 def test_serve_refuses_a_database_url_for_the_embedded_system(capsys: pytest.CaptureFixture[str]) -> None:

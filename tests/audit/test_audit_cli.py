@@ -17,7 +17,7 @@ def test_the_demo_directory_verifies_with_no_blobs(tmp_path: Path, capsys: pytes
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli.main(["demo", "--data-dir", str(tmp_path / "demo"), "--json"]) == 0
     capsys.readouterr()
-    assert cli.main(["audit", "verify", "--data-dir", str(tmp_path / "demo")]) == 0
+    assert cli.main(["audit", "verify", "--data-dir", str(tmp_path / "demo" / "platform-a")]) == 0
     out = capsys.readouterr().out
     assert "audit chain intact" in out and "0 blobs" in out
     assert re.search(r"head seq \d+ [0-9a-f]{64}", out)

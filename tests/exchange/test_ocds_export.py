@@ -17,6 +17,7 @@ from tenderhub.exchange.ocds.validate import validate_package
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("demo") / "platform"
     assert main(["demo", "--data-dir", str(directory), "--json"]) == 0
+    directory = directory / "platform-a"  # the demo's first trading platform
     return directory
 
 

@@ -1,10 +1,10 @@
 """``tenderhub serve [--role all|trading|hub] [--data-dir DIR] [--port N] [--db URL] [--host H]``.
 
-Without ``--role`` (or with ``--role all``) the embedded system (``tenderhub.embedded``): the
+Without ``--role`` and ``--db`` (or with ``--role all``) the embedded system (``tenderhub.embedded``): the
 hub at ``/hub/...`` and two trading platforms at ``/a`` and ``/b``, each on its own SQLite file
 under ``DATA_DIR/hub/``, ``DATA_DIR/platform-a/``, ``DATA_DIR/platform-b/``, their outbox
 relays posting to the hub every second. ``--role trading``: one trading platform API on
-``DATA_DIR`` (or ``--db``); ``--role hub``: the hub alone (``DATA_DIR/hub.db`` unless ``--db``;
+``DATA_DIR`` (or ``--db``; ``--db`` without ``--role`` means this role); ``--role hub``: the hub alone (``DATA_DIR/hub.db`` unless ``--db``;
 see ``tenderhub.hub.serve``).
 
 On first start a platform's operator account is created and its API token printed once and
@@ -32,8 +32,8 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--db", help="database URL for --role trading|hub (default: SQLite in the data directory)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--role", choices=("all", "trading", "hub"), default="all",
-                       help="all: hub + two trading platforms in one process (default); trading or hub: one app alone")
+    serve.add_argument("--role", choices=("all", "trading", "hub"),
+                       help="all: hub + two trading platforms in one process (the default without --db); trading (the default with --db) or hub: one app alone")
     serve.set_defaults(handler=run)
 
 
@@ -42,11 +42,12 @@ def run(args: argparse.Namespace) -> int:
 
     from tenderhub.web.trading.app import create_app
 
-    if args.role == "hub":
+    role = args.role or ("trading" if args.db else "all")  # --db alone: one trading platform, as before the embedded default
+    if role == "hub":
         from tenderhub.hub.serve import run_hub
 
         return run_hub(args)
-    if args.role == "all":
+    if role == "all":
         return run_embedded(args)
     settings = Settings.load(data_dir=args.data_dir, db_url=args.db)
     platform = build(settings)

@@ -44,6 +44,7 @@ from tenderhub.hub.app import create_hub_app
 from tenderhub.hub.context import HUB_DB, Hub, open_hub
 from tenderhub.hub.relay import Relay, TenderReleases
 from tenderhub.hub.serve import ADMIN_TOKEN_FILE, admin_token
+from tenderhub.hub.transparency import post_chain_head
 from tenderhub.settings import Settings
 
 HUB_DIR = "hub"
@@ -154,6 +155,21 @@ class Embedded:
                                       name=f"relay-{member.spec.slug}", daemon=True)
             thread.start()
             self.threads.append(thread)
+        anchoring = threading.Thread(target=self.anchor_loop, args=(idle * 30,), name="anchor-heads", daemon=True)
+        anchoring.start()
+        self.threads.append(anchoring)
+
+    def anchor_loop(self, every: float) -> None:
+        """Anchor each platform's audit head in the hub's transparency log, periodically."""
+        while not self.stop.is_set():
+            with contextlib.suppress(httpx.HTTPError):  # hub down: the next round anchors the newer head
+                self.anchor_heads()
+            self.stop.wait(every)
+
+    def anchor_heads(self) -> dict[str, Any]:
+        """Post every platform's current audit-chain head to the hub; the hub's receipts."""
+        return {m.spec.code: post_chain_head(lambda m=m: m.platform.services.uow(None), m.relay.client, m.spec.code, m.relay.pair)
+                for m in self.members}
 
     def stop_relays(self) -> None:
         self.stop.set()
@@ -162,8 +178,11 @@ class Embedded:
         self.threads.clear()
 
     def relay_until_idle(self, *, limit: int = 100) -> dict[str, dict[str, int]]:
-        """Relay every platform's outbox in the foreground until nothing more moves."""
-        return {m.spec.code: drain(m.relay, limit) for m in self.members}
+        """Relay every platform's outbox in the foreground until nothing more moves, then anchor
+        each platform's audit head in the hub's transparency log."""
+        moved = {m.spec.code: drain(m.relay, limit) for m in self.members}
+        self.anchor_heads()
+        return moved
 
     def pending(self) -> dict[str, int]:
         counts = {}

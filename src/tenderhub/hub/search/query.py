@@ -175,17 +175,19 @@ class _Plan:
         return stmt.order_by(_fts.c.rowid.desc())
 
     def _postgresql(self, upper: int | None) -> sa.Select[Any]:
+        """Both ways fence a subquery so the planner cannot choose the other: within the
+        window, read by key and test each row; beyond it, every GIN match (OFFSET 0) sorted.
+        Left free, it scans by key whenever it overestimates a word, e.g. a rare one."""
         tsquery = " & ".join(_or(g, "'{}'", " | ") for g in self.groups)
+        rows = self._select(announcements.c.sort_key, upper).add_columns(sa.literal_column("tsv"))
         if self.floor is None:
-            stmt = self._select(announcements.c.sort_key, upper)
-            stmt = stmt.where(sa.text("portal_announcements.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
-            return stmt.order_by(announcements.c.sort_key.desc())
-        # the window: LIMIT fences the subquery, so it is read by the primary key (newest first)
-        window = self._select(announcements.c.sort_key, upper).add_columns(sa.literal_column("tsv"))
-        inner = window.order_by(announcements.c.sort_key.desc()).limit(WINDOW).subquery("w")
-        stmt = sa.select(*(inner.c[c.name] for c in _COLUMNS))
+            rows = rows.where(sa.text("tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery)).offset(0)
+            found = rows.subquery("m")
+            return sa.select(*(found.c[c.name] for c in _COLUMNS)).order_by(found.c.sort_key.desc())
+        window = rows.order_by(announcements.c.sort_key.desc()).limit(WINDOW).subquery("w")
+        stmt = sa.select(*(window.c[c.name] for c in _COLUMNS))
         stmt = stmt.where(sa.text("w.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
-        return stmt.order_by(inner.c.sort_key.desc())
+        return stmt.order_by(window.c.sort_key.desc())
 
 
 def _or(group: Sequence[str], quote: str, sep: str) -> str:

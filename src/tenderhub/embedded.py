@@ -168,8 +168,7 @@ class Embedded:
 
     def anchor_heads(self) -> dict[str, Any]:
         """Post every platform's current audit-chain head to the hub; the hub's receipts."""
-        return {m.spec.code: post_chain_head(lambda m=m: m.platform.services.uow(None), m.relay.client, m.spec.code, m.relay.pair)
-                for m in self.members}
+        return {m.spec.code: post_chain_head(m.relay.uow, m.relay.client, m.spec.code, m.relay.pair) for m in self.members}
 
     def stop_relays(self) -> None:
         self.stop.set()

@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## install on first run, then run the built-in procurement on SQLite
 	$(BIN)/tenderhub demo $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-serve: $(STAMP) ## start the trading platform on SQLite (http://127.0.0.1:8000)
+serve: $(STAMP) ## start the hub and two trading platforms on SQLite (http://127.0.0.1:8000)
 	$(BIN)/tenderhub serve $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 scenarios: $(STAMP) ## run every shipped scenario

@@ -9,7 +9,8 @@ DIR/platform-b/   the same, for the second platform
 ```
 
 ``open_embedded(DIR)`` opens (and migrates) the three, registers each platform with the hub by
-``POST /hub/platforms`` (its signing key, ``DIR/platform-x/keys``) and gives each platform an
+``POST /hub/platforms`` (its signing key, ``DIR/platform-x/keys``), gives each platform a client
+of the hub's blacklist (``services/credit.HttpBlacklist``, joint punishment) and an
 outbox relay whose ``httpx.Client`` posts to the hub app in process (``httpx.ASGITransport``
 driven from a synchronous client by ``InProcess``). ``system.app()`` is one ASGI app: the
 platforms under ``/a`` and ``/b``, the hub at its own ``/hub/...`` paths; while the app runs
@@ -45,6 +46,7 @@ from tenderhub.hub.context import HUB_DB, Hub, open_hub
 from tenderhub.hub.relay import Relay, TenderReleases
 from tenderhub.hub.serve import ADMIN_TOKEN_FILE, admin_token
 from tenderhub.hub.transparency import post_chain_head
+from tenderhub.services.credit import HttpBlacklist
 from tenderhub.settings import Settings
 
 HUB_DIR = "hub"
@@ -113,6 +115,7 @@ class Member:
     spec: Spec
     platform: Platform
     relay: Relay
+    blacklist: HttpBlacklist | None = None  # the platform's client of the hub's blacklist
 
 
 @dataclass
@@ -194,6 +197,8 @@ class Embedded:
         self.stop_relays()
         for member in self.members:
             member.relay.client.close()
+            if member.blacklist is not None:
+                member.blacklist.client.close()
             member.platform.engine.dispose()
         self.client.close()
         self.hub.close()
@@ -232,7 +237,9 @@ def join(system: Embedded, spec: Spec, clock: Clock | None) -> Member:
     ensure_registered(system, spec, pair.public_pem.decode())
     relay = Relay(uow=lambda: platform.services.uow(None), client=hub_client(system.hub_app), platform_id=spec.code, pair=pair,
                   releases_of=TenderReleases(MappingOptions(platform_code=spec.code)), clock=clock)
-    return Member(spec, platform, relay)
+    blacklist = HttpBlacklist(hub_client(system.hub_app), platform.services.clock)
+    platform.services.blacklist = blacklist  # joint punishment: every platform checks the hub's list
+    return Member(spec, platform, relay, blacklist)
 
 
 def ensure_registered(system: Embedded, spec: Spec, public_pem: str) -> None:

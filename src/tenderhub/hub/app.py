@@ -15,6 +15,7 @@
 | ``GET /hub/log/inclusion?index=I&size=N`` | the audit path of leaf I in the tree of size N |
 | ``GET /hub/log/consistency?first=M&second=N`` | the consistency proof between two sizes |
 | ``GET /hub/log/entries?start=S&end=E`` | entries (canonical JSON), a page of at most 1000 |
+| ``POST``/``GET /hub/blacklist``, ``GET``/``DELETE /hub/blacklist/{uscc}`` | the blacklist (``blacklist.py``) |
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from fastapi.responses import JSONResponse
 
 from tenderhub import __version__
 from tenderhub.core.shared.errors import Forbidden
-from tenderhub.hub import feed, registry, transparency
+from tenderhub.hub import blacklist, feed, registry, transparency
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
 from tenderhub.hub.validation import ReleaseInvalid
@@ -49,6 +50,7 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
     app.add_exception_handler(ReleaseInvalid, on_release_invalid)  # type: ignore[arg-type]
     for path, handler, method in ROUTES:
         app.add_api_route(path, handler, methods=[method], tags=["hub"])
+    blacklist.install(app, hub)
     return app
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from tenderhub.core.bids import opening, submission
 from tenderhub.core.bids.model import DocumentRef, PriceForm, SecurityForm
 from tenderhub.core.bids.submission import BidderInfo
+from tenderhub.core.rules.catalogue import lookup
+from tenderhub.core.shared.errors import RuleViolation
 from tenderhub.core.shared.roles import Actor, Role
 from tenderhub.queries.tenders import bid_view, opening_view, tender_view
 from tenderhub.services import parse as p
@@ -40,11 +42,23 @@ def documents(data: Mapping[str, Any]) -> list[DocumentRef]:
     ]
 
 
+def require_not_blacklisted(svc: Services, regime: str, bidder: BidderInfo) -> None:
+    """Joint punishment (cn-rules §8): a bidder on the hub's blacklist may not register or bid."""
+    if svc.blacklist is None:
+        return
+    listing = svc.blacklist.is_listed(bidder.uscc, svc.clock.now())
+    if listing is not None:
+        until = listing.end.isoformat() if listing.end else "—"
+        raise RuleViolation(lookup(regime, "blacklisted_bidder"), field="bidder", bidder=bidder.name,
+                            authority=listing.authority, until=until)
+
+
 def register(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id, for_update=True)
         lot = tender.lot(p.text(data, "lot"))
+        require_not_blacklisted(svc, tender.regime.value, bidder)
         reg = submission.register(tender, svc.act(actor), lot_id=lot.id, bidder=bidder)
         uow.commit()
         return {"registration": reg.id, "lot": lot.code}
@@ -54,6 +68,7 @@ def submit(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any])
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id, for_update=True)
+        require_not_blacklisted(svc, tender.regime.value, bidder)
         bid = submission.submit(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder, form=price_form(data), documents=documents(data))
         uow.commit()
         return bid_view(bid)

@@ -13,6 +13,7 @@ from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.days import WorkdayCalendar
 from tenderhub.core.shared.events import DomainEvent
 from tenderhub.core.shared.roles import Actor
+from tenderhub.services.credit import BlacklistPort
 
 
 class UnitOfWork(Protocol):
@@ -57,6 +58,7 @@ class Services:
     platform_code: str = "TH110000001"
     allow_unsealed: bool = False
     vault: Vault | None = None  # blobs, uploads and platform keys (sealed bids)
+    blacklist: BlacklistPort | None = None  # the hub's blacklist (services/credit.py); None: no check
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return self.uow_factory(actor)

@@ -36,7 +36,7 @@ from tenderhub.crypto.sealing import open_package
 from tenderhub.queries.tenders import tender_view
 from tenderhub.services import parse as p
 from tenderhub.services.authz import require_operator_or_manager, require_role
-from tenderhub.services.bids import bidder_of, price_form
+from tenderhub.services.bids import bidder_of, price_form, require_not_blacklisted
 from tenderhub.services.context import Services, Vault
 from tenderhub.services.tenders import change, load
 
@@ -69,6 +69,7 @@ def begin_upload(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
     problems = verify_summary(summary)
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id)
+        require_not_blacklisted(svc, tender.regime.value, bidder)
         lot = sealing.may_submit_sealed(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder)
         if problems:
             raise RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))
@@ -127,6 +128,7 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]
         if existing is not None:
             return receipt(svc, tender, existing)
         act = svc.act(actor)
+        require_not_blacklisted(svc, tender.regime.value, bidder)
         sealing.may_submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder)
         ref = vault.uploads.finish(upload_id, vault.blobs)
         package_ = sealed_package(vault, meta, ref, upload_id, act.at)

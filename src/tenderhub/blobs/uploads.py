@@ -106,6 +106,11 @@ class UploadArea:
         self.abandon(upload_id)
         return ref
 
+    def partial(self, upload_id: str) -> Path | None:
+        """The bytes received so far (to check before ``finish``), or None once they moved."""
+        data = self._data(upload_id)
+        return data if data.exists() else None
+
     def abandon(self, upload_id: str) -> None:
         """Remove the upload and its bytes (no error if it is already gone)."""
         if self._dir(upload_id).exists():

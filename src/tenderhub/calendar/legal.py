@@ -34,6 +34,10 @@ class LegalCalendar:
             )
         self._notices[notice.year] = notice
 
+    def with_notice(self, notice: Notice) -> LegalCalendar:
+        """A new calendar with ``notice`` added; this one is left as it is."""
+        return LegalCalendar([*self._notices.values(), notice])
+
     def is_working_day(self, day: date) -> bool:
         if isinstance(day, datetime) or not isinstance(day, date):
             raise TypeError(

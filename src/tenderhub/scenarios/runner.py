@@ -52,7 +52,6 @@ class World:
     names: dict[str, str] = field(default_factory=dict)  # actor alias -> subject name
     objections: dict[str, str] = field(default_factory=dict)  # alias -> objection id
     desk: BidderDesk | None = None  # the bidders' own machines (sealed packages, keys)
-    last: Any = None
 
 
 def load(path: str | Path) -> dict[str, Any]:

@@ -17,9 +17,9 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tenderhub.blobs.durable import write_file_durably
 from tenderhub.blobs.port import BlobRef
@@ -27,6 +27,7 @@ from tenderhub.core.bids import sealing
 from tenderhub.core.bids.model import Bid, DocumentRef, SealedPackage
 from tenderhub.core.procedures.guards import rule_for
 from tenderhub.core.procedures.model import Tender
+from tenderhub.core.rules.catalogue import by_code
 from tenderhub.core.shared.clock import beijing
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.roles import Actor, Role
@@ -130,8 +131,13 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]
         act = svc.act(actor)
         require_not_blacklisted(svc, tender.regime.value, bidder)
         sealing.may_submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder)
+        partial = vault.uploads.partial(upload_id)
+        if partial is not None:  # check before the bytes enter the store: a refusal leaves nothing there
+            check_against_summary(meta["summary"], partial.open)
         ref = vault.uploads.finish(upload_id, vault.blobs)
-        package_ = sealed_package(vault, meta, ref, upload_id, act.at)
+        if partial is None:  # moved by an earlier finish that was stopped: check what was stored
+            check_against_summary(meta["summary"], lambda _mode: vault.blobs.open(ref.digest))
+        package_ = sealed_package(meta, ref, upload_id, act.at)
         bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=package_)
         uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
         tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
@@ -139,12 +145,16 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]
         return receipt(svc, tender, bid)
 
 
-def sealed_package(vault: Vault, meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -> SealedPackage:
-    summary = meta["summary"]
-    with vault.blobs.open(ref.digest) as stored:
+def check_against_summary(summary: Mapping[str, Any], opener: Callable[..., BinaryIO]) -> None:
+    """The uploaded bytes must be the ones the bidder signed (电子办法 第27条, 电子签名法 第13条)."""
+    with opener("rb") as stored:
         problems = package.verify_summary(dict(summary), stored)
     if problems:
-        raise Invalid("; ".join(problems), message_zh="投标文件密文与签名摘要不符：" + "; ".join(problems), field="summary")
+        raise RuleViolation(by_code("SEALED_SIGNATURE_INVALID"), field="summary", detail="; ".join(problems))
+
+
+def sealed_package(meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -> SealedPackage:
+    summary = meta["summary"]
     public = str(summary["bidder_public_key"])
     return SealedPackage(
         suite=str(summary["suite"]), digest=ref.digest, size=ref.size, signature=str(summary["signature"]),

@@ -9,7 +9,7 @@ from tenderhub.core.procedures.objections import pending_suspending
 from tenderhub.core.procedures.states import LotStatus, Regime
 from tenderhub.core.rules.model import Unit
 from tenderhub.core.shared.context import Act
-from tenderhub.core.shared.days import earliest_day, local_date, period_end
+from tenderhub.core.shared.days import earliest_day, period_end
 from tenderhub.core.shared.errors import Conflict, Invalid, RuleViolation
 
 
@@ -77,7 +77,3 @@ def award(tender: Tender, act: Act, *, lot_id: str, bidder_id: str | None = None
     tender.record("awards:notice:issued", lot.id, act.at, act.by, bidder=chosen.bidder_id, amount=str(chosen.price))
     return lot.award
 
-
-def publicity_day_count(lot: Lot) -> int:
-    assert lot.publicity is not None
-    return (local_date(lot.publicity.end) - local_date(lot.publicity.start)).days - 1

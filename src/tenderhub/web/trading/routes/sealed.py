@@ -105,8 +105,6 @@ class DecryptIn(LotRef):
     release: str = Field(description="The key-release blob of `tenderhub bidder decrypt`, base64")
 
 
-# Since views.BidView allows sealed bids, the general tender view serves these routes too.
-SealedTenderView = TenderView
 
 
 
@@ -116,7 +114,7 @@ class Decrypted(Out):
     status: str
     decryption: str | None
     failure: str
-    tender: SealedTenderView
+    tender: TenderView
 
 
 class FailureIn(LotRef):
@@ -214,16 +212,16 @@ def decrypt(tender_id: str, body: DecryptIn, actor: Actor = Depends(current_acto
     return sealed.decrypt(svc, actor, tender_id, as_data(body))
 
 
-@router.post("/api/tenders/{tender_id}/decryption-failures", response_model=SealedTenderView, summary="记录解密失败 / Record a failed decryption (第31条)", **VIEW)
+@router.post("/api/tenders/{tender_id}/decryption-failures", response_model=TenderView, summary="记录解密失败 / Record a failed decryption (第31条)", **VIEW)
 def fail_decrypt(tender_id: str, body: FailureIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.fail_decrypt(svc, actor, tender_id, as_data(body))
 
 
-@router.post("/api/tenders/{tender_id}/decryption/close", response_model=SealedTenderView, summary="结束解密，生成开标记录 / Close decryption: the opening record", **VIEW)
+@router.post("/api/tenders/{tender_id}/decryption/close", response_model=TenderView, summary="结束解密，生成开标记录 / Close decryption: the opening record", **VIEW)
 def close(tender_id: str, body: LotRef, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.close_decryption(svc, actor, tender_id, as_data(body))
 
 
-@router.post("/api/tenders/{tender_id}/opening-record/signatures", response_model=SealedTenderView, summary="投标人确认开标记录 / A bidder signs the opening record", **VIEW)
+@router.post("/api/tenders/{tender_id}/opening-record/signatures", response_model=TenderView, summary="投标人确认开标记录 / A bidder signs the opening record", **VIEW)
 def sign_opening_record(tender_id: str, body: OpeningSignatureIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.sign_opening_record(svc, actor, tender_id, as_data(body))

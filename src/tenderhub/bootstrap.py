@@ -21,6 +21,7 @@ from tenderhub.db.context import ActorContext
 from tenderhub.db.engine import make_engine, make_session_factory
 from tenderhub.db.uow import AggregateClasses, UnitOfWork
 from tenderhub.services.context import Services, Vault
+from tenderhub.services.instructions import trust, trusted_from_files
 from tenderhub.settings import Settings
 
 CLASSES = AggregateClasses(tender=Tender, subject=Subject, user=User, expert=Expert, calendar=Notice)
@@ -51,6 +52,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Platform:
     vault = Vault(FileBlobStore(location(settings.data_dir)), UploadArea(upload_location(settings.data_dir)),
                   upload_location(settings.data_dir) / "meta", platform_keys, identity)
     services = Services(uow_factory, the_clock, calendar, settings.platform_code, settings.allow_unsealed, vault)
+    for key in trusted_from_files(settings.supervision_keys):  # supervision authorities (services/instructions.py)
+        trust(services, key)
     return Platform(settings, engine, services)
 
 

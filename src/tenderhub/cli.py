@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 
-COMMANDS = ("demo", "serve", "scenario", "rules", "calendar", "audit", "ca", "verify", "bidder", "bench", "documents", "export")
+COMMANDS = ("demo", "serve", "scenario", "rules", "calendar", "audit", "ca", "verify", "bidder", "bench", "documents", "export", "certify")
 
 
 def parser() -> argparse.ArgumentParser:

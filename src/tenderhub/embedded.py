@@ -14,8 +14,10 @@ of the hub's blacklist (``services/credit.HttpBlacklist``, joint punishment) and
 outbox relay whose ``httpx.Client`` posts to the hub app in process (``httpx.ASGITransport``
 driven from a synchronous client by ``InProcess``). ``system.app()`` is one ASGI app: the
 platforms under ``/a`` and ``/b``, the hub at its own ``/hub/...`` paths; while the app runs
-(its lifespan), a thread per platform relays the outbox every second. ``relay_until_idle`` does
-the same in the foreground, and ``hub_view`` reads the hub back through its HTTP API.
+(its lifespan), a thread per platform relays the outbox every second, and the hub's portal
+indexer (it follows the changes feed) and webhook delivery worker run in threads of their own.
+``relay_until_idle`` does the same in the foreground (relay, then ``indexer.catch_up``), and
+``hub_view`` reads the hub back through its HTTP API.
 """
 
 from __future__ import annotations
@@ -41,12 +43,17 @@ from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.exchange.ocds.mapping import MappingOptions
 from tenderhub.exchange.ocds.packages import Publisher, release_package
 from tenderhub.exchange.ocds.validate import validate_package
+from tenderhub.hub import membership
 from tenderhub.hub.app import create_hub_app
 from tenderhub.hub.context import HUB_DB, Hub, open_hub
-from tenderhub.hub.relay import Relay, TenderReleases
+from tenderhub.hub.membership import ACKS_FILE, link_shared_services, registration_of
+from tenderhub.hub.portal import delivery, indexer
+from tenderhub.hub.relay import FileAcks, Relay, TenderReleases
 from tenderhub.hub.serve import ADMIN_TOKEN_FILE, admin_token
 from tenderhub.hub.transparency import post_chain_head
 from tenderhub.services.credit import HttpBlacklist
+from tenderhub.services.credit_records import CreditDelivery, drain_credit
+from tenderhub.services.instructions import trust, trusted_key
 from tenderhub.settings import Settings
 
 HUB_DIR = "hub"
@@ -116,6 +123,8 @@ class Member:
     platform: Platform
     relay: Relay
     blacklist: HttpBlacklist | None = None  # the platform's client of the hub's blacklist
+    hub: httpx.Client | None = None  # the client behind the other hub ports (subjects, trust, SSO, projects, credit)
+    credit: CreditDelivery | None = None  # credit records to the hub (services/credit_records.py), next to the relay
 
 
 @dataclass
@@ -158,9 +167,24 @@ class Embedded:
                                       name=f"relay-{member.spec.slug}", daemon=True)
             thread.start()
             self.threads.append(thread)
+        for member in self.members:  # credit records: their own delivery step, driven like the relay
+            if member.credit is not None:
+                thread = threading.Thread(target=member.credit.run, args=(self.stop,), kwargs={"idle": idle, "sleep": self.stop.wait},
+                                          name=f"credit-{member.spec.slug}", daemon=True)
+                thread.start()
+                self.threads.append(thread)
         anchoring = threading.Thread(target=self.anchor_loop, args=(idle * 30,), name="anchor-heads", daemon=True)
         anchoring.start()
         self.threads.append(anchoring)
+        self.start_hub_workers(idle)
+
+    def start_hub_workers(self, idle: float) -> None:
+        """The portal indexer (behind the feed by < 1 s) and the subscriptions' webhook worker."""
+        for name, follow, every in (("portal-indexer", indexer.follow, min(idle, indexer.IDLE)), ("portal-webhooks", delivery.follow, idle)):
+            thread = threading.Thread(target=follow, args=(self.hub, self.stop), kwargs={"idle": every, "sleep": self.stop.wait},
+                                      name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
 
     def anchor_loop(self, every: float) -> None:
         """Anchor each platform's audit head in the hub's transparency log, periodically."""
@@ -182,8 +206,12 @@ class Embedded:
     def relay_until_idle(self, *, limit: int = 100) -> dict[str, dict[str, int]]:
         """Relay every platform's outbox in the foreground until nothing more moves, then anchor
         each platform's audit head in the hub's transparency log."""
+        credit = {m.spec.code: drain_credit(m.credit, limit)["sent"] for m in self.members if m.credit is not None}  # first: its receipts are outbox rows too
         moved = {m.spec.code: drain(m.relay, limit) for m in self.members}
+        for code, sent in credit.items():
+            moved[code]["credit_sent"] = sent
         self.anchor_heads()
+        indexer.catch_up(self.hub)  # the portal, before anyone reads the hub's view
         return moved
 
     def pending(self) -> dict[str, int]:
@@ -199,6 +227,8 @@ class Embedded:
             member.relay.client.close()
             if member.blacklist is not None:
                 member.blacklist.client.close()
+            if member.hub is not None:
+                member.hub.close()
             member.platform.engine.dispose()
         self.client.close()
         self.hub.close()
@@ -236,35 +266,24 @@ def join(system: Embedded, spec: Spec, clock: Clock | None) -> Member:
     pair = PlatformKeys(spec.data_dir(system.root) / "keys").pair("signing", "intl")
     ensure_registered(system, spec, pair.public_pem.decode())
     relay = Relay(uow=lambda: platform.services.uow(None), client=hub_client(system.hub_app), platform_id=spec.code, pair=pair,
-                  releases_of=TenderReleases(MappingOptions(platform_code=spec.code)), clock=clock)
+                  releases_of=TenderReleases(MappingOptions(platform_code=spec.code)), clock=clock,
+                  acks=FileAcks(spec.data_dir(system.root) / ACKS_FILE))  # releases the hub acknowledged
     blacklist = HttpBlacklist(hub_client(system.hub_app), platform.services.clock)
     platform.services.blacklist = blacklist  # joint punishment: every platform checks the hub's list
-    return Member(spec, platform, relay, blacklist)
+    trust(platform.services, trusted_key(HUB_NAME, system.hub.key_info()["public_pem"]))  # the hub's signed instructions
+    shared = hub_client(system.hub_app)
+    credit = link_shared_services(platform.services, spec.code, pair, shared)
+    return Member(spec, platform, relay, blacklist, shared, credit)
 
 
 def ensure_registered(system: Embedded, spec: Spec, public_pem: str) -> None:
     """Register the platform with the hub over HTTP unless it already is (with this key)."""
-    known = system.client.get(f"/hub/platforms/{spec.code}")
-    if known.status_code == 200:
-        if known.json()["signing_key"]["public_pem"].strip() != public_pem.strip():
-            raise RuntimeError(f"{spec.code} is registered at the hub with another signing key")
-        return
-    answer = system.client.post("/hub/platforms", json=registration(spec, public_pem),
-                                headers={"Authorization": f"Bearer {system.admin_token}"})
-    if answer.status_code != 201:
-        raise RuntimeError(f"registering {spec.code} with the hub failed: HTTP {answer.status_code} {answer.text[:300]}")
-
-
-def registration(spec: Spec, public_pem: str) -> dict[str, Any]:
-    """The item-11 information (京发改〔2017〕1671号) of an embedded platform."""
-    return {
-        "id": spec.code, "name": spec.name, "public_key_pem": public_pem,
-        "units": {u: "tenderhub 嵌入式部署 / embedded deployment" for u in ("construction", "operation", "development", "maintenance")},
-        "responsible_people": [{"name": "平台运营人员 / operator", "role": "运营负责人 / operations"}],
-        "certification": {"report": "未认证：演示部署 / not certified: demonstration deployment"},
-        "specifications": {"tool_software": "docs/cli.md", "interface": f"{spec.prefix}/openapi.json"},
-        "services": {"free": [{"name": "招标公告发布 / tender notices"}], "paid": []},
-    }
+    body = registration_of(spec.code, spec.name, public_pem, f"{spec.prefix}/openapi.json",
+                           "未认证：演示部署 / not certified: demonstration deployment")
+    try:
+        membership.ensure_registered(system.client, spec.code, body, system.admin_token)
+    except membership.JoinError as exc:
+        raise RuntimeError(str(exc)) from exc
 
 
 # ---- the hub's view, read through its HTTP API ------------------------------------------------

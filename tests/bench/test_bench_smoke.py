@@ -38,11 +38,18 @@ def test_the_deadline_surge_accepts_every_bid_over_http_and_loses_none(capsys: p
     code, result = bench(capsys, "deadline-surge", "--bidders", "5", "--size-mb", "0.1", "--concurrency", "5")
     assert code == 0
     assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (5, 5, 0, 0)
-    assert result["ratio"] > 0
+    assert result["ratio"] > 0 and result["workers"] == 1  # the default: one server process
+
+
+def test_the_surge_runs_against_two_worker_processes_with_packages_larger_than_a_chunk(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = bench(capsys, "deadline-surge", "--bidders", "4", "--size-mb", "0.1", "--workers", "2", "--chunk-kb", "32")
+    assert code == 0
+    assert (result["workers"], result["chunk_kb"]) == (2, 32)
+    assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (4, 4, 0, 0)
 
 
 def test_a_server_killed_midway_loses_no_receipted_bid_and_the_clients_finish_after_the_restart(capsys: pytest.CaptureFixture[str]) -> None:
-    code, result = bench(capsys, "deadline-surge", "--bidders", "6", "--size-mb", "0.1", "--concurrency", "3", "--kill")
+    code, result = bench(capsys, "deadline-surge", "--bidders", "6", "--size-mb", "0.1", "--concurrency", "3", "--kill", "--workers", "2")
     assert code == 0
     assert result["receipts_before_kill"] >= 3
     assert (result["lost"], result["lost_before_kill"], result["duplicates"]) == (0, 0, 0)

@@ -94,3 +94,24 @@ def test_stray_files_are_not_listed_and_crash_leftovers_can_be_swept(tmp_path: P
 def test_durable_make_dirs_creates_every_missing_level(tmp_path: Path) -> None:
     durable.make_dirs(tmp_path / "a" / "b" / "c")
     assert (tmp_path / "a" / "b" / "c").is_dir()
+
+
+def test_remove_deletes_one_blob_and_says_whether_it_was_there(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path)
+    kept, gone = store.put_stream(io.BytesIO(b"kept")), store.put_stream(io.BytesIO(b"gone"))
+    assert store.remove(gone.digest) is True and store.remove(gone.digest) is False
+    assert not store.exists(gone.digest) and store.verify(kept.digest)
+
+
+def test_a_digest_lock_excludes_any_other_holder_until_it_is_released(tmp_path: Path) -> None:
+    import fcntl
+
+    store = FileBlobStore(tmp_path)
+    digest = sha(b"x")
+    # another open file of the lock, as another process would have: refused while held
+    with store.digest_lock(digest), open(tmp_path / ".locks" / digest[:2], "rb") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(tmp_path / ".locks" / digest[:2], "rb") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
+    store.put_stream(io.BytesIO(b"x"))
+    assert list(store.iter_digests()) == [digest]  # the lock files are not blobs

@@ -66,4 +66,4 @@ def test_the_blobs_migration_agrees_with_the_tables_and_round_trips(database_url
     assert not sa.inspect(engine).has_table("blobs")
     engine.dispose()
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0002" and migrate.check(database_url) == []
+    assert migrate.current(database_url) == "0003" and migrate.check(database_url) == []

@@ -191,3 +191,75 @@ def test_after_sigkill_the_state_reports_every_acknowledged_chunk_and_the_upload
     for start in range(received + chunk, len(data), chunk):
         area.write_chunk("crash", start, data[start : start + chunk])
     assert area.finish("crash", FileBlobStore(tmp_path / "blobs")).digest == digest
+
+
+class CountingFsync:
+    """Counts the real ``os.fsync`` calls (each still happens)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls, real = 0, os.fsync
+
+        def counted(fd: int) -> None:
+            self.calls += 1
+            real(fd)
+
+        monkeypatch.setattr(os, "fsync", counted)
+
+    def since(self) -> int:
+        calls, self.calls = self.calls, 0
+        return calls
+
+
+def test_an_upload_costs_three_fsyncs_to_begin_two_per_chunk_and_none_to_re_hash(area: UploadArea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FileBlobStore(tmp_path / "blobs")
+    store.temp_dir()
+    (tmp_path / "uploads").mkdir()
+    fsyncs = CountingFsync(monkeypatch)
+    area.begin("u1", len(DATA), DIGEST)
+    assert fsyncs.since() == 3  # meta.json, the new directory, its parent
+    send(area, 0, len(DATA))
+    assert fsyncs.since() == 2  # the bytes, then the offset record
+    ref = area.finish("u1", store, checked_sha256=DIGEST)
+    assert ref == BlobRef(DIGEST, len(DATA)) and store.verify(DIGEST)
+    assert fsyncs.since() <= 4  # the blob's directory and the fan-out directories created for it
+
+
+def test_a_wrong_checked_digest_is_refused_like_wrong_bytes(area: UploadArea, tmp_path: Path) -> None:
+    area.begin("u1", len(DATA), DIGEST)
+    send(area, 0, len(DATA))
+    with pytest.raises(DigestMismatch):
+        area.finish("u1", FileBlobStore(tmp_path / "blobs"), checked_sha256="0" * 64)
+    assert not (tmp_path / "uploads" / "u1").exists()
+
+
+def test_a_crash_that_loses_the_empty_data_and_offset_files_resumes_from_zero(area: UploadArea) -> None:
+    area.begin("u1", len(DATA), DIGEST)
+    (area.root / "u1" / "offset").write_bytes(b"")  # what a power loss may leave of unsynced files
+    (area.root / "u1" / "data").write_bytes(b"")
+    assert area.state("u1").received == 0
+    assert send(area, 0, len(DATA)) == len(DATA)
+
+
+def begin_in_a_process(root: str) -> tuple[int, int]:
+    state = UploadArea(Path(root)).begin("same-upload", total_size=10, expected_digest="ab" * 32)
+    return state.total_size, state.received
+
+
+def test_the_same_upload_begun_by_several_processes_at_once_is_built_once(tmp_path: Path) -> None:
+    """``serve --workers N``: a bidder's retried begin may reach another process meanwhile."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        states = pool.map(begin_in_a_process, [str(tmp_path)] * 12)
+    assert set(states) == {(10, 0)}
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".begin")) == ["same-upload"]
+    assert UploadArea(tmp_path).state("same-upload").expected_digest == "ab" * 32
+
+
+def test_a_last_chunk_written_for_an_immediate_finish_still_records_its_offset(area: UploadArea, tmp_path: Path) -> None:
+    area.begin("u1", len(DATA), DIGEST)
+    send(area, 0, 4096)
+    assert area.write_chunk("u1", 4096, DATA[4096:], finishing=True).complete
+    assert area.state("u1").received == len(DATA)  # read back from the offset record
+    store = FileBlobStore(tmp_path / "blobs")
+    assert area.finish("u1", store).digest == DIGEST and store.verify(DIGEST)

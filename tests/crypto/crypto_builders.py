@@ -37,12 +37,13 @@ def holder(ca: tuple[bytes, bytes], *, cn: str = "北京某建设有限公司", 
     return Holder(pair, cert)
 
 
-def openssl(*args: str, cwd: Path, data: bytes | None = None) -> bytes:
+def openssl(*args: str, cwd: Path, data: bytes | None = None, stderr: bool = False) -> bytes:
+    """The output of a successful ``openssl`` command (stdout, and stderr too when asked)."""
     exe = shutil.which("openssl")
     assert exe is not None
     done = subprocess.run([exe, *args], cwd=cwd, input=data, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
-    return done.stdout
+    return done.stdout + done.stderr if stderr else done.stdout
 
 
 def openssl_supports_sm2() -> bool:
@@ -51,3 +52,16 @@ def openssl_supports_sm2() -> bool:
         return False
     done = subprocess.run([exe, "genpkey", "-algorithm", "SM2"], capture_output=True, timeout=60)
     return done.returncode == 0
+
+
+def with_gmssl_oracle(attempt, tries: int = 8):
+    """Run ``attempt`` (fresh random input each call) until the pure-Python ``gmssl`` oracle
+    copes: its Jacobian points are hex strings and it fails (TypeError on None) when an
+    intermediate coordinate has leading zero digits (TypeError on None, or binascii's
+    "Odd-length string"), about once in 200 SM2 operations."""
+    for _ in range(tries - 1):
+        try:
+            return attempt()
+        except (TypeError, ValueError):
+            continue
+    return attempt()

@@ -23,6 +23,7 @@ from tenderhub.bootstrap import Platform, build
 from tenderhub.cli import main
 from tenderhub.commands.bidder import SubmitError, client_for, submit_package
 from tenderhub.core.shared.clock import FixedClock, parse_beijing
+from tenderhub.crypto import keys, signing
 from tenderhub.services import bids
 from tenderhub.services.subjects import actor_for_token
 from tenderhub.settings import Settings
@@ -147,7 +148,8 @@ def test_submit_resumes_an_interrupted_upload_and_keeps_a_receipt_the_platform_s
     assert live.puts == [0, CHUNK, 2 * CHUNK]
     live.puts.clear()
     assert main(submit_argv(live, setup, package)) == 0
-    assert live.puts[0] == 3 * CHUNK and len(live.puts) == -(-(package.stat().st_size - 3 * CHUNK) // CHUNK)
+    # every chunk but the last by PUT; the last one travels with the finish
+    assert live.puts[0] == 3 * CHUNK and len(live.puts) == -(-(package.stat().st_size - 3 * CHUNK) // CHUNK) - 1
     signed = json.loads((tmp_path / "bid.sealed.receipt.json").read_text(encoding="utf-8"))
     assert signed["receipt"]["ciphertext_sha256"] == hashlib.sha256(package.read_bytes()).hexdigest()
     assert signed["receipt"]["size"] == package.stat().st_size
@@ -226,6 +228,41 @@ def test_the_fetched_opening_key_serves_bidder_decrypt_at_the_opening(live: Live
     release = base64.b64encode((tmp_path / "release").read_bytes()).decode()
     with client_for(live.at("2026-12-21T09:35").url, setup.tokens["bidder"]) as client:
         done = ok(client.post(f"/api/tenders/{setup.tender}/decryptions", json={"lot": setup.lot, "release": release}))
-    prices = {b["bidder"]: b["price"] for b in done["tender"]["lots"][0]["bids"]}
+        every = ok(client.get(f"/api/tenders/{setup.tender}"))  # the answer holds the bidder's own bid only
+    assert [b["price"] for b in done["tender"]["lots"][0]["my_bids"]] == ["11500000.00"]
+    prices = {b["bidder"]: b["price"] for b in every["lots"][0]["bids"]}
     assert done["decryption"] == "decrypted"
     assert prices == {"北京路桥建设有限公司": "11500000.00", "首都市政工程有限公司": None, "京华建工集团有限公司": None}
+
+
+def forged_releases(tmp_path: Path, bidder_dir: Path, package: Path, opening: Path) -> dict[str, bytes]:
+    """The bidder's own release made unsigned (version 1), and one re-signed by another key."""
+    assert main(["bidder", "decrypt", "--key", str(bidder_dir / "key"), "--package", str(package),
+                 "--platform-key", str(opening), "--out", str(tmp_path / "good")]) == 0
+    body = {k: v for k, v in json.loads((tmp_path / "good").read_bytes()).items() if k != "signature"}
+    unsigned = {k: v for k, v in body.items() if k != "bidder_public_key"} | {"version": 1}
+    other = keys.generate("intl")
+    body["bidder_public_key"] = other.public_pem.decode()
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    resigned = {**body, "signature": base64.b64encode(signing.sign("intl", other.private_pem, canonical)).decode()}
+    return {"unsigned": json.dumps(unsigned).encode(), "resigned": json.dumps(resigned).encode()}
+
+
+def test_an_unsigned_or_foreign_signed_release_is_the_bidders_failed_decryption(live: Live, tmp_path: Path) -> None:
+    setup = a_published_tender_with_registered_bidders(live)
+    prices = (("bidder", "11500000"), ("bidder_b", "11200000"), ("bidder_c", "11800000"))
+    packages = {who: sealed_package(tmp_path / who, price) for who, price in prices}
+    for who, package in packages.items():
+        with client_for(live.url, setup.tokens[who]) as client:
+            submit_package(client, setup.tender, setup.lot, package)
+    (tmp_path / "opening.pub.pem").write_bytes(live.platform.services.vault.keys.pair("opening", "intl").public_pem)  # type: ignore[union-attr]
+    svc = live.at("2026-12-21T09:30").platform.services
+    bids.open_bids(svc, actor_for_token(svc, setup.tokens["tenderer"]), setup.tender, {"lot": setup.lot})
+    expected = {"bidder": ("unsigned", "not signed"), "bidder_b": ("resigned", "another key than the bidder's")}
+    for who, (kind, reason) in expected.items():
+        blob = forged_releases(tmp_path / who, tmp_path / who, packages[who], tmp_path / "opening.pub.pem")[kind]
+        with client_for(live.at("2026-12-21T09:35").url, setup.tokens[who]) as client:
+            done = ok(client.post(f"/api/tenders/{setup.tender}/decryptions",
+                                  json={"lot": setup.lot, "release": base64.b64encode(blob).decode()}))
+        assert (done["decryption"], done["status"]) == ("failed_by_bidder", "revoked")
+        assert reason in done["failure"]

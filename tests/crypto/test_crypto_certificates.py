@@ -59,10 +59,8 @@ def test_a_trust_list_entry_must_be_a_ca():
         x509.TrustList([holder(CA_A).cert_pem])
 
 
-def test_gm_certificates_are_refused_as_not_yet_supported():
-    with pytest.raises(CertificateError, match="not yet supported"):
-        x509.init_ca("GM CA", "gm", days=10)
-    with pytest.raises(CertificateError, match="not yet supported"):
+def test_an_intl_ca_does_not_certify_an_sm2_key():
+    with pytest.raises(CertificateError, match="intl CA issues intl certificates only"):
         x509.issue(*CA_A, subject_cn="x", kind="person", uscc=None, public_pem=keys.generate("gm").public_pem, days=1)
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from crypto_builders import NOW, uscc
 
 from tenderhub.cli import main
-from tenderhub.crypto import documents, keys, package, sealing, x509
+from tenderhub.crypto import crl, documents, keys, package, sealing, x509
 from tenderhub.crypto.errors import EnvelopeError
 
 
@@ -134,9 +135,44 @@ def test_ca_init_and_issue_make_a_certificate_the_trust_list_accepts(tmp_path):
     assert main(["ca", "init", "--name", "again", "--dir", str(ca_dir)]) == 1
 
 
-def test_ca_init_for_gm_says_it_is_not_yet_supported(tmp_path, capsys):
-    assert main(["ca", "init", "--name", "GM", "--suite", "gm", "--dir", str(tmp_path)]) == 1
-    assert "not yet supported" in capsys.readouterr().err
+@pytest.mark.parametrize("suite", ["intl", "gm"])
+def test_ca_revoke_and_crl_make_the_trust_list_refuse_the_certificate(tmp_path, capsys, suite):
+    ca_dir = tmp_path / "ca"
+    assert main(["ca", "init", "--name", f"{suite} CA", "--suite", suite, "--dir", str(ca_dir)]) == 0
+    (tmp_path / "pub.pem").write_bytes(keys.generate(suite).public_pem)
+    assert main(["ca", "issue", "--kind", "person", "--cn", "张三", "--public-key", str(tmp_path / "pub.pem"),
+                 "--dir", str(ca_dir), "--out", str(tmp_path / "cert.pem")]) == 0
+    cert = (tmp_path / "cert.pem").read_bytes()
+    info = x509.cert_info(cert)
+    assert info.suite == suite
+    assert main(["ca", "revoke", "--serial", info.serial, "--reason", "keyCompromise", "--dir", str(ca_dir)]) == 0
+    assert main(["ca", "crl", "--out", str(tmp_path / "ca.crl"), "--dir", str(ca_dir)]) == 0
+    ca_pem, crl_pem = (ca_dir / "ca.pem").read_bytes(), (tmp_path / "ca.crl").read_bytes()
+    assert x509.TrustList([ca_pem]).validate(cert, info.not_before).subject_cn == "张三"
+    with pytest.raises(x509.CertificateError, match=f"serial {info.serial}.*keyCompromise"):
+        x509.TrustList([ca_pem], [crl_pem]).validate(cert, info.not_before)
+
+
+def test_ca_revoke_refuses_a_serial_it_never_issued_and_a_second_revocation(tmp_path, capsys):
+    ca_dir = tmp_path / "ca"
+    assert main(["ca", "init", "--name", "CA", "--dir", str(ca_dir)]) == 0
+    assert main(["ca", "revoke", "--serial", "abc123", "--dir", str(ca_dir)]) == 1
+    assert "no certificate with serial abc123" in capsys.readouterr().err
+    (tmp_path / "pub.pem").write_bytes(keys.generate("intl").public_pem)
+    assert main(["ca", "issue", "--kind", "person", "--cn", "李四", "--public-key", str(tmp_path / "pub.pem"),
+                 "--dir", str(ca_dir), "--out", str(tmp_path / "cert.pem")]) == 0
+    serial = x509.cert_info((tmp_path / "cert.pem").read_bytes()).serial
+    assert main(["ca", "revoke", "--serial", serial, "--reason", "superseded", "--dir", str(ca_dir)]) == 0
+    assert main(["ca", "revoke", "--serial", serial, "--dir", str(ca_dir)]) == 1
+    assert "already revoked" in capsys.readouterr().err
+
+
+def test_ca_issue_refuses_a_key_of_the_other_suite(tmp_path, capsys):
+    assert main(["ca", "init", "--name", "GM CA", "--suite", "gm", "--dir", str(tmp_path / "ca")]) == 0
+    (tmp_path / "pub.pem").write_bytes(keys.generate("intl").public_pem)
+    assert main(["ca", "issue", "--kind", "person", "--cn", "x", "--public-key", str(tmp_path / "pub.pem"),
+                 "--dir", str(tmp_path / "ca"), "--out", str(tmp_path / "cert.pem")]) == 1
+    assert "gm CA issues gm certificates only" in capsys.readouterr().err
 
 
 def signed_notice(tmp_path: Path) -> tuple[Path, Path]:
@@ -149,6 +185,7 @@ def signed_notice(tmp_path: Path) -> tuple[Path, Path]:
     sig = documents.sign_document("intl", cert, pair.private_pem, doc.read_bytes(), kind="notice", signed_at=NOW)
     (tmp_path / "notice.html.sig.json").write_text(json.dumps(sig))
     (tmp_path / "ca.pem").write_bytes(ca_cert)
+    (tmp_path / "ca.key").write_bytes(ca_key)
     return doc, tmp_path / "ca.pem"
 
 
@@ -171,6 +208,16 @@ def test_verify_fails_with_the_reason_when_the_document_changed(tmp_path, capsys
     doc.write_bytes(doc.read_bytes() + b" ")
     assert main(["verify", str(doc), "--trust", str(ca)]) == 1
     assert "content has changed" in capsys.readouterr().err
+
+
+def test_verify_fails_for_a_certificate_its_crl_revokes(tmp_path, capsys):
+    doc, ca = signed_notice(tmp_path)
+    sig = json.loads((tmp_path / "notice.html.sig.json").read_text())
+    serial = int(x509.cert_info(sig["signer_cert"].encode()).serial, 16)
+    revoked = crl.Revoked(serial, NOW - timedelta(days=1), "superseded")
+    (tmp_path / "ca.crl").write_bytes(crl.make(ca.read_bytes(), (tmp_path / "ca.key").read_bytes(), [revoked], number=1, now=NOW))
+    assert main(["verify", str(doc), "--trust", str(ca), "--crl", str(tmp_path / "ca.crl")]) == 1
+    assert "was revoked" in capsys.readouterr().err
 
 
 def test_verify_fails_for_an_untrusted_signer(tmp_path, capsys):

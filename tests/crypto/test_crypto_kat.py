@@ -4,6 +4,7 @@ and SM2 cross-checked against the pure-Python ``gmssl`` oracle."""
 from __future__ import annotations
 
 import pytest
+from crypto_builders import with_gmssl_oracle
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -92,22 +93,39 @@ def oracle(pair: keys.KeyPair):
     return oracle_sm2.CryptSM2(private_key=scalar.hex(), public_key=point.hex(), asn1=True, mode=1)
 
 
+def oracle_signature(pair: keys.KeyPair, data: bytes) -> bytes:
+    """An oracle signature the oracle itself accepts (it sometimes computes a wrong one)."""
+    signature = oracle(pair).sign_with_sm3(data)
+    if not oracle(pair).verify_with_sm3(signature, data):
+        raise TypeError("the gmssl oracle made a signature it cannot verify")
+    return bytes.fromhex(signature)
+
+
 def test_sm2_signature_made_here_verifies_with_the_gmssl_oracle():
-    pair = keys.generate("gm")
-    signature = signing.sign("gm", pair.private_pem, b"bid manifest")
-    assert oracle(pair).verify_with_sm3(signature.hex(), b"bid manifest")
+    def attempt() -> bool:  # a fresh key each time: the oracle's bug depends on the key
+        pair = keys.generate("gm")
+        signature = signing.sign("gm", pair.private_pem, b"bid manifest")
+        return bool(oracle(pair).verify_with_sm3(signature.hex(), b"bid manifest"))
+
+    assert with_gmssl_oracle(attempt)
 
 
 def test_sm2_signature_made_by_the_gmssl_oracle_verifies_here():
-    pair = keys.generate("gm")
-    signature = bytes.fromhex(oracle(pair).sign_with_sm3(b"bid manifest"))
+    def attempt() -> tuple[keys.KeyPair, bytes]:
+        pair = keys.generate("gm")
+        return pair, oracle_signature(pair, b"bid manifest")
+
+    pair, signature = with_gmssl_oracle(attempt)
     assert signing.verify("gm", pair.public_pem, b"bid manifest", signature)
     assert not signing.verify("gm", pair.public_pem, b"bid manifesto", signature)
 
 
 def test_sm2_ciphertext_made_by_the_gmssl_oracle_decrypts_here():
-    pair = keys.generate("gm")
-    raw = bytes.fromhex(oracle(pair).encrypt(b"content key 16 B").hex())  # C1 (x||y) C3 C2
+    def attempt() -> tuple[keys.KeyPair, bytes]:
+        pair = keys.generate("gm")
+        return pair, bytes(oracle(pair).encrypt(b"content key 16 B"))  # C1 (x||y) C3 C2
+
+    pair, raw = with_gmssl_oracle(attempt)
     x, y, c3, c2 = raw[:32], raw[32:64], raw[64:96], raw[96:]
     asn1 = tlv(SEQUENCE, der_int(x) + der_int(y) + tlv(OCTET_STRING, c3) + tlv(OCTET_STRING, c2))
     assert sm2.decrypt(pair.private_pem, asn1) == b"content key 16 B"

@@ -25,7 +25,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(db_url: str) -> Non
     assert _tables(db_url) == set()
     assert migrate.current(db_url) is None
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0002"
+    assert migrate.current(db_url) == "0003"
     assert migrate.check(db_url) == []
 
 

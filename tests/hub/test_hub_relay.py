@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from tenderhub.bootstrap import Platform, build
 from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.db.repositories.outbox import OutboxMessage
 from tenderhub.hub.context import Hub
-from tenderhub.hub.relay import Backoff, Relay
+from tenderhub.hub.relay import PUBLIC_TAGS, Backoff, FileAcks, MemoryAcks, Relay
 from tenderhub.settings import Settings
 
 CHANGES = 60
@@ -156,3 +157,94 @@ def test_a_real_procedure_reaches_the_hub_as_its_mapped_releases(hub: Hub, tmp_p
         trading.engine.dispose()
     ids = hub_release_ids(client_for(hub))
     assert expected and len(ids) == len(set(ids)) and set(ids) == expected
+
+
+class Counting(Flaky):
+    """Counts the requests and every release id sent in them."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        super().__init__(inner)
+        self.sent: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.sent += [e["release"]["id"] for e in body.get("releases", [body])]
+        return super().handle_request(request)
+
+
+def cumulative_releases(_uow: Any, message: OutboxMessage) -> list[dict[str, Any]]:
+    """Like a tender: row n maps to every release 0..n (n = its key)."""
+    return [release(k) for k in range(int(message.key) + 1)]
+
+
+def counting_relay(trading: Platform, hub: Hub, tmp_path: Path, **options: Any) -> tuple[Relay, Counting]:
+    relay, flaky = relay_for(trading, hub, tmp_path, **options)
+    counting = Counting(flaky.inner)
+    relay.client = httpx.Client(transport=counting, base_url="http://testserver")
+    return relay, counting
+
+
+def test_each_release_of_a_real_procedure_is_sent_once_when_the_hub_is_up(hub: Hub, tmp_path: Path) -> None:
+    from tenderhub.exchange.ocds.mapping import releases_for
+    from tenderhub.scenarios.runner import run_file
+
+    directory = tmp_path / "platform"
+    run_file(next((Path(__file__).parents[2] / "scenarios").glob("05-*.yaml")), data_dir=directory)
+    trading = build(Settings.load(data_dir=directory, db_url=f"sqlite:///{directory / 'trading.db'}"))
+    try:
+        relay, counting = counting_relay(trading, hub, tmp_path)
+        posts = 0
+        while (batch := relay.relay_once(limit=5)).handled:
+            posts += batch.posts
+        with trading.services.uow(None) as uow:
+            expected = [r["id"] for t in uow.tenders.list(limit=100) for r in releases_for(t)]
+            public_rows = sum(m.topic in PUBLIC_TAGS for m in uow.outbox.all())
+    finally:
+        trading.engine.dispose()
+    assert sorted(counting.sent) == sorted(expected) and len(set(expected)) == len(expected) > 5
+    assert counting.calls == posts <= public_rows
+    assert sorted(hub_release_ids(client_for(hub))) == sorted(expected)
+
+
+def test_a_change_sends_only_the_releases_the_hub_has_not_acknowledged(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    relay, counting = counting_relay(trading, hub, tmp_path, releases_of=cumulative_releases)
+    write_changes(trading, range(0, 10))
+    relay.relay_once(limit=100)
+    assert counting.sent == [release(n)["id"] for n in range(10)] and counting.calls == 10
+    write_changes(trading, [3])  # a change whose releases are all acknowledged: no request
+    relay.relay_once()
+    assert counting.calls == 10 and pending(trading) == []
+
+
+def test_an_answer_lost_resends_only_that_batch_and_the_hub_answers_repeat(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    relay, counting = counting_relay(trading, hub, tmp_path, releases_of=cumulative_releases)
+    write_changes(trading, range(0, 3))
+    relay.relay_once()
+    counting.mode = "lose"
+    write_changes(trading, [3])
+    assert relay.relay_once().transient
+    counting.mode = "up"
+    batch = relay.relay_once()
+    assert batch.sent == 1 and batch.receipts[0]["receipt"]["release_id"] == release(3)["id"]
+    assert counting.sent == [release(n)["id"] for n in (0, 1, 2, 3, 3)]
+    assert hub_release_ids(client_for(hub)) == [release(n)["id"] for n in range(4)]
+
+
+def test_the_acks_file_spares_a_restarted_relay_every_resend(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    path = tmp_path / "platform" / "hub-acks.jsonl"
+    first, counting = counting_relay(trading, hub, tmp_path, releases_of=cumulative_releases, acks=FileAcks(path))
+    write_changes(trading, range(0, 5))
+    first.relay_once()
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('{"id": "torn')  # a crash in the middle of a line
+    restarted = Relay(uow=first.uow, client=first.client, platform_id=PLATFORM, pair=first.pair,
+                      releases_of=cumulative_releases, acks=FileAcks(path))
+    write_changes(trading, range(5, 8))
+    restarted.relay_once()
+    assert counting.sent == [release(n)["id"] for n in range(8)]
+    forgetful = Relay(uow=first.uow, client=first.client, platform_id=PLATFORM, pair=first.pair,
+                      releases_of=cumulative_releases, acks=MemoryAcks())
+    write_changes(trading, [8])
+    forgetful.relay_once()  # without the file: everything again, answered "repeat"
+    assert counting.sent[8:] == [release(n)["id"] for n in range(9)]
+    assert hub_release_ids(client_for(hub)) == [release(n)["id"] for n in range(9)]

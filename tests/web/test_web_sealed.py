@@ -269,3 +269,41 @@ def test_the_tender_view_and_the_opening_answer_on_a_sealed_lot(parties: Api, tm
     assert lot_of(mine.json())["my_bids"][0]["price"] is None
     opened = parties.at("2026-12-21T09:30").post(f"/api/tenders/{tender.id}/opening", {"lot": tender.lot}, who="tenderer")
     assert opened.status_code == 200, opened.text
+
+
+def finish_with(api: Api, upload_id: str, offset: int, data: bytes, who: str) -> Any:
+    """``POST …/finish?offset=N`` carrying the last chunk (a small package: begin + this request)."""
+    headers = {**api.headers(who), "Content-Type": "application/octet-stream"}
+    return api.client.post(f"/api/sealed-uploads/{upload_id}/finish", params={"offset": offset}, content=data, headers=headers)
+
+
+def test_a_package_sent_whole_with_the_finish_gets_its_receipt_and_a_retry_the_same_one(parties: Api, tmp_path: Path) -> None:
+    tender = published(parties)
+    registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")
+    package = sealed_by("bidder_a", tmp_path)
+    data, upload_id = package.path.read_bytes(), begin(parties, tender, package).json()["upload_id"]
+    incomplete = finish_with(parties, upload_id, 0, data[:CHUNK], "bidder_a")
+    assert (incomplete.status_code, incomplete.json()["code"]) == (409, "upload_incomplete")
+    assert parties.get(f"/api/sealed-uploads/{upload_id}", who="bidder_a").json()["received"] == CHUNK  # kept: resumable
+    too_large = finish_with(parties, upload_id, CHUNK, b"\0" * (MAX_CHUNK + 1), "bidder_a")
+    assert (too_large.status_code, too_large.json()["code"]) == (413, "chunk_too_large")
+    done = finish_with(parties, upload_id, 0, data, "bidder_a")  # the whole package, overlapping what was received
+    assert done.status_code == 201, done.text
+    assert done.json()["receipt"]["ciphertext_sha256"] == package.sha256 and done.json()["receipt"]["size"] == len(data)
+    again = finish_with(parties, upload_id, 0, data, "bidder_a")  # a retry after a lost answer
+    assert again.status_code == 200, again.text
+    assert again.json()["receipt"] == done.json()["receipt"]
+    assert parties.post("/api/receipts/verify", again.json()).json()["valid"] is True
+
+
+def test_a_finish_refused_at_the_deadline_leaves_no_ciphertext_in_the_store(parties: Api, tmp_path: Path) -> None:
+    tender = published(parties)
+    registered(parties.at("2026-12-21T09:00"), tender, "bidder_a")
+    package = sealed_by("bidder_a", tmp_path)
+    upload_id = begin(parties, tender, package).json()["upload_id"]
+    parties.at("2026-12-21T09:30")
+    refused = finish_with(parties, upload_id, 0, package.path.read_bytes(), "bidder_a")
+    assert (refused.status_code, refused.json()["code"], refused.json()["article"]) == (422, "SEALED_UPLOAD_BEFORE_DEADLINE", 26)
+    vault = parties.platform.services.vault
+    assert vault is not None and not vault.blobs.exists(package.sha256)
+    assert list(vault.blobs.iter_digests()) == []

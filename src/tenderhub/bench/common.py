@@ -166,3 +166,17 @@ def percentile(values: list[float], q: float) -> float:
 
 def rounded(value: float, digits: int = 3) -> float:
     return round(value, digits)
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group
+    (a server and its workers), read from ``/proc``; 0 where ``/proc`` is missing."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …, utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick

@@ -8,9 +8,10 @@ set-up only**, the lot's deadline is moved to ``--deadline-s`` seconds after now
 through the tender repository (the use cases would refuse a bid period that short). Each
 bidder seals one document of S MB with its own key (the real bidder tool).
 
-Timed: ``tenderhub serve`` on 127.0.0.1 (system clock); httpx clients with at most
+Timed: ``tenderhub serve --workers W`` on 127.0.0.1 (system clock); httpx clients with at most
 ``--concurrency`` uploads in flight: ``POST /api/tenders/{id}/sealed-uploads``, ``PUT
-/api/sealed-uploads/{upload_id}?offset=N`` per chunk, ``POST …/finish`` → signed receipt.
+/api/sealed-uploads/{upload_id}?offset=N`` per chunk but the last, ``POST …/finish?offset=N``
+with the last chunk → signed receipt (a package that fits one chunk: two requests).
 Connection errors, 5xx and 409 ``stale_version`` are retried (begin again resumes the same
 upload id; finish again returns the same receipt). ``--kill`` SIGKILLs the server once half
 the receipts are in and restarts it on the same data directory.
@@ -46,6 +47,7 @@ from tenderhub.bench.common import (
     Out,
     SealedFile,
     finish,
+    group_cpu_s,
     percentile,
     platform_on,
     register_bidder,
@@ -65,6 +67,7 @@ from tenderhub.services import sealed
 
 RETRYABLE = {409, 500, 502, 503, 504}
 RETRY_CODES = {"stale_version", "db_busy"}  # 409s the platform asks to retry
+WORKERS = 1  # server processes: 2 gained nothing on the 2-core machine of docs/benchmarks.md
 MAX_ATTEMPTS = 200  # with the back-off below: about 100 s of retrying (a restart included)
 
 
@@ -95,27 +98,36 @@ class Outcome:
         return max(self.last_receipt - self.started, 1e-9)
 
 
-def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk: int = 512 * 1024, kill: bool = False,
-        deadline_s: int = 300, out: Out = say) -> dict[str, Any]:
+def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk: int = 8 * MB, kill: bool = False,
+        deadline_s: int = 300, workers: int = WORKERS, profile: Path | None = None, out: Out = say) -> dict[str, Any]:
     with scratch("surge") as root:
-        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, kill={kill}, scratch {root}")
+        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, workers {workers}, kill={kill}, scratch {root}")
         with timed() as setup:
             tender_id, lot, people = set_up(root / "data", root / "bidders", bidders, int(size_mb * MB))
         out(f"set-up (tender, {bidders} registered bidders, sealing; not measured): {setup[0]:.1f} s")
         raw = raw_limit(root / "raw", bidders, people[0].bid.path.stat().st_size)
         out(f"raw    ({bidders} x (write {size_mb} MB + fsync, 1 committed SQLite row)): {raw:.2f} s  {bidders / raw:.1f} /s")
-        server = Server(root / "data", root / "server.log")
+        server = Server(root / "data", root / "server.log", workers=workers, profile=profile)
         move_deadline(root / "data", tender_id, deadline_s)
         try:
             server.start()
+            cpu, client_cpu = group_cpu_s(server.proc.pid), time.process_time()  # type: ignore[union-attr]
             outcome = asyncio.run(surge(server, tender_id, lot, people, concurrency, chunk, kill))
+            cpu = group_cpu_s(server.proc.pid) - cpu  # type: ignore[union-attr]  # --kill: the restarted server's only
+            client_cpu = time.process_time() - client_cpu
         finally:
             server.stop()
-        return report(out, root, tender_id, people, outcome, outcome.receiving_s, raw, concurrency, kill, size_mb)
+        if profile is not None:
+            out(f"server profile (cProfile, every thread): {profile}")
+        return report(out, root, tender_id, people, outcome, outcome.receiving_s, raw, {"concurrency": concurrency, "kill": kill, "size_mb": size_mb,
+                                                                                      "workers": workers, "chunk_kb": chunk // 1024,
+                                                                                      "server_cpu_ms_per_bid": rounded(cpu * 1000 / bidders, 1),
+                                                                                      "client_cpu_ms_per_bid": rounded(client_cpu * 1000 / bidders, 1)})
 
 
 def report(out: Out, root: Path, tender_id: str, people: list[Bidder], outcome: Outcome, wall: float, raw: float,
-           concurrency: int, kill: bool, size_mb: float) -> dict[str, Any]:
+           options: dict[str, Any]) -> dict[str, Any]:
+    kill = options["kill"]
     k, accepted = len(people), len(outcome.receipts)
     check = verify(root / "data", tender_id, outcome)
     rate, raw_rate = accepted / wall, k / raw
@@ -129,7 +141,7 @@ def report(out: Out, root: Path, tender_id: str, people: list[Bidder], outcome: 
         out(f"  refused bidder {n}: {why}")
     out(f"ratio accepted/s / raw/s = {rate / raw_rate:.2f} (target >= 0.5)")
     return finish(out, {
-        "bench": "deadline-surge", "bidders": k, "size_mb": size_mb, "concurrency": concurrency, "kill": kill,
+        "bench": "deadline-surge", "bidders": k, **options,
         "accepted": accepted, "refused": len(outcome.refused), "surge_s": rounded(wall), "accepted_per_s": rounded(rate, 2),
         "p50_ms": rounded(p50 * 1000, 1), "p99_ms": rounded(p99 * 1000, 1), "raw_s": rounded(raw), "raw_per_s": rounded(raw_rate, 2),
         "retries": outcome.retries, "conflicts": outcome.conflicts, "receipts_before_kill": len(outcome.before_kill),
@@ -172,10 +184,12 @@ def move_deadline(data_dir: Path, tender_id: str, seconds: int) -> None:
 
 
 class Server:
-    """``tenderhub serve`` as a child process on a free port of 127.0.0.1."""
+    """``tenderhub serve`` as a child process on a free port of 127.0.0.1 (``workers``
+    processes; ``profile``: a file to cProfile it into, see ``bench/serve_profiled.py``)."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, workers: int = 1, profile: Path | None = None) -> None:
         self.data_dir, self.log_path, self.port = data_dir, log, free_port()
+        self.workers, self.profile = workers, profile
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -185,15 +199,18 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> None:
         db = f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
-        command = [sys.executable, "-m", "tenderhub.cli", "serve", "--data-dir", str(self.data_dir), "--db", db, "--port", str(self.port)]
+        runner = ["tenderhub.bench.serve_profiled", str(self.profile)] if self.profile else ["tenderhub.cli"]
+        command = [sys.executable, "-m", *runner, "serve", "--data-dir", str(self.data_dir), "--db", db, "--port", str(self.port),
+                   "--workers", str(self.workers)]
         self._log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)  # its own process group: the workers go with it
         wait_ready(self, timeout)
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, in-flight requests are cut."""
+        """SIGKILL to the server and its workers: no shutdown handler runs, in-flight requests are cut."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self._close_log()
 
@@ -203,7 +220,7 @@ class Server:
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self._close_log()
 
@@ -296,11 +313,13 @@ async def upload(client: httpx.AsyncClient, tender_id: str, lot: str, bidder: Bi
     body = {"lot": lot, "summary": bidder.bid.summary, "sha256": bidder.bid.sha256}
     state = await call(client.post(f"/api/tenders/{tender_id}/sealed-uploads", json=body, headers=headers))
     upload_id, offset = state["upload_id"], state["received"]
-    while offset < len(data):
-        state = await call(client.put(f"/api/sealed-uploads/{upload_id}", params={"offset": offset},
-                                      content=data[offset:offset + chunk], headers={**headers, "Content-Type": "application/octet-stream"}))
+    raw = {**headers, "Content-Type": "application/octet-stream"}
+    while len(data) - offset > chunk:
+        state = await call(client.put(f"/api/sealed-uploads/{upload_id}", params={"offset": offset}, content=data[offset:offset + chunk], headers=raw))
         offset = state["received"]
-    return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish", headers=headers))
+    if offset == len(data):  # nothing left (a resumed upload): a plain finish
+        return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish", headers=headers))
+    return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish", params={"offset": offset}, content=data[offset:], headers=raw))
 
 
 async def call(request: Any) -> dict[str, Any]:

@@ -17,13 +17,22 @@ def fsync_dir(path: Path) -> None:
 
 def make_dirs(path: Path) -> None:
     """``mkdir -p path`` where each directory created is made durable in its parent."""
+    for parent in created_dirs(path):
+        fsync_dir(parent)
+
+
+def created_dirs(path: Path) -> list[Path]:
+    """``mkdir -p path`` without fsync; returns the parents whose entries changed, deepest
+    first: fsync them (after fsyncing anything put into ``path``) to make it all durable.
+    Fsyncing the deepest directory first lets a journaling file system commit everything in
+    one go, the parents' fsyncs then finding nothing left to write."""
     missing = []
     while not path.is_dir() and path != path.parent:
         missing.append(path)
         path = path.parent
     for directory in reversed(missing):
         directory.mkdir(exist_ok=True)
-        fsync_dir(directory.parent)
+    return [directory.parent for directory in missing]
 
 
 def replace_durably(src: Path, dst: Path) -> None:

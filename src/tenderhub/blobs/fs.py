@@ -8,14 +8,16 @@ blob under a digest name (``iter_digests`` ignores ``.tmp``; ``sweep_temp()`` re
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from tenderhub.blobs.durable import make_dirs, replace_durably
+from tenderhub.blobs.durable import created_dirs, fsync_dir, make_dirs
 from tenderhub.blobs.port import (
     CHUNK,
     BlobNotFound,
@@ -55,9 +57,36 @@ class FileBlobStore:
         if final.is_file() and final.stat().st_size == ref.size:
             path.unlink(missing_ok=True)
             return ref
-        make_dirs(final.parent)
-        replace_durably(path, final)  # also repairs a damaged copy with the verified bytes
+        parents = created_dirs(final.parent)
+        # Also repairs a damaged copy with the verified bytes. Only the new name is made
+        # durable (its directory, then any fan-out directory created for it): a crash may at
+        # worst leave the old name too, a stray temp file that ``sweep_temp`` (or the upload
+        # area's clean-up) removes.
+        os.replace(path, final)
+        for directory in [final.parent, *parents]:
+            fsync_dir(directory)
         return ref
+
+    def remove(self, digest: str) -> bool:
+        """Delete a blob (whether it was there). Only for one no record refers to: a sealed
+        upload refused after it was stored (``services/sealed.py``)."""
+        try:
+            self.path_for(digest).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextmanager
+    def digest_lock(self, digest: str) -> Iterator[None]:
+        """An exclusive lock for one digest across threads and processes (``flock`` on one of
+        256 files ``root/.locks/<first two hex digits>``): removing an unreferenced blob and
+        committing a reference to it take it, so they never interleave."""
+        folder = self.root / ".locks"
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / checked_digest(digest)[:2], "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
 
     def open(self, digest: str) -> BinaryIO:
         try:
@@ -95,6 +124,12 @@ class FileBlobStore:
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)
+
+    def temp_dir(self) -> Path:
+        """The store's temp directory (same file system): files written there, fsynced and
+        hashed by the caller, enter the store by ``adopt`` (a rename)."""
+        make_dirs(self.root / TMP)
+        return self.root / TMP
 
     def _temp_file(self) -> Path:
         make_dirs(self.root / TMP)

@@ -29,6 +29,10 @@ class InMemoryBlobStore:
     def open(self, digest: str) -> BinaryIO:
         return io.BytesIO(self._get(digest))
 
+    def remove(self, digest: str) -> bool:
+        """Delete a blob (whether it was there): the file store's twin."""
+        return self.blobs.pop(checked_digest(digest), None) is not None
+
     def exists(self, digest: str) -> bool:
         return checked_digest(digest) in self.blobs
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tenderhub.blobs.durable import fsync_dir, make_dirs, write_file_durably
+from tenderhub.blobs.durable import fsync_dir, make_dirs
 from tenderhub.blobs.fs import FileBlobStore
 from tenderhub.blobs.port import (
     BlobRef,
@@ -67,12 +67,13 @@ class UploadArea:
         checked_digest(expected_digest, "expected_digest")
         if not isinstance(total_size, int) or total_size < 0:
             raise Invalid(f"total_size {total_size!r} must be a non-negative integer", field="total_size")
-        if self._dir(upload_id).is_dir() and not (self._dir(upload_id) / "meta.json").exists():
-            self._discard(upload_id)  # a removal stopped half way: the upload no longer exists
-        if self._dir(upload_id).is_dir():
-            return self._same_upload(upload_id, total_size, expected_digest)
-        self._create(upload_id, total_size, expected_digest)
-        return self.state(upload_id)
+        with self._beginning(upload_id):  # the same upload begun twice at once (threads or processes)
+            if self._dir(upload_id).is_dir() and not (self._dir(upload_id) / "meta.json").exists():
+                self._discard(upload_id)  # a removal stopped half way: the upload no longer exists
+            if self._dir(upload_id).is_dir():
+                return self._same_upload(upload_id, total_size, expected_digest)
+            self._create(upload_id, total_size, expected_digest)
+            return self.state(upload_id)
 
     def state(self, upload_id: str) -> UploadState:
         meta = self._meta(upload_id)
@@ -84,26 +85,32 @@ class UploadArea:
         received = min(recorded, _size(data))
         return UploadState(upload_id, meta["total_size"], meta["expected_digest"], received)
 
-    def write_chunk(self, upload_id: str, offset: int, data: bytes) -> UploadState:
+    def write_chunk(self, upload_id: str, offset: int, data: bytes, *, finishing: bool = False) -> UploadState:
+        """``finishing``: ``finish`` follows at once (the last chunk of a finish request): the
+        bytes are fsynced as always, the offset record is written without its own fsync (a
+        crash before the finish at worst makes the client send the chunk again)."""
         with self._locked(upload_id):
             state = self.state(upload_id)
             _check_chunk(state, offset, len(data), self.max_chunk)
             fresh = data[self._matching_overlap(state, offset, data) :]
             if fresh:
-                self._append(upload_id, state.received, fresh)
+                self._append(upload_id, state.received, fresh, sync_record=not finishing)
             return self.state(upload_id)
 
-    def finish(self, upload_id: str, store: BlobStore) -> BlobRef:
+    def finish(self, upload_id: str, store: BlobStore, *, checked_sha256: str | None = None) -> BlobRef:
         """Check every byte against the expected digest, store the blob durably, clean up.
-        A mismatch removes the upload (its bytes can never become right) and raises."""
+        A mismatch removes the upload (its bytes can never become right) and raises.
+        ``checked_sha256``: the caller has just hashed the complete bytes (no second pass)."""
         with self._locked(upload_id):
             state = self.state(upload_id)
             data = self._data(upload_id)
             if not data.exists() and store.exists(state.expected_digest):  # moved, then crashed
                 ref = BlobRef(state.expected_digest, state.total_size)
             else:
-                ref = self._store(state, data, store)
-        self.abandon(upload_id)
+                ref = self._store(state, data, store, checked_sha256)
+        # Not made durable: a finished upload that reappears after a crash holds no bytes or
+        # the stored ones, and finishing it again returns the stored blob.
+        self._discard(upload_id, durable=False)
         return ref
 
     def partial(self, upload_id: str) -> Path | None:
@@ -116,12 +123,15 @@ class UploadArea:
         if self._dir(upload_id).exists():
             self._discard(upload_id)
 
-    def _discard(self, upload_id: str) -> None:
+    def _discard(self, upload_id: str, *, durable: bool = True) -> None:
         """Rename the directory away first (atomic), then delete it: a crash in between
         leaves a hidden ``.gone-*`` directory, never a half-removed upload."""
+        if not self._dir(upload_id).exists():
+            return
         gone = self.root / f".gone-{upload_id}-{os.urandom(4).hex()}"
         os.replace(self._dir(upload_id), gone)
-        fsync_dir(self.root)
+        if durable:
+            fsync_dir(self.root)
         shutil.rmtree(gone, ignore_errors=True)
 
     # ---- internals ------------------------------------------------------------------------
@@ -154,11 +164,24 @@ class UploadArea:
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir()
         meta = {"upload_id": upload_id, "total_size": total_size, "expected_digest": expected_digest}
-        write_file_durably(building / "meta.json", json.dumps(meta).encode())
-        write_file_durably(building / "data", b"")
-        write_file_durably(building / "offset", _RECORD.pack(0, zlib.crc32(struct.pack(">Q", 0))))
+        _write_synced(building / "meta.json", json.dumps(meta).encode())
+        # Empty ``data`` and a zero ``offset`` record need no fsync of their own: their names
+        # are made durable with the directory's, and lost contents read as 0 received.
+        (building / "data").write_bytes(b"")
+        (building / "offset").write_bytes(_RECORD.pack(0, zlib.crc32(struct.pack(">Q", 0))))
+        fsync_dir(building)
         os.rename(building, self._dir(upload_id))
-        fsync_dir(self.root)
+        fsync_dir(self.root)  # three fsyncs in all: meta.json, the new directory, its parent
+
+    @contextmanager
+    def _beginning(self, upload_id: str) -> Iterator[None]:
+        """An exclusive ``flock`` on one of 256 files ``root/.begin/<xx>`` (by the id's CRC-32):
+        begins of the same upload never build its directory at the same time."""
+        folder = self.root / ".begin"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{zlib.crc32(self._dir(upload_id).name.encode()) & 0xFF:02x}", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
 
     @contextmanager
     def _locked(self, upload_id: str) -> Iterator[None]:
@@ -182,7 +205,7 @@ class UploadArea:
             )
         return overlap
 
-    def _append(self, upload_id: str, at: int, fresh: bytes) -> None:
+    def _append(self, upload_id: str, at: int, fresh: bytes, *, sync_record: bool = True) -> None:
         fd = os.open(self._data(upload_id), os.O_WRONLY)
         try:
             os.ftruncate(fd, at)  # drop any bytes past the durable offset (a torn earlier chunk)
@@ -190,17 +213,20 @@ class UploadArea:
             os.fsync(fd)
         finally:
             os.close(fd)
-        _write_record(self._dir(upload_id) / "offset", at + len(fresh))
+        _write_record(self._dir(upload_id) / "offset", at + len(fresh), sync=sync_record)
 
-    def _store(self, state: UploadState, data: Path, store: BlobStore) -> BlobRef:
+    def _store(self, state: UploadState, data: Path, store: BlobStore, checked_sha256: str | None) -> BlobRef:
         if not state.complete:
             raise Conflict(
                 f"upload {state.upload_id} has {state.received} of {state.total_size} bytes",
                 message_zh=f"上传 {state.upload_id} 尚未完成（{state.received}/{state.total_size} 字节）",
                 code="upload_incomplete",
             )
-        with open(data, "rb") as f:
-            digest, size = hash_stream(f)
+        if checked_sha256 is not None:
+            digest, size = checked_sha256, _size(data)
+        else:
+            with open(data, "rb") as f:
+                digest, size = hash_stream(f)
         if digest != state.expected_digest:
             self.abandon(state.upload_id)
             raise DigestMismatch(state.expected_digest, digest, size=size)
@@ -232,11 +258,19 @@ def _read_record(path: Path) -> int:
     return offset if zlib.crc32(struct.pack(">Q", offset)) == crc else 0
 
 
-def _write_record(path: Path, offset: int) -> None:
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _write_record(path: Path, offset: int, *, sync: bool = True) -> None:
     fd = os.open(path, os.O_WRONLY)
     try:
         os.pwrite(fd, _RECORD.pack(offset, zlib.crc32(struct.pack(">Q", offset))), 0)
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -2,8 +2,9 @@
 line, one JSON object with the figures, the raw limit of the same run and ``ratio``.
 
     tenderhub bench opening [--bids 200] [--size-mb 4] [--suite intl|gm] [--profile]
-    tenderhub bench deadline-surge [--bidders 200] [--size-mb 1] [--concurrency 16] [--kill]
+    tenderhub bench deadline-surge [--bidders 200] [--size-mb 1] [--concurrency 16] [--workers 1] [--chunk-kb 8192] [--kill] [--profile FILE]
     tenderhub bench portal-search [--rows 1000000] [--db URL] [--queries 200]
+    tenderhub bench hub-ingest [--releases 100000] [--db URL] [--batch 500] [--http] [--profile]
 
 See docs/benchmarks.md.
 """
@@ -11,6 +12,7 @@ See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -27,7 +29,10 @@ def add_parser(subs: Any) -> None:
     surge.add_argument("--bidders", type=int, default=200, help="number of bidders (default 200)")
     surge.add_argument("--size-mb", type=float, default=1, help="size of each bid in MB (default 1)")
     surge.add_argument("--concurrency", type=int, default=16, help="uploads in flight at once (default 16)")
-    surge.add_argument("--chunk-kb", type=int, default=512, help="bytes per PUT in KiB (default 512)")
+    surge.add_argument("--chunk-kb", type=int, default=8192,
+                       help="bytes per request in KiB; the last chunk goes with the finish (default 8192, the server's maximum: a package that fits takes 2 requests)")
+    surge.add_argument("--workers", type=int, default=1, help="server processes, serve --workers (default 1: 2 gained nothing on 2 cores)")
+    surge.add_argument("--profile", type=Path, default=None, help="cProfile the server (every thread; one worker) into this file")
     surge.add_argument("--kill", action="store_true", help="SIGKILL the server midway, restart it, let the clients retry")
     surge.add_argument("--deadline-s", type=int, default=300, help="the tender deadline, seconds after the set-up (default 300)")
     surge.set_defaults(handler=run_surge)
@@ -36,6 +41,17 @@ def add_parser(subs: Any) -> None:
     portal.add_argument("--db", default=None, help="database URL (default: a scratch SQLite file; PostgreSQL: a schema of its own)")
     portal.add_argument("--queries", type=int, default=200, help="searches in the timed mix (default 200)")
     portal.set_defaults(handler=run_portal_search)
+    add_hub_ingest(names)
+
+
+def add_hub_ingest(names: Any) -> None:
+    hub = names.add_parser("hub-ingest", help="hub batch ingest of signed OCDS releases vs. a bulk insert of the same rows")
+    hub.add_argument("--releases", type=int, default=100_000, help="signed releases to ingest (default 100000)")
+    hub.add_argument("--db", default=None, help="database URL (default: a scratch SQLite file; PostgreSQL: a schema of its own)")
+    hub.add_argument("--batch", type=int, default=500, help="releases per batch, at most 1000 (default 500)")
+    hub.add_argument("--http", action="store_true", help="also through POST /hub/releases:batch (app in process)")
+    hub.add_argument("--profile", action="store_true", help="cProfile the ingest and print the top functions")
+    hub.set_defaults(handler=run_hub_ingest)
 
 
 def run_opening(args: argparse.Namespace) -> int:
@@ -49,7 +65,7 @@ def run_surge(args: argparse.Namespace) -> int:
     from tenderhub.bench import surge
 
     result = surge.run(args.bidders, args.size_mb, concurrency=args.concurrency, chunk=args.chunk_kb * 1024,
-                       kill=args.kill, deadline_s=args.deadline_s)
+                       kill=args.kill, deadline_s=args.deadline_s, workers=args.workers, profile=args.profile)
     return 0 if result["lost"] == 0 else 1
 
 
@@ -58,3 +74,10 @@ def run_portal_search(args: argparse.Namespace) -> int:
 
     portal_search.run(args.rows, args.db, queries=args.queries)
     return 0
+
+
+def run_hub_ingest(args: argparse.Namespace) -> int:
+    from tenderhub.bench import hub_ingest
+
+    result = hub_ingest.run(args.releases, args.db, batch=args.batch, http=args.http, profile=args.profile)
+    return 0 if result["verified"] and result.get("http_verified", True) else 1

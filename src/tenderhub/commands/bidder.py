@@ -10,7 +10,8 @@
 ``seal`` encrypts to the bidder's OWN key and writes PACKAGE and PACKAGE.json (the upload
 summary); ``submit`` uploads PACKAGE in chunks (resumable: run it again after an interruption)
 and keeps the platform's signed receipt in PACKAGE.receipt.json; at the opening, ``decrypt``
-releases the content key to the platform's opening key (``opening-key`` fetches it).
+releases the content key to the platform's opening key (``opening-key`` fetches it), in a
+release signed with the bidder's key (the platform checks it against the key of the bid).
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def run_decrypt(args: argparse.Namespace) -> int:
     except (DomainError, OSError, ValueError, KeyError) as e:
         return fail(e.message_en if isinstance(e, DomainError) else str(e))
     args.out.write_bytes(blob)
-    print(f"key released for {args.package.name} to the opening key: {args.out}")
+    print(f"key released for {args.package.name} to the opening key, signed with your key: {args.out}")
     return 0
 
 
@@ -256,11 +257,15 @@ def submit_package(client: httpx.Client, tender: str, lot: str, package_path: Pa
     report = on_state or (lambda s: None)
     report(state)
     with open(package_path, "rb") as src:
-        while state["received"] < state["total"]:
+        while state["total"] - state["received"] > chunk_size:
             state = next_chunk(client, src, state, chunk_size, sleep)
             report(state)
+        src.seek(state["received"])
+        last = src.read()  # at most one chunk: sent with the finish (a small package: begin + finish)
     finish = f"/api/sealed-uploads/{state['upload_id']}/finish"
-    receipt: dict[str, Any] = attempt(lambda n: answer(client.post(finish)), what="finish", sleep=sleep)
+    kwargs: dict[str, Any] = {"params": {"offset": state["received"]}, "content": last,
+                              "headers": {"Content-Type": "application/octet-stream"}} if last else {}
+    receipt: dict[str, Any] = attempt(lambda n: answer(client.post(finish, **kwargs)), what="finish", sleep=sleep)
     return receipt
 
 

@@ -1,47 +1,79 @@
-"""``tenderhub ca init|issue``: a certificate authority for people, companies and platforms.
+"""``tenderhub ca init|issue|revoke|crl``: a certificate authority for people, companies and
+platforms, in the intl (P-256) or gm (SM2) suite.
 
-    tenderhub ca init --name NAME [--suite intl] [--dir DIR] [--days N]
+    tenderhub ca init --name NAME [--suite intl|gm] [--dir DIR] [--days N]
     tenderhub ca issue --kind person|company|platform --cn NAME [--uscc CODE]
                        --public-key PUB.pem [--dir DIR] --out CERT.pem [--days N]
+    tenderhub ca revoke --serial HEX [--reason REASON] [--dir DIR]
+    tenderhub ca crl --out CA.crl [--days N] [--dir DIR]
+
+DIR holds ca.pem, ca.key (0600) and index.json: the certificates issued (serial, holder,
+expiry), the revoked ones (serial, time, reason) and the last CRL number.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tenderhub.core.shared.clock import SystemClock, beijing
 from tenderhub.core.shared.errors import DomainError
-from tenderhub.crypto import keys, x509
+from tenderhub.crypto import crl, keys, x509
 
 DEFAULT_DIR = Path("data/ca")
 
 
 def add_parser(subs: Any) -> None:
-    ca = subs.add_parser("ca", help="certificate authority: create a CA, issue certificates")
+    ca = subs.add_parser("ca", help="certificate authority: create a CA, issue and revoke certificates, CRLs")
     inner = ca.add_subparsers(dest="ca_command", required=True)
     init = inner.add_parser("init", help="create a CA (ca.pem, ca.key 0600) in DIR")
     init.add_argument("--name", required=True, help="the CA's common name")
     init.add_argument("--suite", default="intl", choices=["intl", "gm"])
-    init.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    init.add_argument("--days", type=int, default=3650)
-    init.set_defaults(handler=run_init)
-    issue = inner.add_parser("issue", help="issue a certificate for a public key")
+    _common(init, handler=run_init, days=3650)
+    issue = inner.add_parser("issue", help="issue a certificate for a public key (the CA's suite)")
     issue.add_argument("--kind", required=True, choices=list(x509.KINDS))
     issue.add_argument("--cn", required=True, help="the holder's name")
     issue.add_argument("--uscc", help="统一社会信用代码 (required for a company)")
     issue.add_argument("--public-key", required=True, type=Path)
-    issue.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     issue.add_argument("--out", required=True, type=Path)
-    issue.add_argument("--days", type=int, default=730)
-    issue.set_defaults(handler=run_issue)
+    _common(issue, handler=run_issue, days=730)
+    revoke = inner.add_parser("revoke", help="revoke a certificate this CA issued (shows in the next CRL)")
+    revoke.add_argument("--serial", required=True, help="the certificate serial number, hex")
+    revoke.add_argument("--reason", default="unspecified", choices=list(crl.REASONS))
+    _common(revoke, handler=run_revoke)
+    make = inner.add_parser("crl", help="write the CA's signed certificate revocation list")
+    make.add_argument("--out", required=True, type=Path)
+    _common(make, handler=run_crl, days=7)
+
+
+def _common(parser: argparse.ArgumentParser, *, handler: Any, days: int | None = None) -> None:
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    if days is not None:
+        parser.add_argument("--days", type=int, default=days)
+    parser.set_defaults(handler=handler)
 
 
 def fail(error: Exception) -> int:
     text = str(error.message_en) if isinstance(error, DomainError) else str(error)
     print(f"错误 / error: {text}", file=sys.stderr)
     return 1
+
+
+def read_index(directory: Path) -> dict[str, Any]:
+    path = directory / "index.json"
+    if not path.exists():
+        return {"issued": [], "revoked": [], "crl_number": 0}
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_index(directory: Path, index: dict[str, Any]) -> None:
+    path = directory / "index.json"
+    path.with_suffix(".tmp").write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.with_suffix(".tmp").replace(path)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -54,7 +86,8 @@ def run_init(args: argparse.Namespace) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     keys.write_private_file(args.dir / "ca.key", key)
     (args.dir / "ca.pem").write_bytes(cert)
-    print(f"CA {args.name!r}: {args.dir / 'ca.pem'} (key {args.dir / 'ca.key'}, 0600)")
+    write_index(args.dir, read_index(args.dir))
+    print(f"CA {args.name!r} ({args.suite}): {args.dir / 'ca.pem'} (key {args.dir / 'ca.key'}, 0600)")
     return 0
 
 
@@ -69,5 +102,42 @@ def run_issue(args: argparse.Namespace) -> int:
         return fail(e)
     args.out.write_bytes(cert)
     info = x509.cert_info(cert)
+    index = read_index(args.dir)
+    index["issued"].append({"serial": info.serial, "cn": info.subject_cn, "kind": info.kind,
+                            "not_after": info.not_after.isoformat(), "fingerprint": info.fingerprint})
+    write_index(args.dir, index)
     print(f"{info.kind} {info.subject_cn!r} serial {info.serial}, valid to {info.not_after:%Y-%m-%d}: {args.out}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    serial = args.serial.lower().removeprefix("0x").replace(":", "")
+    index = read_index(args.dir)
+    issued = [c for c in index["issued"] if c["serial"] == serial]
+    if not issued:
+        return fail(LookupError(f"this CA issued no certificate with serial {serial} (see {args.dir / 'index.json'})"))
+    if any(r["serial"] == serial for r in index["revoked"]):
+        return fail(LookupError(f"certificate {serial} is already revoked"))
+    now = SystemClock().now()
+    index["revoked"].append({"serial": serial, "revoked_at": now.isoformat(), "reason": args.reason})
+    write_index(args.dir, index)
+    print(f"revoked {issued[0]['cn']!r} serial {serial} at {beijing(now):%Y-%m-%d %H:%M:%S} Beijing time "
+          f"({args.reason}); publish it with `tenderhub ca crl`")
+    return 0
+
+
+def run_crl(args: argparse.Namespace) -> int:
+    index = read_index(args.dir)
+    revoked = [crl.Revoked(int(r["serial"], 16), datetime.fromisoformat(r["revoked_at"]), r["reason"])
+               for r in index["revoked"]]
+    number = int(index["crl_number"]) + 1
+    try:
+        data = crl.make((args.dir / "ca.pem").read_bytes(), (args.dir / "ca.key").read_bytes(), revoked,
+                        number=number, now=SystemClock().now(), days=args.days)
+    except (DomainError, OSError) as e:
+        return fail(e)
+    args.out.write_bytes(data)
+    index["crl_number"] = number
+    write_index(args.dir, index)
+    print(f"CRL #{number}: {len(revoked)} revoked certificate(s), next update in {args.days} days: {args.out}")
     return 0

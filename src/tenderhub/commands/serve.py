@@ -1,10 +1,11 @@
-"""``tenderhub serve [--role all|trading|hub] [--data-dir DIR] [--port N] [--db URL] [--host H]``.
+"""``tenderhub serve [--role all|trading|hub] [--data-dir DIR] [--port N] [--db URL] [--host H] [--workers N]``.
 
 Without ``--role`` and ``--db`` (or with ``--role all``) the embedded system (``tenderhub.embedded``): the
 hub at ``/hub/...`` and two trading platforms at ``/a`` and ``/b``, each on its own SQLite file
 under ``DATA_DIR/hub/``, ``DATA_DIR/platform-a/``, ``DATA_DIR/platform-b/``, their outbox
 relays posting to the hub every second. ``--role trading``: one trading platform API on
-``DATA_DIR`` (or ``--db``; ``--db`` without ``--role`` means this role); ``--role hub``: the hub alone (``DATA_DIR/hub.db`` unless ``--db``;
+``DATA_DIR`` (or ``--db``; ``--db`` without ``--role`` means this role), joining the hub at
+``--hub URL`` when given (``hub/membership.py``); ``--role hub``: the hub alone (``DATA_DIR/hub.db`` unless ``--db``;
 see ``tenderhub.hub.serve``).
 
 On first start a platform's operator account is created and its API token printed once and
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tenderhub.bootstrap import Platform, build
+from tenderhub.hub.membership import JoinError
 from tenderhub.services.subjects import create_operator
 from tenderhub.settings import Settings
 
@@ -34,6 +37,12 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--role", choices=("all", "trading", "hub"),
                        help="all: hub + two trading platforms in one process (the default without --db); trading (the default with --db) or hub: one app alone")
+    serve.add_argument("--hub", help="--role trading: the hub's URL; register with it, relay the outbox to it, use its blacklist")
+    serve.add_argument("--hub-token-file", help="--role trading --hub: file holding the hub administrator token (or TENDERHUB_HUB_TOKEN)")
+    serve.add_argument("--platform-code", help="--role trading: the platform code (default TENDERHUB_PLATFORM_CODE or TH110000001)")
+    serve.add_argument("--platform-name", help="--role trading: the platform name (default TENDERHUB_PLATFORM_NAME)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
     serve.set_defaults(handler=run)
 
 
@@ -43,20 +52,79 @@ def run(args: argparse.Namespace) -> int:
     from tenderhub.web.trading.app import create_app
 
     role = args.role or ("trading" if args.db else "all")  # --db alone: one trading platform, as before the embedded default
+    if getattr(args, "hub", None) and role != "trading":
+        print("--hub applies to --role trading: a trading platform joins a hub; the embedded system wires its own")
+        return 2
+    if getattr(args, "workers", 1) != 1 and (role != "trading" or args.workers < 1):
+        print("--workers N (N >= 1) applies to --role trading: the embedded system and the hub run in one process")
+        return 2
     if role == "hub":
         from tenderhub.hub.serve import run_hub
 
         return run_hub(args)
     if role == "all":
         return run_embedded(args)
-    settings = Settings.load(data_dir=args.data_dir, db_url=args.db)
+    settings = trading_settings(args)
     platform = build(settings)
     path, token = ensure_operator(platform)
     if token:
         print(f"运营人员 API 令牌（仅显示一次）/ Operator API token (shown once): {token}")
     print(f"operator token file: {path}")
-    uvicorn.run(create_app(platform), host=args.host, port=args.port)
+    try:
+        membership = join(platform, args) if getattr(args, "hub", None) else None
+    except JoinError as exc:
+        print(f"cannot join the hub / 无法接入公共服务平台: {exc}")
+        platform.engine.dispose()
+        return 2
+    try:
+        if getattr(args, "workers", 1) > 1:
+            run_workers(platform, args)
+        else:
+            uvicorn.run(create_app(platform), host=args.host, port=args.port)
+    finally:
+        if membership is not None:
+            membership.close()
     return 0
+
+
+def run_workers(platform: Platform, args: argparse.Namespace) -> None:
+    """``--workers N``: N uvicorn worker processes, each building the same platform from the
+    environment set here (the database is migrated and the platform's keys and certificate
+    made once, in this process, before any worker starts)."""
+    import uvicorn
+
+    settings, vault = platform.settings, platform.services.vault
+    if vault is not None:  # every suite's keys and the certificate, made once
+        vault.keys.public_keys()
+        vault.identity.certificate(platform.services.clock.now())
+    os.environ.update({"TENDERHUB_DATA_DIR": str(settings.data_dir), "TENDERHUB_DB_URL": settings.db_url,
+                       "TENDERHUB_PLATFORM_CODE": settings.platform_code, "TENDERHUB_PLATFORM_NAME": settings.platform_name})
+    uvicorn.run("tenderhub.commands.serve:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port)
+
+
+def worker_app() -> Any:
+    """The app of one ``--workers`` process (uvicorn's factory; settings from the environment)."""
+    from tenderhub.web.trading.app import create_app
+
+    return create_app(build(Settings.load()))
+
+
+def trading_settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.load(data_dir=args.data_dir, db_url=args.db)
+    code, name = getattr(args, "platform_code", None), getattr(args, "platform_name", None)
+    return replace(settings, platform_code=code or settings.platform_code, platform_name=name or settings.platform_name)
+
+
+def join(platform: Platform, args: argparse.Namespace) -> Any:
+    """Join the hub at ``--hub``: register, trust its key, use its blacklist, start the relay."""
+    from tenderhub.hub.membership import join_hub
+
+    token_file = getattr(args, "hub_token_file", None)
+    token = Path(token_file).read_text(encoding="utf-8").strip() if token_file else os.environ.get("TENDERHUB_HUB_TOKEN")
+    membership = join_hub(platform, args.hub, admin_token=token, public_url=f"http://{args.host}:{args.port}")
+    membership.start()
+    print(f"{platform.settings.platform_code} joined the hub at {args.hub}: registered, relaying the outbox every second")
+    return membership
 
 
 def run_embedded(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""``tenderhub verify FILE [--trust CA.pem ...]``: who signed what, when (电子签名法 第13条).
+"""``tenderhub verify FILE [--trust CA.pem ...] [--crl CA.crl ...]``: who signed what, when
+(电子签名法 第13条); either suite; a certificate a given CRL revokes is refused.
 
 FILE is either a JSON bundle ``{"content_b64" | "content_path", "signature": {...}}``
 (``content_path`` relative to the bundle), or any file with its signature in FILE.sig.json.
@@ -24,6 +25,7 @@ def add_parser(subs: Any) -> None:
     verify = subs.add_parser("verify", help="verify a signed document")
     verify.add_argument("file", type=Path, help="a signed bundle (.json) or a file with FILE.sig.json")
     verify.add_argument("--trust", type=Path, action="append", default=[], help="a trusted CA (repeatable)")
+    verify.add_argument("--crl", type=Path, action="append", default=[], help="a CRL of a trusted CA (repeatable)")
     verify.set_defaults(handler=run)
 
 
@@ -54,7 +56,8 @@ def describe(doc: VerifiedDocument) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         sig, content = load(args.file)
-        trust = TrustList([p.read_bytes() for p in args.trust]) if args.trust else None
+        crls = [p.read_bytes() for p in args.crl]
+        trust = TrustList([p.read_bytes() for p in args.trust], crls) if args.trust else None
         doc = verify_document(sig, content, trust)
     except DomainError as e:
         print(f"签名无效 / invalid: {e.message_en}", file=sys.stderr)

@@ -9,11 +9,14 @@ signature over the ciphertext digest the platform checks on upload (回执).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import os
 import shutil
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -154,15 +157,233 @@ def summary(suite: str, private_pem: bytes, hasher: Hasher, size: int, manifest:
 
 def verify_summary(summary: dict[str, Any], sealed: BinaryIO | None = None) -> list[str]:
     """Problems with an upload summary (and, given the sealed file, with its digest and size)."""
+    if sealed is None:
+        return _summary_problems(summary)
+    return check_sealed(summary, sealed)[0]
+
+
+def _summary_problems(summary: dict[str, Any]) -> list[str]:
     suite, public = summary["suite"], summary["bidder_public_key"].encode()
     signature = base64.b64decode(summary["signature"])
-    problems = [] if signing.verify(suite, public, summary["ciphertext_digest"].encode(), signature) \
+    return [] if signing.verify(suite, public, summary["ciphertext_digest"].encode(), signature) \
         else ["the summary signature does not verify"]
-    if sealed is not None:
-        hasher, size = Hasher(suite), 0
-        while block := sealed.read(1 << 20):
-            hasher.update(block)
-            size += len(block)
-        problems += [] if hasher.hexdigest() == summary["ciphertext_digest"] else ["ciphertext digest differs"]
-        problems += [] if size == summary["size"] else ["size differs"]
-    return problems
+
+
+def check_sealed(summary: dict[str, Any], sealed: BinaryIO) -> tuple[list[str], str]:
+    """``verify_summary`` with the sealed file, read once: the problems, and the file's SHA-256
+    (its blob address: the suite digest itself for intl, computed alongside SM3 for gm)."""
+    suite, problems = summary["suite"], _summary_problems(summary)
+    sha, other, size = hashlib.sha256(), (Hasher(suite) if suite != "intl" else None), 0
+    while block := sealed.read(1 << 20):
+        sha.update(block)
+        if other is not None:
+            other.update(block)
+        size += len(block)
+    digest = other.hexdigest() if other is not None else sha.hexdigest()
+    problems += [] if digest == summary["ciphertext_digest"] else ["ciphertext digest differs"]
+    problems += [] if size == summary["size"] else ["size differs"]
+    return problems, sha.hexdigest()
+
+
+@dataclass
+class Unpacked:
+    """A bid file written once from the decrypted stream, hashed as it was written."""
+
+    name: str
+    path: Path  # a temp file (fsynced), to be moved into the blob store by rename
+    size: int
+    digest: str  # the suite digest (what the manifest lists)
+    sha256: str  # the blob-store address (the same as ``digest`` for intl)
+
+
+@dataclass
+class Opened:
+    manifest_bytes: bytes
+    signature: bytes
+    files: list[Unpacked]
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return json.loads(self.manifest_bytes)  # type: ignore[no-any-return]
+
+    def discard(self) -> None:
+        for item in self.files:
+            item.path.unlink(missing_ok=True)
+
+
+class Unpacker:
+    """A writable sink for the decrypted stream that unpacks the tar as the bytes arrive (no
+    plaintext tar on disk, no second pass): ``manifest.json``/``manifest.sig`` into memory,
+    each ``files/<name>`` into a new temp file in ``tmp_dir``, hashed while written and
+    fsynced. Only regular files with the expected names are accepted (pax headers allowed,
+    no links, no path traversal); ``close()`` checks the archive ended properly. On any
+    problem ``discard()`` removes what was written."""
+
+    def __init__(self, suite: str, tmp_dir: Path) -> None:
+        self.suite, self.tmp_dir = suite, tmp_dir
+        self.opened, self.small = Opened(b"", b"", []), dict[str, bytes]()
+        self._block, self._left, self._pad, self._ended = bytearray(), 0, 0, False
+        self._pax: dict[str, str] = {}
+        self._member: _Member | None = None
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[self._step(view):]
+        return len(data)
+
+    def _step(self, view: memoryview) -> int:
+        if self._left:
+            return self._data(view)
+        if self._pad:
+            used = min(self._pad, len(view))
+            self._pad -= used
+            return used
+        used = min(512 - len(self._block), len(view))
+        self._block += view[:used]
+        if len(self._block) == 512:
+            self._header(bytes(self._block))
+            self._block.clear()
+        return used
+
+    def _header(self, block: bytes) -> None:
+        if self._ended or block == bytes(512):
+            self._ended = True
+            return
+        try:
+            info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+        except tarfile.TarError as error:
+            raise ValueError(f"the bid package is not a valid tar: {error}") from None
+        if info.type in (tarfile.XHDTYPE, tarfile.XGLTYPE):
+            self._start(_Member(info.size, bytearray(), None, pax=True), info.size)
+            return
+        info.name, info.size = self._pax.pop("path", info.name), int(self._pax.pop("size", info.size))
+        self._pax.clear()
+        self._start(self._member_for(info), info.size)
+
+    def _member_for(self, info: tarfile.TarInfo) -> _Member:
+        target = _member_target(info, Path(".")) if info.isreg() else None
+        in_files = target is not None and target.parent.name == "files"
+        taken = {f.name for f in self.opened.files} if in_files else set(self.small)
+        if target is None or target.name in taken:
+            raise ValueError(f"unexpected entry in the bid package: {info.name!r}")
+        if in_files:
+            return _Member(info.size, None, _HashedFile(self.suite, target.name, self.tmp_dir, self.opened))
+        if info.size > MAX_MANIFEST:
+            raise ValueError("manifest too large")
+        return _Member(info.size, bytearray(), None, name=target.name)
+
+    def _start(self, member: _Member, size: int) -> None:
+        self._member, self._left, self._pad = member, size, -size % 512
+        if size == 0:
+            self._end_member()
+
+    def _data(self, view: memoryview) -> int:
+        assert self._member is not None
+        used = min(self._left, len(view))
+        self._member.take(view[:used])
+        self._left -= used
+        if not self._left:
+            self._end_member()
+        return used
+
+    def _end_member(self) -> None:
+        member, self._member = self._member, None
+        assert member is not None
+        if member.pax:
+            self._pax = _pax_records(bytes(member.buffer or b""))
+        elif member.file is not None:
+            member.file.done()
+        else:
+            self.small[member.name] = bytes(member.buffer or b"")
+
+    def close(self) -> Opened:
+        if self._left or self._block or self._member is not None:
+            raise ValueError("the bid package ends in the middle of an entry")
+        if set(self.small) != {"manifest.json", "manifest.sig"}:
+            raise ValueError("the bid package has no signed manifest")
+        self.opened.manifest_bytes, self.opened.signature = self.small["manifest.json"], self.small["manifest.sig"]
+        return self.opened
+
+    def discard(self) -> None:
+        if self._member is not None and self._member.file is not None:
+            self._member.file.abort()
+        self.opened.discard()
+
+
+@dataclass
+class _Member:
+    size: int
+    buffer: bytearray | None
+    file: _HashedFile | None
+    pax: bool = False
+    name: str = ""
+
+    def take(self, data: memoryview) -> None:
+        if self.buffer is not None:
+            if len(self.buffer) + len(data) > MAX_MANIFEST:
+                raise ValueError("a header or manifest in the bid package is too large")
+            self.buffer += data
+        elif self.file is not None:
+            self.file.write(data)
+
+
+class _HashedFile:
+    """One bid file: a temp file, written once, hashed with SHA-256 (and SM3 for gm)."""
+
+    def __init__(self, suite: str, name: str, tmp_dir: Path, opened: Opened) -> None:
+        fd, path = tempfile.mkstemp(dir=tmp_dir, prefix="open-")
+        self.name, self.path, self.opened, self.size = name, Path(path), opened, 0
+        self.out = os.fdopen(fd, "wb")
+        self.sha, self.other = hashlib.sha256(), (Hasher(suite) if suite != "intl" else None)
+
+    def write(self, data: memoryview) -> None:
+        self.sha.update(data)
+        if self.other is not None:
+            self.other.update(bytes(data))
+        self.out.write(data)
+        self.size += len(data)
+
+    def done(self) -> None:
+        self.out.flush()
+        os.fsync(self.out.fileno())
+        self.out.close()
+        digest = self.sha.hexdigest()
+        self.opened.files.append(Unpacked(self.name, self.path, self.size, self.other.hexdigest() if self.other else digest, digest))
+
+    def abort(self) -> None:
+        self.out.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    """``"%d %s=%s\n"`` records of a pax extended header (only ``path`` and ``size`` are used)."""
+    records, pos = {}, 0
+    while pos < len(data):
+        length_text, _, _ = data[pos:pos + 20].partition(b" ")
+        if not length_text.isdigit() or int(length_text) <= len(length_text) + 1:
+            raise ValueError("the bid package has a malformed pax header")
+        record = data[pos + len(length_text) + 1:pos + int(length_text)].rstrip(b"\n")
+        key, _, value = record.partition(b"=")
+        records[key.decode("utf-8", "replace")] = value.decode("utf-8", "surrogateescape")
+        pos += int(length_text)
+    return records
+
+
+def verify_opened(suite: str, bidder_public_pem: bytes, opened: Opened) -> list[str]:
+    """``verify_manifest`` for a package read by ``unpack_hashed`` (digests already taken)."""
+    if not signing.verify(suite, bidder_public_pem, opened.manifest_bytes, opened.signature):
+        return ["the manifest signature does not verify with the bidder's key"]
+    manifest = json.loads(opened.manifest_bytes)
+    problems = [] if manifest.get("suite") == suite else [f"the manifest suite is not {suite}"]
+    listed = {entry["name"]: entry for entry in manifest.get("files", [])}
+    present = {item.name: item for item in opened.files}
+    for name, entry in listed.items():
+        item = present.get(name)
+        if item is None:
+            problems.append(f"{name}: missing")
+        elif item.size != entry["size"]:
+            problems.append(f"{name}: size {item.size}, manifest says {entry['size']}")
+        elif item.digest != entry["digest"]:
+            problems.append(f"{name}: digest does not match the manifest")
+    return problems + [f"{name}: not in the manifest" for name in sorted(set(present) - set(listed))]

@@ -1,9 +1,18 @@
 """The platform's own keys: an opening key per suite (bidders release their content keys to
 it at the opening) and a signing key per suite (receipts, records). Generated on first use,
-kept as 0600 PEM files in ``DATA_DIR/keys/``."""
+kept as 0600 PEM files in ``DATA_DIR/keys/``.
+
+Safe across threads and processes (``serve --workers N``): a key is made under an exclusive
+``flock`` on ``keys/.lock`` and its private file appears by an atomic rename, written last, so
+another process either waits or reads a complete key — never a half-written one."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -18,32 +27,63 @@ class PlatformKeys:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._cache: dict[tuple[str, str], KeyPair] = {}
+        self._making = threading.Lock()  # concurrent first uses: one thread writes, the others wait
 
     def pair(self, purpose: str, suite: str) -> KeyPair:
         check_suite(suite)
         if purpose not in PURPOSES:
             raise ValueError(f"unknown key purpose {purpose!r}")
         if (purpose, suite) not in self._cache:
-            self._cache[(purpose, suite)] = self._load_or_make(purpose, suite)
+            with self._making:
+                if (purpose, suite) not in self._cache:
+                    self._cache[(purpose, suite)] = self._load_or_make(purpose, suite)
         return self._cache[(purpose, suite)]
 
     def _load_or_make(self, purpose: str, suite: str) -> KeyPair:
         private, public = self.directory / f"{purpose}-{suite}.key", self.directory / f"{purpose}-{suite}.pub.pem"
         if not private.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            made = keys.generate(suite)
-            keys.write_private_file(private, made.private_pem)
-            public.write_bytes(made.public_pem)
+            with self.file_lock():  # another process may be making it right now
+                if not private.exists():
+                    self._make(suite, private, public)
         private_pem = private.read_bytes()
         return KeyPair(suite, private_pem, keys.public_of(suite, private_pem))
+
+    def _make(self, suite: str, private: Path, public: Path) -> None:
+        """The public file first, the private one last by an atomic rename (its name says the
+        pair is complete); both fsynced with their directory."""
+        made, building = keys.generate(suite), private.with_name(f".{private.name}.new")
+        building.unlink(missing_ok=True)  # left by a crash while making
+        keys.write_private_file(building, made.private_pem)
+        public.write_bytes(made.public_pem)
+        for path in (building, public):
+            _fsync(path)
+        os.replace(building, private)
+        _fsync(self.directory)
+
+    @contextmanager
+    def file_lock(self) -> Iterator[None]:
+        """An exclusive advisory lock on ``keys/.lock``, across processes."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
 
     def public_keys(self) -> dict[str, dict[str, str]]:
         return {suite: {p: self.pair(p, suite).public_pem.decode() for p in PURPOSES} for suite in SUITES}
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class PlatformIdentity:
     """The platform's certificate (issued by a local CA on first use, replaceable by one from
-    a recognised CA) and its trust list: the local CA plus every CA certificate in ``trust/``."""
+    a recognised CA) and its trust list: the local CA plus every CA certificate (``*.pem``, intl
+    or gm) and every CRL of one of them (``*.crl``) in ``trust/``."""
 
     def __init__(self, keys_: PlatformKeys, trust_dir: Path, name: str) -> None:
         self.keys, self.trust_dir, self.name = keys_, trust_dir, name
@@ -51,10 +91,14 @@ class PlatformIdentity:
     def ca(self, now: datetime) -> tuple[bytes, bytes]:
         cert, key = self.keys.directory / "local-ca.pem", self.keys.directory / "local-ca.key"
         if not key.exists():
-            self.keys.directory.mkdir(parents=True, exist_ok=True)
-            made_cert, made_key = x509.init_ca(f"{self.name} 本地CA / local CA", days=3650, now=now)
-            keys.write_private_file(key, made_key)
-            cert.write_bytes(made_cert)
+            with self.keys.file_lock():  # another worker process may be making it
+                if not key.exists():
+                    made_cert, made_key = x509.init_ca(f"{self.name} 本地CA / local CA", days=3650, now=now)
+                    cert.write_bytes(made_cert)
+                    building = key.with_name(f".{key.name}.new")
+                    building.unlink(missing_ok=True)
+                    keys.write_private_file(building, made_key)
+                    os.replace(building, key)  # the key's name last: the pair is complete
         return cert.read_bytes(), key.read_bytes()
 
     def certificate(self, now: datetime) -> bytes:
@@ -63,9 +107,15 @@ class PlatformIdentity:
         if not path.exists():
             ca_cert, ca_key = self.ca(now)
             public = self.keys.pair("signing", "intl").public_pem
-            path.write_bytes(x509.issue(ca_cert, ca_key, subject_cn=self.name, kind="platform", uscc=None, public_pem=public, days=3650, now=now))
+            issued = x509.issue(ca_cert, ca_key, subject_cn=self.name, kind="platform", uscc=None, public_pem=public, days=3650, now=now)
+            with self.keys.file_lock():
+                if not path.exists():
+                    building = path.with_name(f".{path.name}.new")
+                    building.write_bytes(issued)
+                    os.replace(building, path)
         return path.read_bytes()
 
     def trust_list(self, now: datetime) -> x509.TrustList:
         extra = sorted(self.trust_dir.glob("*.pem")) if self.trust_dir.is_dir() else []
-        return x509.TrustList([self.ca(now)[0], *(p.read_bytes() for p in extra)])
+        crls = sorted(self.trust_dir.glob("*.crl")) if self.trust_dir.is_dir() else []
+        return x509.TrustList([self.ca(now)[0], *(p.read_bytes() for p in extra)], [p.read_bytes() for p in crls])

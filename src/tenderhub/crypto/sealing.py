@@ -101,6 +101,21 @@ def open_package(suite: str, opener_private_pem: bytes, release_blob: bytes, sea
         plain.unlink(missing_ok=True)
 
 
+def open_package_hashed(suite: str, opener_private_pem: bytes, release_blob: bytes, sealed: Path,
+                        tmp_dir: Path) -> package.Opened:
+    """Decrypt a released PACKAGE straight into the tar reader (``package.Unpacker``, no
+    plaintext tar on disk, no thread): each bid file is written once, into a temp file in
+    ``tmp_dir``, hashed as written. Nothing is kept on failure."""
+    sink = package.Unpacker(suite, tmp_dir)
+    try:
+        with open(sealed, "rb") as src:
+            envelope.open_released(suite, opener_private_pem, release_blob, src, sink)  # type: ignore[arg-type]
+        return sink.close()
+    except BaseException:
+        sink.discard()
+        raise
+
+
 def release_for(suite: str, private_pem: bytes, sealed: Path, opening_public_pem: bytes) -> bytes:
     with open(sealed, "rb") as src:
         header = envelope.read_header(src)

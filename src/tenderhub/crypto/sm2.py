@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import gmssl_pyx
+from cryptography.hazmat.primitives import hashes
 
 from tenderhub.crypto import der
 from tenderhub.crypto.errors import CryptoError
@@ -148,3 +149,28 @@ def decrypt(private: bytes, ciphertext: bytes) -> bytes:
             return bytes(gmssl_pyx.sm2_decrypt(scalar, ciphertext))
         except gmssl_pyx.GmsslInnerError:
             raise CryptoError("SM2 decryption failed (wrong key or damaged data)", field="key") from None
+
+
+CURVE_AB_G = bytes.fromhex(
+    "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"
+    "28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"
+    "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"
+    "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0")
+
+
+def _sm3(data: bytes) -> bytes:
+    h = hashes.Hash(hashes.SM3())
+    h.update(data)
+    return h.finalize()
+
+
+def verify_with_id(public: bytes, data: bytes, signature: bytes, signer_id: bytes) -> bool:
+    """SM2 verification with any user id, the empty one too (OpenSSL 3.0 signs X.509 with it
+    unless told ``-sigopt distid:1234567812345678``): e = SM3(Z ‖ M), Z per GM/T 0003.2 §5.5."""
+    point = load_public(public)
+    z = _sm3((8 * len(signer_id)).to_bytes(2, "big") + signer_id + CURVE_AB_G + point)
+    with quiet():
+        try:
+            return bool(gmssl_pyx.sm2_verify_sm3_digest(point, _sm3(z + data), signature))
+        except gmssl_pyx.GmsslInnerError:
+            return False

@@ -1,10 +1,11 @@
-"""Certificates for people, companies and platforms (intl suite, P-256 / ECDSA-SHA256).
+"""Certificates for people, companies and platforms, in both suites.
 
 Subject: ``CN`` = name, ``OU`` = kind (``person`` | ``company`` | ``platform``), and
 ``serialNumber`` (OID 2.5.4.5) = the 统一社会信用代码 (USCC, GB 32100, check character
 verified) of the company, of a person's employer, or of the platform operator.
-``TrustList`` accepts certificates from any of several CAs (mutual recognition, DESIGN §4).
-gm (SM2) certificates are not yet supported: ``cryptography`` cannot sign or verify SM2.
+intl certificates (P-256, ECDSA-SHA256) are built by ``cryptography``; gm certificates (SM2,
+SM3withSM2) by ``gmcert`` with our DER code. ``TrustList`` accepts certificates from any of
+several CAs of either suite (mutual recognition, DESIGN §4) and refuses revoked ones (CRLs).
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tenderhub.core.shared.clock import SystemClock, as_utc
 from tenderhub.core.shared.ids import validate_uscc
-from tenderhub.crypto import keys
+from tenderhub.crypto import certs, crl, gmcert, keys
+from tenderhub.crypto.certs import load
 from tenderhub.crypto.errors import CertificateError
 from tenderhub.crypto.suites import check_suite
 
 KINDS = ("person", "company", "platform")
+__all__ = ["KINDS", "CertInfo", "CertificateError", "TrustList", "cert_info", "init_ca", "issue", "load"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,6 @@ class CertInfo:
     fingerprint: str
     public_pem: bytes
     suite: str = "intl"
-
-
-def _unsupported(suite: str) -> None:
-    if check_suite(suite) == "gm":
-        raise CertificateError("gm (SM2) certificates are not yet supported", field="suite",
-                               message_zh="暂不支持国密 SM2 证书")
 
 
 def _name(cn: str, kind: str | None = None, uscc: str | None = None) -> x509.Name:
@@ -73,7 +69,8 @@ def _usage(*, sign: bool = False, commit: bool = False, agree: bool = False, ca:
 
 def init_ca(name: str, suite: str = "intl", *, days: int, now: datetime | None = None) -> tuple[bytes, bytes]:
     """A self-signed CA: (certificate PEM, private key PEM)."""
-    _unsupported(suite)
+    if check_suite(suite) == "gm":
+        return gmcert.init_ca(name, days=days, now=now)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name(name)
     cert = (_builder(subject, subject, key.public_key(), days, now)
@@ -85,15 +82,30 @@ def init_ca(name: str, suite: str = "intl", *, days: int, now: datetime | None =
 
 def issue(ca_cert_pem: bytes, ca_key_pem: bytes, *, subject_cn: str, kind: str, uscc: str | None,
           public_pem: bytes, days: int, now: datetime | None = None) -> bytes:
-    """An end-entity certificate for a person, a company or a platform."""
+    """An end-entity certificate for a person, a company or a platform (the CA's suite)."""
     if kind not in KINDS:
         raise CertificateError(f"kind must be one of {', '.join(KINDS)}", field="kind")
     if kind == "company" and not uscc:
-        raise CertificateError("a company certificate needs its USCC", field="uscc")
-    _unsupported(keys.suite_of(public_pem))
+        raise CertificateError("a company certificate needs its USCC", field="uscc",
+                               message_zh="企业证书须载明统一社会信用代码")
+    code = validate_uscc(uscc) if uscc else None
     ca = load(ca_cert_pem)
+    ca_suite, ca_public = certs.public_key(ca)
+    if keys.suite_of(public_pem) != ca_suite:
+        raise CertificateError(f"a {ca_suite} CA issues {ca_suite} certificates only: the key is "
+                               f"{keys.suite_of(public_pem)}", field="public_key", message_zh="证书公钥与 CA 的密码套件不一致")
+    if ca_suite == "gm":
+        usage = ("digital_signature", "key_encipherment") if kind == "platform" else ("digital_signature", "content_commitment")
+        subject = gmcert.name(subject_cn, kind, code)
+        raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
+        return gmcert.issue(raw_ca_subject, ca_public, ca_key_pem, subject=subject, usage=usage,
+                            public_pem=public_pem, days=days, now=now)
+    return _issue_intl(ca, ca_key_pem, _name(subject_cn, kind, code), kind, public_pem, days, now)
+
+
+def _issue_intl(ca: x509.Certificate, ca_key_pem: bytes, subject: x509.Name, kind: str, public_pem: bytes,
+                days: int, now: datetime | None) -> bytes:
     usage = _usage(sign=True, agree=True) if kind == "platform" else _usage(sign=True, commit=True)
-    subject = _name(subject_cn, kind, validate_uscc(uscc) if uscc else None)
     cert = (_builder(subject, ca.subject, keys.load_ec_public(public_pem), days, now)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(usage, critical=True)
@@ -107,49 +119,19 @@ def _authority_key_id(ca: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
-def load(pem: bytes) -> x509.Certificate:
-    try:
-        return x509.load_pem_x509_certificate(pem)
-    except ValueError:
-        raise CertificateError("not a readable PEM certificate", field="certificate") from None
-
-
-def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
-    found = name.get_attributes_for_oid(oid)
-    return str(found[0].value) if found else None
-
-
 def cert_info(pem: bytes) -> CertInfo:
     """What a certificate says, without checking it (see ``TrustList.validate``)."""
     cert = load(pem)
-    public = cert.public_key()
-    if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
-        raise CertificateError("the certificate key is not P-256", field="certificate")
+    suite, public = certs.public_key(cert)
     return CertInfo(
-        subject_cn=_attr(cert.subject, NameOID.COMMON_NAME) or "",
-        kind=_attr(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME) or "",
-        uscc=_attr(cert.subject, NameOID.SERIAL_NUMBER),
-        issuer_cn=_attr(cert.issuer, NameOID.COMMON_NAME) or "",
+        subject_cn=certs.attribute(cert.subject, NameOID.COMMON_NAME) or "",
+        kind=certs.attribute(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME) or "",
+        uscc=certs.attribute(cert.subject, NameOID.SERIAL_NUMBER),
+        issuer_cn=certs.attribute(cert.issuer, NameOID.COMMON_NAME) or "",
         serial=format(cert.serial_number, "x"),
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        fingerprint=cert.fingerprint(hashes.SHA256()).hex(), public_pem=keys.public_to_pem(public),
+        fingerprint=cert.fingerprint(hashes.SHA256()).hex(), public_pem=public, suite=suite,
     )
-
-
-def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
-    try:
-        return cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
-    usage = _key_usage(cert)
-    return ca and (usage is None or usage.key_cert_sign)
 
 
 def _check_period(cert: x509.Certificate, at: datetime, what: str) -> None:
@@ -163,23 +145,20 @@ def _check_period(cert: x509.Certificate, at: datetime, what: str) -> None:
 
 
 class TrustList:
-    """The CAs a platform recognises; a certificate may chain to any of them."""
+    """The CAs a platform recognises (intl and gm mixed), with their CRLs when given."""
 
-    def __init__(self, ca_pems: list[bytes]) -> None:
+    def __init__(self, ca_pems: list[bytes], crls: list[bytes] | None = None) -> None:
         self.cas = [load(pem) for pem in ca_pems]
         for ca in self.cas:
-            if not _is_ca(ca):
-                raise CertificateError("a trust-list entry is not a CA certificate", field="trust")
+            if not certs.is_ca(ca):
+                raise CertificateError("a trust-list entry is not a CA certificate", field="trust",
+                                       message_zh="信任列表中的证书不是 CA 证书")
+        self.revocations = [crl.checked(data, self.cas) for data in crls or []]
 
     def issuer_of(self, cert: x509.Certificate) -> x509.Certificate:
         for ca in self.cas:
-            if ca.subject != cert.issuer:
-                continue
-            try:
-                cert.verify_directly_issued_by(ca)
+            if certs.issued_by(cert, ca):
                 return ca
-            except (InvalidSignature, ValueError, TypeError):
-                continue
         raise CertificateError("the certificate does not chain to a trusted CA", field="certificate",
                                message_zh="证书不是受信任的 CA 签发的")
 
@@ -189,11 +168,13 @@ class TrustList:
         ca = self.issuer_of(cert)
         _check_period(ca, at, "CA")
         _check_period(cert, at, "signer")
-        if _is_ca(cert):
+        if certs.is_ca(cert):
             raise CertificateError("a CA certificate cannot sign documents or sign in", field="certificate")
-        usage = _key_usage(cert)
+        usage = certs.key_usage(cert)
         if usage is None or not usage.digital_signature:
             raise CertificateError("the certificate's key usage does not allow digital signatures",
-                                   field="certificate")
-        return cert_info(cert_pem)
-
+                                   field="certificate", message_zh="证书密钥用法不允许数字签名")
+        info = cert_info(cert_pem)
+        for revocations in self.revocations:
+            revocations.check(ca, cert.serial_number, info.subject_cn, at)
+        return info

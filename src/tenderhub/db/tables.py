@@ -46,6 +46,29 @@ tenders = sa.Table(
     *_doc_columns(),
 )
 
+tender_bids = sa.Table(  # the bids of each lot, out of the tender document (ADR 0010)
+    "tender_bids",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("tender_id", Id, sa.ForeignKey("tenders.id"), nullable=False, index=True),
+    sa.Column("lot_id", Id, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # position in the lot's list of bids
+    sa.Column("bidder_id", Id, nullable=False, index=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    *_doc_columns(),
+)
+
+tender_registrations = sa.Table(  # who registered for each lot, out of the tender document (ADR 0010)
+    "tender_registrations",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("tender_id", Id, sa.ForeignKey("tenders.id"), nullable=False, index=True),
+    sa.Column("lot_id", Id, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # position in the lot's list of registrations
+    sa.Column("bidder_id", Id, nullable=False, index=True),
+    *_doc_columns(),
+)
+
 subjects = sa.Table(
     "subjects",
     metadata,

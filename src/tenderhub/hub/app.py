@@ -6,6 +6,7 @@
 | ``GET /hub/platforms``, ``GET /hub/platforms/{id}`` | the public registry |
 | ``GET /hub/key`` | the hub's receipt-signing public key |
 | ``POST /hub/releases`` | ingest one signed OCDS release; 201 with a signed receipt, 200 on a repeat |
+| ``POST /hub/releases:batch`` | ingest up to 1000 signed releases in one transaction, one outcome each (``batch.py``) |
 | ``GET /hub/releases/{id}`` | one release, its platform signature and its receipt |
 | ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
 | ``GET /hub/records/{ocid}`` | the record: releases and compiled release |
@@ -16,6 +17,7 @@
 | ``GET /hub/log/consistency?first=M&second=N`` | the consistency proof between two sizes |
 | ``GET /hub/log/entries?start=S&end=E`` | entries (canonical JSON), a page of at most 1000 |
 | ``POST``/``GET /hub/blacklist``, ``GET``/``DELETE /hub/blacklist/{uscc}`` | the blacklist (``blacklist.py``) |
+| ``/hub/subjects``, ``/hub/trust-list``, ``/hub/sso/…``, ``/hub/projects``, ``/hub/credit`` | shared registration and identity (``subjects.py``, ``trust.py``, ``sso.py``, ``projects.py``, ``credit.py``) |
 """
 
 from __future__ import annotations
@@ -28,9 +30,21 @@ from fastapi.responses import JSONResponse
 
 from tenderhub import __version__
 from tenderhub.core.shared.errors import Forbidden
-from tenderhub.hub import blacklist, feed, registry, transparency
+from tenderhub.hub import (
+    batch,
+    blacklist,
+    credit,
+    feed,
+    projects,
+    registry,
+    sso,
+    subjects,
+    transparency,
+    trust,
+)
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
+from tenderhub.hub.portal import routes as portal
 from tenderhub.hub.validation import ReleaseInvalid
 from tenderhub.web.common import errors
 from tenderhub.web.common.problems import problem
@@ -51,6 +65,13 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
     for path, handler, method in ROUTES:
         app.add_api_route(path, handler, methods=[method], tags=["hub"])
     blacklist.install(app, hub)
+    batch.install(app)  # POST /hub/releases:batch
+    subjects.install(app, hub)
+    trust.install(app, hub)
+    sso.install(app, hub)
+    projects.install(app, hub)
+    credit.install(app, hub)
+    portal.install(app, hub)  # /portal/…, /hub/packages/…, /hub/releases.jsonl, /hub/datasets/… (hub/portal/routes.py)
     return app
 
 

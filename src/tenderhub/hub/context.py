@@ -14,7 +14,6 @@ from tenderhub.crypto import keys
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.db.engine import make_engine
-from tenderhub.hub import tables, transparency
 
 HUB_DB = "hub.db"
 
@@ -44,8 +43,11 @@ def hub_url(data_dir: Path) -> str:
 
 
 def open_hub(data_dir: Path, url: str | None = None, *, clock: Clock | None = None) -> Hub:
-    """The hub on ``url`` (default SQLite ``DATA_DIR/hub.db``), keys in ``DATA_DIR/hub-keys``."""
-    engine = make_engine(url or hub_url(Path(data_dir)))
-    tables.create_all(engine)
-    transparency.create_tables(engine)  # the Merkle log and its chain-head index
+    """The hub on ``url`` (default SQLite ``DATA_DIR/hub.db``, migrated to the newest revision
+    by ``hub/migrate.py``), keys in ``DATA_DIR/hub-keys``."""
+    from tenderhub.hub import migrate
+
+    url = url or hub_url(Path(data_dir))
+    migrate.prepare(url)
+    engine = make_engine(url)
     return Hub(engine, PlatformKeys(Path(data_dir) / "hub-keys"), clock or SystemClock())

@@ -18,11 +18,19 @@ write lock first.
 **Transparency log.** A new release's ``entry_for_release`` is appended to the hub's Merkle
 log in the same transaction (``transparency.append_release``, before the feed position), so
 it is logged exactly once; the receipt carries its ``leaf_index``.
+
+**Derived data** is not computed here: the portal indexer (``portal/indexer.py``) follows the
+feed and derives the announcements of each release after its commit, exactly once.
+
+Many releases at once: ``batch.ingest_many`` (``POST /hub/releases:batch``), one transaction
+per batch and one outcome per release; it reuses the pieces below.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +41,7 @@ from tenderhub.hub.context import Hub
 from tenderhub.hub.validation import ReleaseInvalid, check_release
 
 ATTEMPTS = 20
+CHUNK = 500  # ids per IN (…) when looking up known releases
 
 
 @dataclass(frozen=True)
@@ -57,90 +66,148 @@ def parse(body: Any) -> Envelope:
     return Envelope(body["platform_id"], body["release"], body["signature"])
 
 
-def authenticate(hub: Hub, env: Envelope) -> None:
+def authenticate(hub: Hub, env: Envelope, data: bytes | None = None) -> None:
+    """The platform is registered and signed ``data`` (the release's canonical JSON)."""
     found = registry.platform_key(hub, env.platform_id)
     if found is None:
-        raise NotFound(f"platform {env.platform_id} is not registered", message_zh=f"交易平台 {env.platform_id} 未登记", field="/platform_id")
+        raise unknown_platform(env.platform_id)
     suite, public = found
-    if not protocol.verify(suite, public, env.release, env.signature):
-        raise Forbidden("the signature does not verify with the platform's registered key",
-                        message_zh="签名无法用该平台登记的公钥验证", field="/signature", code="bad_signature")
+    if not protocol.verify_bytes(suite, public, protocol.canonical(env.release) if data is None else data, env.signature):
+        raise bad_signature()
+
+
+def unknown_platform(platform_id: str) -> NotFound:
+    return NotFound(f"platform {platform_id} is not registered", message_zh=f"交易平台 {platform_id} 未登记", field="/platform_id")
+
+
+def bad_signature() -> Forbidden:
+    return Forbidden("the signature does not verify with the platform's registered key",
+                     message_zh="签名无法用该平台登记的公钥验证", field="/signature", code="bad_signature")
+
+
+def canonical_of(env: Envelope) -> bytes:
+    """The release's canonical JSON; ``Invalid`` for what JSON cannot hold (NaN, an infinity)."""
+    try:
+        return protocol.canonical(env.release)
+    except (ValueError, TypeError) as error:
+        raise Invalid(f"/release: not JSON ({error})", message_zh="/release：不是合法的 JSON 值", field="/release") from None
 
 
 def ingest(hub: Hub, body: Any) -> Outcome:
     env = parse(body)
-    authenticate(hub, env)
+    data = canonical_of(env)
+    authenticate(hub, env, data)
     check_release(env.release)
-    digest = protocol.digest(env.release)
+    digest = hashlib.sha256(data).hexdigest()
     for attempt in range(ATTEMPTS):
         try:
-            return _store(hub, env, digest, lock_first=attempt > 0)
+            return _store(hub, env, data, digest, lock_first=attempt > 0)
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-            if not _retryable(exc):
+            if not retryable(exc):
                 raise
-    raise Conflict("the hub is busy: retry", message_zh="公共服务平台繁忙，请重试", code="busy")
+    raise busy()
 
 
-def _retryable(exc: sa.exc.DBAPIError) -> bool:
-    """A concurrent insert of the same id (re-read and answer), or a stale SQLite snapshot."""
+def busy() -> Conflict:
+    return Conflict("the hub is busy: retry", message_zh="公共服务平台繁忙，请重试", code="busy")
+
+
+def retryable(exc: sa.exc.DBAPIError) -> bool:
+    """A concurrent insert of the same id (re-read and answer), a stale SQLite snapshot, or a
+    PostgreSQL deadlock or serialization failure (the transaction is simply run again)."""
     if isinstance(exc, sa.exc.IntegrityError):
+        return True
+    if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
         return True
     return getattr(exc.orig, "sqlite_errorname", None) in ("SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY")
 
 
-def _store(hub: Hub, env: Envelope, digest: str, *, lock_first: bool) -> Outcome:
+def _store(hub: Hub, env: Envelope, data: bytes, digest: str, *, lock_first: bool) -> Outcome:
     with hub.engine.connect() as conn, conn.begin():
-        if lock_first and conn.dialect.name == "sqlite":  # a retry takes the write lock before reading
-            conn.execute(sa.update(tables.feed_head).where(tables.feed_head.c.id == 1).values(last=tables.feed_head.c.last))
+        if lock_first:
+            write_lock(conn)
         known = _known(conn, env.release["id"], digest)
         if known is not None:
             return Outcome(False, known)
-        _pause(hub, "started", env)
+        pause(hub, "started", env.release)
         at = hub.clock.now()
-        conn.execute(sa.insert(tables.releases).values(
-            id=env.release["id"], ocid=env.release["ocid"], platform_id=env.platform_id, digest=digest,
-            canonical=protocol.canonical(env.release).decode("utf-8"), signature=env.signature,
-            date=env.release["date"], received_at=at))
-        _pause(hub, "written", env)
+        conn.execute(sa.insert(tables.releases).values(release_row(env, data, digest, at)))
+        pause(hub, "written", env.release)
         leaf = transparency.append_release(conn, env.release, digest, env.platform_id, at)  # same transaction
-        position = _next_position(conn)
-        conn.execute(sa.insert(tables.feed).values(position=position, release_id=env.release["id"],
-                                                   ocid=env.release["ocid"], platform_id=env.platform_id))
-        receipt = _receipt(hub, env, digest, position, at.isoformat(), leaf)
-        conn.execute(sa.insert(tables.receipts).values(release_id=env.release["id"], body=receipt["receipt"],
-                                                       signature=receipt["signature"]))
+        position = next_positions(conn, 1)[0]
+        conn.execute(sa.insert(tables.feed).values(feed_row(env, position)))
+        receipt = signed_receipt(hub, receipt_body(hub, env, digest, position, at.isoformat(), leaf))
+        conn.execute(sa.insert(tables.receipts).values(receipt_row(env.release["id"], receipt)))
     return Outcome(True, receipt)
 
 
-def _pause(hub: Hub, stage: str, env: Envelope) -> None:
+def write_lock(conn: sa.Connection) -> None:
+    """SQLite: take the write lock before reading (a retry after a stale snapshot, a batch)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.update(tables.feed_head).where(tables.feed_head.c.id == 1).values(last=tables.feed_head.c.last))
+
+
+def release_row(env: Envelope, data: bytes, digest: str, at: datetime) -> dict[str, Any]:
+    return {"id": env.release["id"], "ocid": env.release["ocid"], "platform_id": env.platform_id, "digest": digest,
+            "canonical": data.decode("utf-8"), "signature": env.signature, "date": env.release["date"], "received_at": at}
+
+
+def feed_row(env: Envelope, position: int) -> dict[str, Any]:
+    return {"position": position, "release_id": env.release["id"], "ocid": env.release["ocid"], "platform_id": env.platform_id}
+
+
+def receipt_row(release_id: str, receipt: dict[str, Any]) -> dict[str, Any]:
+    return {"release_id": release_id, "body": receipt["receipt"], "signature": receipt["signature"]}
+
+
+def pause(hub: Hub, stage: str, release: dict[str, Any]) -> None:
     if hub.pause is not None:
-        hub.pause(stage, env.release)
+        hub.pause(stage, release)
 
 
 def _known(conn: sa.Connection, release_id: str, digest: str) -> dict[str, Any] | None:
-    r, rc = tables.releases, tables.receipts
-    row = conn.execute(sa.select(r.c.digest, rc.c.body, rc.c.signature).join(rc, rc.c.release_id == r.c.id)
-                       .where(r.c.id == release_id)).first()
+    row = known_rows(conn, [release_id]).get(release_id)
     if row is None:
         return None
-    if row.digest != digest:
-        raise Conflict(f"release {release_id} was already received with other content: a release is immutable, "
-                       "publish a new release with a new id", message_zh=f"发布 {release_id} 已以不同内容接收：发布不可修改，请以新 id 发布",
-                       field="id", code="release_id_reused")
-    return {"receipt": row.body, "signature": row.signature, "suite": "intl"}
+    if row[0] != digest:
+        raise reused(release_id)
+    return row[1]
 
 
-def _next_position(conn: sa.Connection) -> int:
+def known_rows(conn: sa.Connection, release_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Stored (digest, receipt) by release id, for the ids given (read in chunks)."""
+    r, rc = tables.releases, tables.receipts
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for start in range(0, len(release_ids), CHUNK):
+        query = (sa.select(r.c.id, r.c.digest, rc.c.body, rc.c.signature).join(rc, rc.c.release_id == r.c.id)
+                 .where(r.c.id.in_(release_ids[start:start + CHUNK])))
+        for row in conn.execute(query):
+            found[row.id] = (row.digest, {"receipt": row.body, "signature": row.signature, "suite": "intl"})
+    return found
+
+
+def reused(release_id: str) -> Conflict:
+    return Conflict(f"release {release_id} was already received with other content: a release is immutable, "
+                    "publish a new release with a new id", message_zh=f"发布 {release_id} 已以不同内容接收：发布不可修改，请以新 id 发布",
+                    field="id", code="release_id_reused")
+
+
+def next_positions(conn: sa.Connection, count: int) -> range:
+    """``count`` feed positions from the one counter row, whose lock is held to the commit."""
     head = tables.feed_head
-    conn.execute(sa.update(head).where(head.c.id == 1).values(last=head.c.last + 1))
-    return int(conn.execute(sa.select(head.c.last).where(head.c.id == 1)).scalar_one())
+    conn.execute(sa.update(head).where(head.c.id == 1).values(last=head.c.last + count))
+    last = int(conn.execute(sa.select(head.c.last).where(head.c.id == 1)).scalar_one())
+    return range(last - count + 1, last + 1)
 
 
-def _receipt(hub: Hub, env: Envelope, digest: str, position: int, at: str, leaf: int) -> dict[str, Any]:
-    body = {"type": "tenderhub.hub.receipt/1", "release_id": env.release["id"], "ocid": env.release["ocid"],
+def receipt_body(hub: Hub, env: Envelope, digest: str, position: int, at: str, leaf: int, key: str | None = None) -> dict[str, Any]:
+    return {"type": "tenderhub.hub.receipt/1", "release_id": env.release["id"], "ocid": env.release["ocid"],
             "platform_id": env.platform_id, "digest": f"sha256:{digest}", "position": position, "received_at": at,
-            "leaf_index": leaf, "hub_key": hub.key_info()["fingerprint"]}
+            "leaf_index": leaf, "hub_key": key or hub.key_info()["fingerprint"]}
+
+
+def signed_receipt(hub: Hub, body: dict[str, Any]) -> dict[str, Any]:
     return {"receipt": body, "signature": protocol.sign(hub.signing_pair(), body), "suite": "intl"}
 
 
-__all__ = ["Envelope", "Outcome", "ReleaseInvalid", "ingest", "parse"]
+__all__ = ["Envelope", "Outcome", "ReleaseInvalid", "authenticate", "ingest", "parse"]

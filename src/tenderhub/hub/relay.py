@@ -2,25 +2,39 @@
 
 Every change writes outbox rows in its own transaction (``db/uow.py``). The relay reads the
 pending rows oldest first and, for a row whose tag is a public stage (``PUBLIC_TAGS``),
-maps the tender with ``exchange.ocds.mapping.releases_for``, signs each release with the
-platform's signing key and posts it to ``POST /hub/releases``. A row is marked sent only
-when every release of it has a receipt (201 new, 200 already there); the hub is idempotent
-by release id, so re-posting after a lost answer never duplicates anything. A transport error
-or a 5xx/429 marks the row failed (``attempts`` + 1) and stops the batch, so releases keep
-their order; ``run`` then backs off exponentially and retries. A permanent refusal (another
-4xx: invalid release, release id reused) marks the row failed and goes on with the next one;
-the row stays pending for an operator to look at. Rows with non-public tags are marked sent
-without sending anything.
+maps the tender with ``exchange.ocds.mapping.releases_for`` and sends **only the releases
+the hub has not acknowledged yet**: those whose (id, canonical digest) is not in ``acks``.
+They are signed with the platform's key and posted together to ``POST /hub/releases:batch``
+(at most ``protocol.MAX_BATCH`` per request, in mapping order). Each ``created`` or ``repeat``
+outcome carries the hub's receipt and is recorded in ``acks``; a row is marked sent when
+every release of it is acknowledged. A row whose releases are all acknowledged already is
+marked sent without a request.
+
+A transport error or a 5xx/429 marks the row failed (``attempts`` + 1) and stops the batch,
+so releases keep their order; ``run`` then backs off exponentially and retries. A refused
+release (invalid, release id reused) marks the row failed and the relay goes on with the
+next one; the row stays pending for an operator to look at (its acknowledged releases are
+not sent again). Rows with non-public tags are marked sent without sending anything.
+
+Exactly once: the hub is idempotent by release id, so when an answer is lost the releases
+are sent again and get the same receipts (``repeat``); nothing is duplicated. ``acks`` only
+saves requests: ``MemoryAcks`` forgets on restart (the first rows after it may resend
+releases the hub already has, answered ``repeat``), ``FileAcks(DATA_DIR/hub-acks.jsonl)``
+keeps them across restarts (one line per acknowledged release, appended and fsynced after
+each answer; a torn last line is ignored).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 
@@ -41,7 +55,7 @@ PUBLIC_TAGS: frozenset[str] = frozenset({
     "procedure:lot:awarded", "contracts:contract:signed", "contracts:performance:recorded",
 })
 assert PUBLIC_TAGS <= TAGS
-RELEASES_PATH = "/hub/releases"
+RELEASES_PATH, BATCH_PATH, MAX_BATCH = protocol.RELEASES_PATH, protocol.BATCH_PATH, protocol.MAX_BATCH
 
 ReleasesOf = Callable[[Any, OutboxMessage], list[dict[str, Any]]]
 
@@ -52,6 +66,54 @@ class Transient(Exception):
 
 class Refused(Exception):
     """The hub refused a release for good (4xx): retrying the same bytes cannot help."""
+
+
+class Acks(Protocol):
+    """The releases the hub has acknowledged, by (release id, canonical digest)."""
+
+    def known(self, release_id: str, digest: str) -> bool: ...
+
+    def add(self, acked: Iterable[tuple[str, str]]) -> None: ...
+
+
+class MemoryAcks:
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+
+    def known(self, release_id: str, digest: str) -> bool:
+        return (release_id, digest) in self._seen
+
+    def add(self, acked: Iterable[tuple[str, str]]) -> None:
+        self._seen.update(acked)
+
+
+class FileAcks(MemoryAcks):
+    """Acknowledged releases in a JSON-lines file of the platform's data directory."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        if self.path.exists():
+            for line in self.path.read_text("utf-8").splitlines():
+                self._load(line)
+
+    def _load(self, line: str) -> None:
+        try:
+            row = json.loads(line)
+            self._seen.add((row["id"], row["digest"]))
+        except (ValueError, KeyError, TypeError):  # a line torn by a crash: that release is sent again
+            log.warning("ignoring a torn line in %s", self.path)
+
+    def add(self, acked: Iterable[tuple[str, str]]) -> None:
+        new = [pair for pair in acked if pair not in self._seen]
+        if not new:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.writelines(json.dumps({"id": rid, "digest": digest}) + "\n" for rid, digest in new)
+            f.flush()
+            os.fsync(f.fileno())
+        super().add(new)
 
 
 @dataclass
@@ -75,6 +137,7 @@ class Batch:
     skipped: int = 0
     refused: int = 0
     transient: bool = False
+    posts: int = 0  # requests made to the hub
     receipts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -106,10 +169,11 @@ class TenderReleases:
 
 class Relay:
     def __init__(self, *, uow: Callable[[], Any], client: httpx.Client, platform_id: str, pair: KeyPair,
-                 releases_of: ReleasesOf | None = None, clock: Clock | None = None) -> None:
+                 releases_of: ReleasesOf | None = None, clock: Clock | None = None, acks: Acks | None = None) -> None:
         self.uow, self.client, self.platform_id, self.pair = uow, client, platform_id, pair
         self.releases_of = releases_of or TenderReleases()
         self.clock = clock or SystemClock()
+        self.acks: Acks = acks if acks is not None else MemoryAcks()
         self.backoff = Backoff()
 
     def relay_once(self, limit: int = 100) -> Batch:
@@ -147,21 +211,43 @@ class Relay:
     def _deliver(self, message: OutboxMessage, batch: Batch) -> None:
         with self.uow() as uow:
             releases = self.releases_of(uow, message)
-        for release in releases:
-            batch.receipts.append(self.post(release))
+        todo = [(r, protocol.digest(r)) for r in releases]
+        todo = [(r, d) for r, d in todo if not self.acks.known(r["id"], d)]
+        for start in range(0, len(todo), MAX_BATCH):
+            chunk = todo[start:start + MAX_BATCH]
+            batch.posts += 1
+            batch.receipts += self.post_batch(chunk)
+
+    def post_batch(self, chunk: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+        """Sign and post releases (with their digests) in one request; their receipts, each
+        acknowledged one recorded in ``acks``, or ``Transient`` / ``Refused``."""
+        body = {"releases": [protocol.envelope(self.platform_id, self.pair, release) for release, _ in chunk]}
+        results = self._answer(self.client_post(BATCH_PATH, body))["results"]
+        accepted = [(chunk[r["index"]], r["receipt"]) for r in results if r["status"] in ("created", "repeat")]
+        self.acks.add((release["id"], digest) for (release, digest), _ in accepted)
+        refused = [r for r in results if r["status"] == "refused"]
+        if refused:
+            raise Refused("; ".join(f"{r['release_id']}: {r['error']['code']} at {r['error']['field']}" for r in refused)[:1000])
+        return [receipt for _, receipt in accepted]
 
     def post(self, release: dict[str, Any]) -> dict[str, Any]:
-        """Sign and post one release; the hub's receipt, or ``Transient`` / ``Refused``."""
+        """Sign and post one release to ``POST /hub/releases``; the hub's receipt."""
+        return self._answer(self.client_post(RELEASES_PATH, protocol.envelope(self.platform_id, self.pair, release)))
+
+    def client_post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
-            answer = self.client.post(RELEASES_PATH, json=protocol.envelope(self.platform_id, self.pair, release))
+            return self.client.post(path, json=body)
         except httpx.HTTPError as exc:
             raise Transient(f"{type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _answer(answer: httpx.Response) -> dict[str, Any]:
         if answer.status_code in (200, 201):
-            receipt: dict[str, Any] = answer.json()
-            return receipt
+            found: dict[str, Any] = answer.json()
+            return found
         if answer.status_code >= 500 or answer.status_code in (408, 429):
             raise Transient(f"HTTP {answer.status_code}")
-        raise Refused(f"HTTP {answer.status_code} for release {release.get('id')}: {answer.text[:500]}")
+        raise Refused(f"HTTP {answer.status_code}: {answer.text[:500]}")
 
     def _mark(self, message_id: str, *, sent: bool) -> None:
         with self.uow() as uow:

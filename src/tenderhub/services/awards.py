@@ -10,6 +10,7 @@ from tenderhub.core.contracts import signing
 from tenderhub.core.shared.roles import Actor
 from tenderhub.services import parse as p
 from tenderhub.services.context import Services
+from tenderhub.services.credit_records import record_award
 from tenderhub.services.tenders import change
 
 
@@ -21,8 +22,12 @@ def publicize(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, An
 
 def award(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     lot = p.text(data, "lot")
-    return change(svc, actor, tender_id, lambda tender, act: publicity.award(
-        tender, act, lot_id=lot, bidder_id=winner_ref(tender.lot(lot), data.get("bidder"))), reason=p.text(data, "reason", default=""))
+
+    def act_on(tender: Any, act: Any) -> None:
+        notice = publicity.award(tender, act, lot_id=lot, bidder_id=winner_ref(tender.lot(lot), data.get("bidder")))
+        record_award(tender, act, tender.lot(lot), notice, f"交易平台 / trading platform {svc.platform_code}")  # 中标: a credit record for the hub
+
+    return change(svc, actor, tender_id, act_on, reason=p.text(data, "reason", default=""))
 
 
 def winner_ref(lot: Any, ref: Any) -> str | None:

@@ -56,7 +56,7 @@ def require_not_blacklisted(svc: Services, regime: str, bidder: BidderInfo) -> N
 def register(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id, for_update=True)
+        tender = load(uow, tender_id, for_update=True, bidder_id=bidder.bidder_id)
         lot = tender.lot(p.text(data, "lot"))
         require_not_blacklisted(svc, tender.regime.value, bidder)
         reg = submission.register(tender, svc.act(actor), lot_id=lot.id, bidder=bidder)
@@ -67,7 +67,7 @@ def register(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any
 def submit(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id, for_update=True)
+        tender = load(uow, tender_id, for_update=True, bidder_id=bidder.bidder_id)  # one_bid_per_bidder looks at its own bids
         require_not_blacklisted(svc, tender.regime.value, bidder)
         bid = submission.submit(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder, form=price_form(data), documents=documents(data))
         uow.commit()
@@ -77,7 +77,7 @@ def submit(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any])
 def modify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id, for_update=True)
+        tender = load(uow, tender_id, for_update=True, bid_id=p.text(data, "bid"))
         bid = submission.modify(tender, svc.act(actor), bid_id=p.text(data, "bid"), bidder_id=bidder.bidder_id, form=price_form(data), documents=documents(data))
         uow.commit()
         return bid_view(bid)
@@ -86,7 +86,7 @@ def modify(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any])
 def withdraw(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id, for_update=True)
+        tender = load(uow, tender_id, for_update=True, bid_id=p.text(data, "bid"))
         bid = submission.withdraw(tender, svc.act(actor, p.text(data, "reason", default="")), bid_id=p.text(data, "bid"), bidder_id=bidder.bidder_id)
         uow.commit()
         return bid_view(bid)

@@ -6,14 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from tenderhub.core.shared.clock import Clock
 from tenderhub.core.shared.context import Act
 from tenderhub.core.shared.days import WorkdayCalendar
 from tenderhub.core.shared.events import DomainEvent
 from tenderhub.core.shared.roles import Actor
-from tenderhub.services.credit import BlacklistPort
+from tenderhub.services.credit import BlacklistPort, CreditPort, ProjectRegistry
+
+if TYPE_CHECKING:
+    from tenderhub.services.identity import HubIdentity, TrustListPort
+    from tenderhub.services.subjects import SubjectDirectory
 
 
 class UnitOfWork(Protocol):
@@ -47,7 +51,6 @@ class Vault:
     meta_dir: Path
     keys: Any  # tenderhub.crypto.platform_keys.PlatformKeys
     identity: Any = None  # tenderhub.crypto.platform_keys.PlatformIdentity
-    challenges: dict[str, Any] = field(default_factory=dict)  # issued sign-in challenges not yet used
 
 
 @dataclass
@@ -59,6 +62,13 @@ class Services:
     allow_unsealed: bool = False
     vault: Vault | None = None  # blobs, uploads and platform keys (sealed bids)
     blacklist: BlacklistPort | None = None  # the hub's blacklist (services/credit.py); None: no check
+    # the hub's other shared services; None: not linked (docs/exchange.md, "Shared registration and identity")
+    subjects: SubjectDirectory | None = None  # subject registry (services/subjects.py)
+    trust: TrustListPort | None = None  # trust list, CA mutual recognition (services/identity.py)
+    hub_identity: HubIdentity | None = None  # single sign-on keys (services/identity.py)
+    projects: ProjectRegistry | None = None  # investment projects (services/credit.py)
+    credit: CreditPort | None = None  # credit records (services/credit.py)
+    supervision_keys: dict[str, Any] = field(default_factory=dict)  # fingerprint -> TrustedKey (services/instructions.py)
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return self.uow_factory(actor)

@@ -16,29 +16,35 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from tenderhub.blobs.durable import write_file_durably
 from tenderhub.blobs.port import BlobRef
 from tenderhub.core.bids import sealing
-from tenderhub.core.bids.model import Bid, DocumentRef, SealedPackage
+from tenderhub.core.bids.model import Bid, DocumentRef, PartialList, SealedPackage
 from tenderhub.core.procedures.guards import rule_for
 from tenderhub.core.procedures.model import Tender
-from tenderhub.core.rules.catalogue import by_code
 from tenderhub.core.shared.clock import beijing
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.roles import Actor, Role
 from tenderhub.crypto import keys, package, signing
 from tenderhub.crypto.errors import CryptoError
-from tenderhub.crypto.sealing import open_package
+from tenderhub.crypto.sealing import open_package_hashed
 from tenderhub.queries.tenders import tender_view
 from tenderhub.services import parse as p
 from tenderhub.services.authz import require_operator_or_manager, require_role
 from tenderhub.services.bids import bidder_of, price_form, require_not_blacklisted
 from tenderhub.services.context import Services, Vault
+from tenderhub.services.sealed_uploads import (
+    commit_if_stored,
+    discard_orphan,
+    store_upload,
+    write_last_chunk,
+)
 from tenderhub.services.tenders import change, load
 
 SUMMARY_FIELDS = ("suite", "ciphertext_digest", "size", "manifest_digest", "bidder_public_key", "signature")
@@ -69,7 +75,7 @@ def begin_upload(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
     summary, sha256 = checked_summary(data), p.text(data, "sha256").lower()
     problems = verify_summary(summary)
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id)
+        tender = load(uow, tender_id, bidder_id=bidder.bidder_id)
         require_not_blacklisted(svc, tender.regime.value, bidder)
         lot = sealing.may_submit_sealed(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder)
         if problems:
@@ -117,40 +123,49 @@ def upload_state(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]:
     return state_view(vault.uploads.state(upload_id))
 
 
-def finish_upload(svc: Services, actor: Actor, upload_id: str) -> dict[str, Any]:
+def finish_upload(svc: Services, actor: Actor, upload_id: str, last: tuple[int, bytes] | None = None) -> dict[str, Any]:
     """Store the package durably, record the sealed bid, answer with the signed receipt.
 
-    Idempotent: finishing again returns the receipt of the bid already recorded."""
-    bidder, vault = bidder_of(actor), vault_of(svc)
+    ``last``: the last chunk ``(offset, bytes)``, written (durably) first — a package that
+    fits one chunk is sent by ``begin`` and this one request. The bytes are checked against
+    the signed summary and moved into the store before the tender's write lock is taken
+    (hashing and fsyncs never hold up other bidders); under the lock the rules are checked
+    (again: ``begin`` checked them too) and the bid recorded. A refusal there (the deadline
+    passed meanwhile) removes the ciphertext again unless a recorded blob has the same digest
+    (``discard_orphan``). Idempotent: finishing again returns the receipt already issued."""
+    bidder_of(actor)  # bidders only
+    vault = vault_of(svc)
     meta = meta_of(vault, upload_id, actor)
+    if last is not None:
+        write_last_chunk(vault, upload_id, *last)
+    ref = store_upload(vault, meta, upload_id)
+    try:
+        return record_sealed_bid(svc, actor, meta, upload_id, ref)
+    except Refused:
+        discard_orphan(svc, actor, vault, ref.digest)
+        raise
+
+
+Refused = (RuleViolation, Conflict, Forbidden)
+"""What the rules answer under the tender lock (deadline, registration, blacklist, lot state)."""
+
+
+def record_sealed_bid(svc: Services, actor: Actor, meta: Mapping[str, Any], upload_id: str, ref: Any) -> dict[str, Any]:
+    """Under the tender's lock: check the rules again on the server clock, record the bid and
+    its blob, commit, and sign the receipt (a repeated finish: the receipt already issued)."""
+    bidder = bidder_of(actor)
     with svc.uow(actor) as uow:
-        tender = load(uow, meta["tender_id"], for_update=True)
+        tender = load(uow, meta["tender_id"], for_update=True, bidder_id=bidder.bidder_id)  # its own bids only
         existing = bid_with_receipt(tender, upload_id)
         if existing is not None:
             return receipt(svc, tender, existing)
         act = svc.act(actor)
         require_not_blacklisted(svc, tender.regime.value, bidder)
-        sealing.may_submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder)
-        partial = vault.uploads.partial(upload_id)
-        if partial is not None:  # check before the bytes enter the store: a refusal leaves nothing there
-            check_against_summary(meta["summary"], partial.open)
-        ref = vault.uploads.finish(upload_id, vault.blobs)
-        if partial is None:  # moved by an earlier finish that was stopped: check what was stored
-            check_against_summary(meta["summary"], lambda _mode: vault.blobs.open(ref.digest))
-        package_ = sealed_package(meta, ref, upload_id, act.at)
-        bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=package_)
+        bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=sealed_package(meta, ref, upload_id, act.at))
         uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
         tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
-        uow.commit()
+        commit_if_stored(vault_of(svc), uow, ref.digest)
         return receipt(svc, tender, bid)
-
-
-def check_against_summary(summary: Mapping[str, Any], opener: Callable[..., BinaryIO]) -> None:
-    """The uploaded bytes must be the ones the bidder signed (电子办法 第27条, 电子签名法 第13条)."""
-    with opener("rb") as stored:
-        problems = package.verify_summary(dict(summary), stored)
-    if problems:
-        raise RuleViolation(by_code("SEALED_SIGNATURE_INVALID"), field="summary", detail="; ".join(problems))
 
 
 def sealed_package(meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -> SealedPackage:
@@ -214,12 +229,19 @@ def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
     except ValueError as error:  # binascii.Error, or a non-ASCII string
         raise Invalid("release must be base64", message_zh="release 须为 base64 编码", field="release") from error
     with svc.uow(actor) as uow:
-        tender = load(uow, tender_id, for_update=True)
+        tender = load(uow, tender_id, for_update=True, bidder_id=bidder.bidder_id)  # its own bid only
         lot = tender.lot(p.text(data, "lot"))
         bid = own_sealed_bid(tender, lot.id, bidder.bidder_id)
         act = svc.act(actor)
         sealing.decrypting(tender, act, lot.id, bid.id)
-        outcome = open_and_verify(vault, bid, release)
+        from tenderhub.crypto.envelope import verify_release
+
+        try:  # the release must be signed with the bid's key: otherwise the bidder's failure (第31条)
+            if bid.sealed is not None and bid.sealed.bidder_public_key:
+                verify_release(release, bid.sealed.bidder_public_key.encode())
+            outcome = open_and_verify(vault, bid, release)
+        except CryptoError as error:
+            outcome = f"解密失败 / decryption failed: {error}"
         if isinstance(outcome, str):
             sealing.record_failure(tender, act, lot_id=lot.id, bid_id=bid.id, by_bidder=True, detail=outcome)
         else:
@@ -231,7 +253,18 @@ def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
             tender.record("bids:package:read", bid.id, act.at, act.by, "decrypted at the opening", files=len(documents))
         uow.commit()
         return {"lot": lot.code, "bid": bid.id, "status": bid.status.value, "decryption": bid.sealed.decryption.value if bid.sealed else None,
-                "failure": bid.sealed.failure if bid.sealed else "", "tender": tender_view(tender, actor)}
+                "failure": bid.sealed.failure if bid.sealed else "", "tender": own_bids_view(tender, actor)}
+
+
+def own_bids_view(tender: Tender, actor: Actor) -> dict[str, Any]:
+    """The tender as the bidder sees it with its own bids (``my_bids``): only those were
+    loaded (ADR 0010), so they are never shown as the lot's ``bids``; every bid is in
+    ``GET /api/tenders/{id}``."""
+    view = tender_view(tender, actor)
+    for lot, shown in zip(tender.lots, view["lots"], strict=True):
+        if isinstance(lot.bids, PartialList) and "bids" in shown:
+            shown["my_bids"] = shown.pop("bids")
+    return view
 
 
 def own_sealed_bid(tender: Tender, lot_id: str, bidder_id: str) -> Bid:
@@ -242,61 +275,73 @@ def own_sealed_bid(tender: Tender, lot_id: str, bidder_id: str) -> Bid:
 
 
 def open_and_verify(vault: Vault, bid: Bid, release: bytes) -> tuple[Any, str, list[DocumentRef]] | str:
-    """Decrypt and check the package; a string says why it failed (the bidder's fault)."""
+    """Decrypt and check the package; a string says why it failed (the bidder's fault).
+
+    The plaintext goes straight from the decryption into the tar reader; each file is written
+    once, into the blob store's temp directory, hashed as written, and moved into the store by
+    a durable rename once the signed manifest and the receipt agree with it."""
     sealed = bid.sealed
     assert sealed is not None
-    scratch = vault.meta_dir.parent / ".opening"  # beside the blob store: decrypted files move in by rename
-    scratch.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="open-", dir=scratch))
+    tmp_dir = temp_dir_of(vault)
+    opener = vault.keys.pair("opening", sealed.suite)
+    source, spooled = stored_path(vault, sealed.digest, tmp_dir)
     try:
-        opener = vault.keys.pair("opening", sealed.suite)
-        try:
-            manifest, files = open_package(sealed.suite, opener.private_pem, release, stored_path(vault, sealed.digest, work), work / "package")
-        except (CryptoError, ValueError, KeyError) as error:
-            return f"解密失败 / decryption failed: {error}"
-        return verified(vault, sealed, manifest, files, work / "package")
+        opened = open_package_hashed(sealed.suite, opener.private_pem, release, source, tmp_dir)
+    except (CryptoError, ValueError, KeyError, tarfile.TarError) as error:
+        return f"解密失败 / decryption failed: {error}"
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if spooled:
+            source.unlink(missing_ok=True)
+    try:
+        return verified(vault, sealed, opened)
+    finally:
+        opened.discard()  # whatever was not moved into the store
 
 
-def stored_path(vault: Vault, digest: str, work: Path) -> Path:
+def temp_dir_of(vault: Vault) -> Path:
+    """Where decrypted files are written: inside the blob store (same file system) when it can
+    adopt files by rename, else a scratch directory beside it."""
+    temp_dir = getattr(vault.blobs, "temp_dir", None)
+    scratch = Path(temp_dir()) if temp_dir is not None else vault.meta_dir.parent / ".opening"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
+
+
+def stored_path(vault: Vault, digest: str, tmp_dir: Path) -> tuple[Path, bool]:
+    """The ciphertext as a file, and whether it is a copy to remove afterwards."""
     path_for = getattr(vault.blobs, "path_for", None)
     if path_for is not None:
-        return Path(path_for(digest))
-    spooled = work / "package.sealed"
-    with vault.blobs.open(digest) as src, open(spooled, "wb") as dst:
+        return Path(path_for(digest)), False
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="sealed-")
+    with vault.blobs.open(digest) as src, os.fdopen(fd, "wb") as dst:
         shutil.copyfileobj(src, dst)
-    return spooled
+    return Path(name), True
 
 
-def verified(vault: Vault, sealed: SealedPackage, manifest: dict[str, Any], files: list[Path], unpacked: Path) -> tuple[Any, str, list[DocumentRef]] | str:
-    manifest_bytes, signature = package.read_signed_manifest(unpacked)
-    problems = package.verify_manifest(sealed.suite, sealed.bidder_public_key.encode(), manifest_bytes, signature, unpacked / "files")
-    digest = signing.digest(sealed.suite, manifest_bytes)
+def verified(vault: Vault, sealed: SealedPackage, opened: package.Opened) -> tuple[Any, str, list[DocumentRef]] | str:
+    problems = package.verify_opened(sealed.suite, sealed.bidder_public_key.encode(), opened)
+    digest = signing.digest(sealed.suite, opened.manifest_bytes)
     if digest != sealed.claimed_manifest_digest:
         problems.append("the manifest differs from the one the receipt names")
     if problems:
         return "投标文件与清单或回执不符 / the package does not match its manifest or receipt: " + "; ".join(problems)
     try:
-        form = price_form({"price_form": manifest.get("price_form") or {}})
+        form = price_form({"price_form": opened.manifest.get("price_form") or {}})
     except Invalid as error:
         return f"开标一览表无效 / the price form is invalid: {error}"
-    listed = {entry["name"]: entry for entry in manifest.get("files", [])}
-    return form, digest, [store_document(vault, sealed.suite, path, listed[path.name]) for path in files]
+    return form, digest, [store_document(vault, item) for item in opened.files]
 
 
-def store_document(vault: Vault, suite: str, path: Path, entry: Mapping[str, Any]) -> DocumentRef:
-    """Keep a decrypted file. Its SHA-256 (intl) was just verified against the signed manifest,
-    so it moves into the content-addressed store by a durable rename, without another copy."""
+def store_document(vault: Vault, item: package.Unpacked) -> DocumentRef:
+    """Keep a decrypted file: its bytes were hashed and fsynced as they were written and just
+    checked against the signed manifest, so it moves into the store by a durable rename."""
     adopt = getattr(vault.blobs, "adopt", None)
-    if suite == "intl" and adopt is not None:
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-        ref = adopt(path, BlobRef(str(entry["digest"]), int(entry["size"])))
+    if adopt is not None:
+        ref = adopt(item.path, BlobRef(item.sha256, item.size))
     else:
-        with open(path, "rb") as src:
-            ref = vault.blobs.put_stream(src)
-    return DocumentRef(path.name, ref.digest, ref.size)
+        with open(item.path, "rb") as src:
+            ref = vault.blobs.put_stream(src, expected_digest=item.sha256)
+    return DocumentRef(item.name, ref.digest, ref.size)
 
 
 def fail_decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:

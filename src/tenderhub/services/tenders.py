@@ -30,6 +30,7 @@ from tenderhub.queries.tenders import tender_view
 from tenderhub.services import parse as p
 from tenderhub.services.authz import require_manager, require_operator_or_manager, require_role
 from tenderhub.services.context import Services
+from tenderhub.services.credit import check_project
 
 Guard = Callable[[Tender, Actor], None]
 
@@ -40,6 +41,8 @@ def new_id() -> str:
 
 def create_tender(svc: Services, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     require_role(actor, Role.TENDERER, Role.AGENCY)
+    invest = p.text(data, "investment_project_code", default="")
+    check_project(svc.projects, validate_invest_project_code(invest) if invest else "")  # 招标投标法 第9条, at the hub
     with svc.uow(actor) as uow:
         tenderer = party_for(uow, actor, data)
         serial = uow.sequences.next("project")
@@ -107,11 +110,14 @@ def build_lot(data: Mapping[str, Any], path: str, code: str) -> Lot:
     return lot
 
 
-def load(uow: Any, tender_id: str, *, for_update: bool = False) -> Tender:
-    """The tender; ``for_update`` holds its write lock (use it in every use case that changes it)."""
+def load(uow: Any, tender_id: str, *, for_update: bool = False, bidder_id: str | None = None, bid_id: str | None = None) -> Tender:
+    """The tender; ``for_update`` holds its write lock (use it in every use case that changes it).
+    ``bidder_id``/``bid_id`` load only that bidder's bids / that bid into each ``lot.bids``
+    (a ``PartialList``, ADR 0010); rules that need every bid refuse such a list."""
     if "\x00" in tender_id or len(tender_id) > 64:
         raise NotFound(f"no tender {tender_id[:64]!r}", message_zh="没有该招标项目", field="tender_id")
-    tender: Tender = uow.tenders.get_for_update(tender_id) if for_update else uow.tenders.get(tender_id)
+    get = uow.tenders.get_for_update if for_update else uow.tenders.get
+    tender: Tender = get(tender_id, bidder_id=bidder_id, bid_id=bid_id) if bidder_id or bid_id else get(tender_id)
     return tender
 
 
@@ -128,8 +134,12 @@ def change(svc: Services, actor: Actor, tender_id: str, action: Callable[[Tender
 
 def publish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     sale_end, docs = p.day(data, "doc_sale_end"), p.items(data, "documents", default=[{"title": "招标文件"}])
-    return change(svc, actor, tender_id, lambda tender, act: publishing.publish(
-        tender, act, doc_sale_end=sale_end, documents=[document(d, f"documents[{i}].", 1, act.at) for i, d in enumerate(docs)]))
+
+    def act_on(tender: Tender, act: Act) -> None:
+        check_project(svc.projects, tender.investment_project_code)  # still approved at publication
+        publishing.publish(tender, act, doc_sale_end=sale_end, documents=[document(d, f"documents[{i}].", 1, act.at) for i, d in enumerate(docs)])
+
+    return change(svc, actor, tender_id, act_on)
 
 
 def document(data: Mapping[str, Any], path: str, version: int, at: datetime, kind: str = "tender_documents") -> Document:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from tenderhub.core.shared.events import DomainEvent
 from tenderhub.core.shared.lifecycle import check_transition
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -139,6 +143,38 @@ class Bid:
     def pull_events(self) -> list[DomainEvent]:
         events, self.pending_events = self.pending_events, []
         return events
+
+
+class PartialBidList(RuntimeError):
+    """A programming error: an operation that needs every bid of a lot got a partial list."""
+
+
+class PartialList(list[T]):
+    """Only some of a lot's bids or registrations (those one use case asked for: a bidder's
+    own, one bid id), loaded from storage (ADR 0010). ``stored`` is how many the lot had when
+    loaded, so a new one still gets the next number; rules that need every bid refuse such a
+    list (``procedures.guards.all_bids``)."""
+
+    def __init__(self, items: list[T] | tuple[T, ...] = (), *, stored: int | Callable[[], int]) -> None:
+        super().__init__(items)
+        self._stored, self.loaded = stored, len(self)
+
+    @property
+    def stored(self) -> int:
+        """How many the lot had when loaded (counted on first use when given as a function)."""
+        if callable(self._stored):
+            self._stored = self._stored()
+        return self._stored
+
+    @property
+    def total(self) -> int:
+        """How many the lot has in all, counting the ones appended since loading."""
+        return self.stored + len(self) - self.loaded
+
+
+def total_of(items: list[Any]) -> int:
+    """The number of a lot's bids (or registrations), whether loaded whole or in part."""
+    return items.total if isinstance(items, PartialList) else len(items)
 
 
 @dataclass

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from tenderhub.core.bids.model import Bid, BidStatus, OpeningEntry, OpeningRecord
-from tenderhub.core.procedures.guards import require_active, require_lot_status, rule_for, show
+from tenderhub.core.procedures.guards import (
+    all_bids,
+    require_active,
+    require_lot_status,
+    rule_for,
+    show,
+)
 from tenderhub.core.procedures.model import Tender
 from tenderhub.core.procedures.publishing import fail_lot
 from tenderhub.core.procedures.states import LotStatus
@@ -18,7 +24,7 @@ def open_bids(tender: Tender, act: Act, *, lot_id: str) -> OpeningRecord | None:
     require_lot_status(lot, LotStatus.BIDDING)
     if act.at < lot.deadline:
         raise RuleViolation(rule_for(tender, "opening_at_deadline"), field="at", deadline=show(lot.deadline), now=show(act.at))
-    bids = [b for b in lot.bids if b.status is BidStatus.SUBMITTED]
+    bids = [b for b in all_bids(lot) if b.status is BidStatus.SUBMITTED]
     minimum = rule_for(tender, "min_bidders_to_open")
     if len(bids) < int(minimum.limit or 0):
         reason_zh, reason_en = minimum.format(count=len(bids))

@@ -19,8 +19,20 @@ from tenderhub.core.bids.model import (
     SealedPackage,
 )
 from tenderhub.core.bids.opening import entry
-from tenderhub.core.bids.submission import BidderInfo, before_deadline, find_bid, registration_of
-from tenderhub.core.procedures.guards import require_active, require_lot_status, rule_for, show
+from tenderhub.core.bids.submission import (
+    BidderInfo,
+    before_deadline,
+    find_bid,
+    next_bid_id,
+    registration_of,
+)
+from tenderhub.core.procedures.guards import (
+    all_bids,
+    require_active,
+    require_lot_status,
+    rule_for,
+    show,
+)
 from tenderhub.core.procedures.model import Lot, Tender
 from tenderhub.core.procedures.states import LotStatus
 from tenderhub.core.shared.context import Act
@@ -45,7 +57,7 @@ def submit_sealed(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo, 
         current.sealed, current.version, current.modified_at = package, current.version + 1, act.at
         tender.record("bids:bid:modified", current.id, act.at, act.by, sealed=package.digest, version=current.version)
         return current
-    bid = Bid(f"{lot.id}-b{lot.round}-{len(lot.bids) + 1}", lot.id, bidder.bidder_id, bidder.uscc, bidder.name, act.at, None, [], package)
+    bid = Bid(next_bid_id(lot), lot.id, bidder.bidder_id, bidder.uscc, bidder.name, act.at, None, [], package)
     lot.bids.append(bid)
     tender.record("bids:bid:submitted", bid.id, act.at, act.by, lot=lot.id, sealed=package.digest, receipt=package.receipt_id)
     return bid
@@ -100,14 +112,15 @@ def close_decryption(tender: Tender, act: Act, *, lot_id: str) -> OpeningRecord:
     require_lot_status(lot, LotStatus.OPENED)
     if lot.decryption_closes_at is None or lot.opening is not None:
         raise Conflict("the decryption window is not open", message_zh="当前不在解密时限内", field="lot", code="decryption_closed")
-    pending = [b for b in lot.bids if b.sealed is not None and b.sealed.decryption is Decryption.PENDING and b.status is BidStatus.SUBMITTED]
+    bids = all_bids(lot)
+    pending = [b for b in bids if b.sealed is not None and b.sealed.decryption is Decryption.PENDING and b.status is BidStatus.SUBMITTED]
     if pending and act.at < lot.decryption_closes_at:
         raise RuleViolation(rule_for(tender, "decryption_window"), field="at", closes=show(lot.decryption_closes_at))
     for bid in pending:
         assert bid.sealed is not None
         fail(tender, act, bid, bid.sealed, True, "未在解密时限内解密 / not decrypted within the window")
-    opened = [b for b in lot.bids if b.status is BidStatus.OPENED]
-    revoked = [b.id for b in lot.bids if b.sealed is not None and b.sealed.decryption in (Decryption.FAILED_BY_BIDDER, Decryption.FAILED_BY_OTHERS)]
+    opened = [b for b in bids if b.status is BidStatus.OPENED]
+    revoked = [b.id for b in bids if b.sealed is not None and b.sealed.decryption in (Decryption.FAILED_BY_BIDDER, Decryption.FAILED_BY_OTHERS)]
     lot.opening = OpeningRecord(act.at, act.by, [entry(b) for b in opened], len(opened), lot.base_price, revoked=revoked)
     tender.record("bids:opening:recorded", lot.id, act.at, act.by, bids=len(opened), revoked=len(revoked))
     return lot.opening

@@ -11,6 +11,7 @@ from tenderhub.core.bids.model import (
     PriceForm,
     Registration,
     SecurityForm,
+    total_of,
 )
 from tenderhub.core.procedures.guards import require_active, require_lot_status, rule_for, show
 from tenderhub.core.procedures.model import Lot, Tender
@@ -37,7 +38,7 @@ def register(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo) -> Re
         raise RuleViolation(rule_for(tender, "invited_only"), field="bidder", bidder=bidder.name)
     if any(r.bidder_id == bidder.bidder_id for r in lot.registrations):
         raise Conflict(f"{bidder.name} is already registered for lot {lot.code}", message_zh=f"{bidder.name} 已报名本标段", field="bidder", code="already_registered")
-    reg = Registration(f"{lot.id}-r{lot.round}-{len(lot.registrations) + 1}", bidder.bidder_id, bidder.uscc, bidder.name, act.at, bidder.legal_representative)
+    reg = Registration(f"{lot.id}-r{lot.round}-{total_of(lot.registrations) + 1}", bidder.bidder_id, bidder.uscc, bidder.name, act.at, bidder.legal_representative)
     lot.registrations.append(reg)
     tender.record("bids:registration:created", lot.id, act.at, act.by, registration=reg.id)
     return reg
@@ -82,10 +83,15 @@ def submit(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo, form: P
     if any(b.bidder_id == bidder.bidder_id and b.status is BidStatus.SUBMITTED for b in lot.bids):
         raise RuleViolation(rule_for(tender, "one_bid_per_bidder"), field="bidder")
     check_price_form(tender, lot, form)
-    bid = Bid(f"{lot.id}-b{lot.round}-{len(lot.bids) + 1}", lot.id, bidder.bidder_id, bidder.uscc, bidder.name, act.at, form, documents)
+    bid = Bid(next_bid_id(lot), lot.id, bidder.bidder_id, bidder.uscc, bidder.name, act.at, form, documents)
     lot.bids.append(bid)
     tender.record("bids:bid:submitted", bid.id, act.at, act.by, lot=lot.id)
     return bid
+
+
+def next_bid_id(lot: Lot) -> str:
+    """The lot's next bid number, counting every bid of the round even when only some are loaded."""
+    return f"{lot.id}-b{lot.round}-{total_of(lot.bids) + 1}"
 
 
 def find_bid(tender: Tender, bid_id: str) -> tuple[Lot, Bid]:

@@ -14,7 +14,7 @@ from tenderhub.core.evaluation.methods import Category as MethodCategory
 from tenderhub.core.evaluation.methods import Method, MethodConfig
 from tenderhub.core.evaluation.report import EvaluationReport
 from tenderhub.core.evaluation.scoring import OpenedBid
-from tenderhub.core.procedures.guards import require_active, require_lot_status
+from tenderhub.core.procedures.guards import all_bids, require_active, require_lot_status
 from tenderhub.core.procedures.model import Lot, Tender
 from tenderhub.core.procedures.publishing import fail_lot
 from tenderhub.core.procedures.states import Category, LotStatus
@@ -32,7 +32,7 @@ def default_method(lot: Lot) -> MethodConfig:
 
 
 def opened_bids(lot: Lot) -> list[OpenedBid]:
-    return [OpenedBid(b.id, b.bidder_id, b.uscc, b.name, b.price_form.price, b.submitted_at) for b in lot.bids
+    return [OpenedBid(b.id, b.bidder_id, b.uscc, b.name, b.price_form.price, b.submitted_at) for b in all_bids(lot)
             if b.status is BidStatus.OPENED and b.price_form is not None]
 
 
@@ -99,7 +99,7 @@ def bid_price(bid: Bid) -> Decimal:
 
 
 def candidates(lot: Lot, report: EvaluationReport) -> list[PublicizedCandidate]:
-    bids = {b.id: b for b in lot.bids}
+    bids = {b.id: b for b in all_bids(lot)}
     ranked = [r for r in report.ranking if r.bid_id in report.candidates]
     return [
         PublicizedCandidate(index, r.bid_id, r.bidder_id, bids[r.bid_id].name, bids[r.bid_id].uscc, bid_price(bids[r.bid_id]),

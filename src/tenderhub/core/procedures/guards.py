@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from tenderhub.core.bids.model import Bid, PartialBidList, PartialList
 from tenderhub.core.procedures.model import Lot, Tender
 from tenderhub.core.procedures.states import LotStatus, TenderStatus
 from tenderhub.core.rules.catalogue import lookup
@@ -44,6 +45,14 @@ def require_lot_status(lot: Lot, *allowed: LotStatus) -> None:
             field="status",
             code="lot_status",
         )
+
+
+def all_bids(lot: Lot) -> list[Bid]:
+    """Every bid of the lot; a partial load (ADR 0010) here is a programming error, never a
+    smaller count: opening, closing decryption and evaluation decide on all bids."""
+    if isinstance(lot.bids, PartialList):
+        raise PartialBidList(f"lot {lot.code} was loaded with only some of its bids; this operation needs all of them")
+    return lot.bids
 
 
 def check_deadline_day(tender: Tender, deadline: datetime, calendar: WorkdayCalendar, field: str) -> bool:

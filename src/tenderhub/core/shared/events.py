@@ -63,6 +63,8 @@ TAGS: frozenset[str] = frozenset(
         "contracts:contract:signed",
         "contracts:performance:recorded",
         "calendar:notice:loaded", "auth:session:opened",
+        "supervision:instruction:received",
+        "credit:record:reported", "credit:record:acknowledged", "credit:record:refused",
     ]
 )
 

@@ -70,9 +70,11 @@ def _canonical_numbers(value: Any) -> Any:
 class AuditRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._last: tuple[int, str] | None = None  # the head this transaction appended
 
     def lock_chain(self) -> None:
         """Serialize chain appends until the transaction ends."""
+        self._last = None
         if self._session.get_bind().dialect.name == "postgresql":
             self._session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
         else:  # a no-op write takes SQLite's single write lock (BEGIN IMMEDIATE semantics)
@@ -93,12 +95,13 @@ class AuditRepository:
             "reason": event.reason,
             "data": to_json_value(dict(event.data), "$.data"),
         }
-        prev = self.head()
+        prev = self._last or self.head()  # under the chain lock: our own last row is the head
         prev_hash = prev[1] if prev else GENESIS
         fields.update(prev_hash=prev_hash, hash=row_hash(fields, prev_hash))
         seq = self._session.execute(
             sa.insert(tables.audit_events).values(**fields).returning(tables.audit_events.c.seq)
         ).scalar_one()
+        self._last = (seq, fields["hash"])
         return AuditRecord(seq=seq, **fields)
 
     def head(self) -> tuple[int, str] | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ class DocumentRepository(Generic[T]):
             raise Conflict(
                 f"{self.noun} {key} is already in this unit of work", code=f"{self.noun}_exists"
             )
-        doc = to_doc(obj)
+        doc = self._document(obj)
         with savepoint(self._session):
             self._session.execute(
                 sa.insert(self.table).values(
@@ -64,6 +64,7 @@ class DocumentRepository(Generic[T]):
                     **self._stamps(obj, insert=True),
                 )
             )
+            self._inserted(key, obj)
         self._seen[key] = _Entry(obj, 1, doc, fresh=True)
 
     def get(self, id: str) -> T:
@@ -114,12 +115,15 @@ class DocumentRepository(Generic[T]):
         with translated():
             result = self._session.execute(stmt)
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(
-                f"{self.noun} {key} was changed by someone else since version {entry.version}; reload and retry",
-                message_zh=f"{self.noun} {key} 已被他人修改（版本 {entry.version}），请刷新后重试",
-                code="stale_version",
-            )
+            self._stale(key, entry.version)
         return new_version
+
+    def _stale(self, key: str, version: int) -> NoReturn:
+        raise Conflict(
+            f"{self.noun} {key} was changed by someone else since version {version}; reload and retry",
+            message_zh=f"{self.noun} {key} 已被他人修改（版本 {version}），请刷新后重试",
+            code="stale_version",
+        )
 
     def _columns(self, obj: T) -> dict[str, Any]:
         return {name: plain(getattr(obj, name)) for name in self.indexed}
@@ -143,7 +147,18 @@ class DocumentRepository(Generic[T]):
         obj = from_doc(self._aggregate_class(), row.doc)
         # The stored document is the snapshot: it is what to_doc(obj) gives back unchanged.
         self._seen[row.id] = _Entry(obj, row.version, dict(row.doc), fresh=False)
+        self._loaded(row.id, obj)
         return obj
+
+    def _document(self, obj: T) -> JsonDoc:
+        """The document stored in ``doc`` (a subclass may keep parts of it elsewhere)."""
+        return to_doc(obj)
+
+    def _inserted(self, key: str, obj: T) -> None:
+        """Hook: the aggregate's row was just inserted (write what lives beside it)."""
+
+    def _loaded(self, key: str, obj: T) -> None:
+        """Hook: the aggregate was just decoded from its row (fill what lives beside it)."""
 
     def _aggregate_class(self) -> type[T]:
         if self._cls is None:

@@ -39,3 +39,10 @@ class SequenceRepository:
             sa.select(t.c.value).where(t.c.name == name)
         ).scalar_one_or_none()
         return int(value or 0)
+
+    def forget(self, low: str, high: str) -> int:
+        """Delete the names in ``[low, high)`` (expired one-time names such as sign-in nonces,
+        whose names sort by their issue time); the number deleted."""
+        t = tables.sequences
+        stmt = sa.delete(t).where(t.c.name >= low, t.c.name < high)
+        return int(self._session.execute(stmt).rowcount)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ way on SQLite (FTS5) and PostgreSQL (GIN over a tsvector); see docs/portal-searc
         more = search(conn, "道路 PPP项目", Filters(region="110000"), cursor=page.next_cursor)
 """
 
-from tenderhub.hub.search.index import index, remove
+from tenderhub.hub.search.index import for_ocid, get, index, remove
 from tenderhub.hub.search.model import TYPE_NAMES, Announcement, AnnouncementType, Filters, Page
 from tenderhub.hub.search.query import search
 from tenderhub.hub.search.schema import create_tables, drop_tables, optimize
@@ -25,6 +25,8 @@ __all__ = [
     "create_tables",
     "document_tokens",
     "drop_tables",
+    "for_ocid",
+    "get",
     "index",
     "optimize",
     "query_tokens",

@@ -8,11 +8,13 @@ import sqlalchemy as sa
 
 from tenderhub.hub.search.model import Announcement, AnnouncementType, as_utc
 from tenderhub.hub.search.schema import SLOTS, announcements
-from tenderhub.hub.search.tokens import document_tokens
+from tenderhub.hub.search.tokens import document_tokens, month_of, value_digits
 
 
 def tokens_of(a: Announcement) -> str:
-    facets = {"t": a.type.value, "i": a.industry, "m": a.method}
+    at = as_utc(a.published_at)
+    facets = {"t": a.type.value, "i": a.industry, "m": a.method, "p": month_of(at.year, at.month),
+              "v": None if a.value is None or a.value < 0 else value_digits(a.value)}
     return document_tokens(a.title, a.body, facets, a.region)
 
 
@@ -60,3 +62,18 @@ def announcement_of(r: Any) -> Announcement:
                         ocid=r.ocid, platform=r.platform, region=r.region,
                         published_at=as_utc(r.published_at), industry=r.industry,
                         method=r.method, value=r.value)
+
+
+def get(conn: sa.Connection, uid: str) -> Announcement | None:
+    """The announcement ``uid``, or None."""
+    found = conn.execute(sa.select(*_COLUMNS).where(announcements.c.uid == uid)).first()
+    return None if found is None else announcement_of(found)
+
+
+def for_ocid(conn: sa.Connection, ocid: str) -> list[Announcement]:
+    """Every announcement of a contracting process, oldest first."""
+    rows = conn.execute(sa.select(*_COLUMNS).where(announcements.c.ocid == ocid).order_by(announcements.c.sort_key))
+    return [announcement_of(r) for r in rows]
+
+
+_COLUMNS = [c for c in announcements.c if c.name != "tokens"]

@@ -10,7 +10,7 @@ whether another page follows) has passed the check.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,14 +23,18 @@ from tenderhub.hub.search.schema import FTS, SLOTS, announcements
 from tenderhub.hub.search.tokens import (
     filter_token,
     matches,
+    month_of,
     query_tokens,
     query_words,
     region_prefix,
+    value_decades,
 )
 
 MAX_LIMIT = 100
 MAX_BATCH = 2000
 WINDOW = 5000  # PostgreSQL: rows searched newest first before the whole table
+SPANS = (1, 2, 4, 8, 16)  # PostgreSQL: months per phase after the window, then the rest
+PROBE = 300  # PostgreSQL: fewer matches below the window than this are read at once
 _COLUMNS = [c for c in announcements.c if c.name != "tokens"]
 _fts = sa.table(FTS, sa.column("rowid", sa.BigInteger))
 
@@ -46,7 +50,7 @@ def search(bind: sa.Connection | Session, query: str = "", filters: Filters | No
     plan = _Plan(_dialect(bind), _match_groups(words, filters), _conditions(filters), _key_range(filters))
     found: list[Any] = []
     upper, size = _cursor_key(cursor), limit + 1 + (limit if words else 0)
-    plan.floor = plan.window_floor(bind, upper)
+    plan.start(bind, upper)
     while True:
         rows = bind.execute(plan.statement(upper, size)).all()
         found += [r for r in rows if matches(words, r.title, r.body)]
@@ -54,8 +58,8 @@ def search(bind: sa.Connection | Session, query: str = "", filters: Filters | No
             break
         if len(rows) == size:
             upper, size = rows[-1].sort_key, min(size * 2, MAX_BATCH)
-        elif plan.floor is not None:
-            upper, plan.floor = plan.floor, None
+        elif plan.more(bind):
+            upper = plan.advance()
         else:
             break
     return _page(found, limit, first=cursor is None)
@@ -90,6 +94,9 @@ def _match_groups(words: list[str], f: Filters) -> list[list[str]]:
     if f.region:
         groups.append([filter_token("r", _region(f.region))])
     groups += [[filter_token(k, v)] for k, v in (("i", f.industry), ("m", f.method)) if v]
+    bounds = [v for v in (f.min_value, f.max_value) if v is not None]
+    if bounds and min(bounds) >= 0:  # negative values carry no value token: SQL alone
+        groups.append([filter_token("v", d) for d in value_decades(f.min_value, f.max_value)] or [filter_token("v", "x")])
     return groups
 
 
@@ -134,6 +141,42 @@ class _Plan:
         self.dialect, self.groups, self.conditions = dialect, groups, conditions
         self.low, self.high = key_range
         self.floor: int | None = None
+        self.buckets: list[str] = []  # month tokens the current phase's rows hold (any of)
+        self.phases: list[tuple[int | None, list[str]]] = []  # (floor, buckets) still to search
+        self.probing = False
+
+    def start(self, bind: sa.Connection | Session, upper: int | None) -> None:
+        """PostgreSQL: the window first; below it, if fewer than PROBE rows match (counted
+        without sorting), all of them at once, none at all for no match; otherwise month
+        buckets of growing span, then the rest."""
+        self.floor = self.window_floor(bind, upper)
+        self.probing = self.floor is not None
+
+    def more(self, bind: sa.Connection | Session) -> bool:
+        """Whether a phase follows; after the window, decided by counting what lies below."""
+        if self.probing:
+            assert self.floor is not None
+            self.probing, below = False, self._count_below(bind, self.floor)
+            if below >= PROBE:
+                self.phases = [*_bucket_phases(self.floor, self.low), (None, [])]
+            elif below:
+                self.phases = [(None, [])]
+        return bool(self.phases)
+
+    def _count_below(self, bind: sa.Connection | Session, floor: int) -> int:
+        """The GIN matches below the window, counted up to PROBE (no sort, no more heap rows)."""
+        tsquery = " & ".join(_or(g, "'{}'", " | ") for g in self.groups)
+        key = announcements.c.sort_key
+        rows = (sa.select(key).where(*self.conditions, *self._bounds(key, floor))
+                .where(sa.text("tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery)).offset(0).limit(PROBE))
+        return int(bind.execute(sa.select(sa.func.count()).select_from(rows.subquery("p"))).scalar_one())
+
+    def advance(self) -> int:
+        """Go to the next phase; its upper key (the floor of the phase just finished)."""
+        assert self.floor is not None
+        upper = self.floor
+        self.floor, self.buckets = self.phases.pop(0)
+        return upper
 
     def window_floor(self, bind: sa.Connection | Session, upper: int | None) -> int | None:
         """PostgreSQL: the sort key WINDOW rows below ``upper``, or None if there are fewer.
@@ -176,11 +219,13 @@ class _Plan:
 
     def _postgresql(self, upper: int | None) -> sa.Select[Any]:
         """Both ways fence a subquery so the planner cannot choose the other: within the
-        window, read by key and test each row; beyond it, every GIN match (OFFSET 0) sorted.
+        window, read by key and test each row; beyond it, every GIN match (OFFSET 0) sorted,
+        of the phase's month buckets (intersected in the index) or of the rest of the table.
         Left free, it scans by key whenever it overestimates a word, e.g. a rare one."""
-        tsquery = " & ".join(_or(g, "'{}'", " | ") for g in self.groups)
+        groups = [*self.groups, self.buckets] if self.buckets else self.groups
+        tsquery = " & ".join(_or(g, "'{}'", " | ") for g in groups)
         rows = self._select(announcements.c.sort_key, upper).add_columns(sa.literal_column("tsv"))
-        if self.floor is None:
+        if self.floor is None or self.buckets:
             rows = rows.where(sa.text("tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery)).offset(0)
             found = rows.subquery("m")
             return sa.select(*(found.c[c.name] for c in _COLUMNS)).order_by(found.c.sort_key.desc())
@@ -188,6 +233,23 @@ class _Plan:
         stmt = sa.select(*(window.c[c.name] for c in _COLUMNS))
         stmt = stmt.where(sa.text("w.tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery))
         return stmt.order_by(window.c.sort_key.desc())
+
+
+def _bucket_phases(floor: int, low: int | None) -> list[tuple[int | None, list[str]]]:
+    """Below the window: the month holding its floor, then the 2, 4, 8, 16 months before
+    (each phase's floor = the first key of its earliest month), stopping at ``low``."""
+    at = datetime.fromtimestamp(floor // SLOTS, UTC)
+    index = at.year * 12 + at.month - 1
+    phases: list[tuple[int | None, list[str]]] = []
+    for span in SPANS:
+        months = [divmod(index - n, 12) for n in range(span)]
+        index -= span
+        year, month = months[-1]
+        start = int(datetime(year, month + 1, 1, tzinfo=UTC).timestamp()) * SLOTS
+        phases.append((start, [filter_token("p", month_of(y, m + 1)) for y, m in months]))
+        if low is not None and start <= low:
+            break
+    return phases
 
 
 def _or(group: Sequence[str], quote: str, sep: str) -> str:

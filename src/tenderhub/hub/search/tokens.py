@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from decimal import Decimal
 
 _RUN = re.compile(r"[a-z0-9]+|[^\W\x00-\x7f_]+")
-FILTER_KINDS = ("t", "r", "i", "m")  # type, region, industry, method
+FILTER_KINDS = ("t", "r", "i", "m", "p", "v")  # type, region, industry, method, period (UTC month), value decade
+MAX_DIGITS = 18  # Numeric(20, 2): at most 18 digits before the point
 
 
 def normalise(text: str) -> str:
@@ -69,6 +71,24 @@ def matches(words: Iterable[str], *texts: str) -> bool:
 
 def filter_token(kind: str, value: str) -> str:
     return f"z{kind}{value.encode().hex()}"
+
+
+def month_of(year: int, month: int) -> str:
+    """The period facet: the UTC month of publication, ``202611``."""
+    return f"{year:04d}{month:02d}"
+
+
+def value_digits(value: Decimal) -> str:
+    """The value facet: the number of digits of the whole yuan (0.5 and 9 → 1, 10 → 2), so a
+    value range becomes a set of tokens the full-text index can intersect."""
+    return str(len(str(int(value))))
+
+
+def value_decades(low: Decimal | None, high: Decimal | None) -> list[str]:
+    """The value facets a value in [low, high] may have (a superset: SQL checks the bounds)."""
+    first = int(value_digits(low)) if low is not None else 1
+    last = int(value_digits(high)) if high is not None else MAX_DIGITS
+    return [str(n) for n in range(first, last + 1)]
 
 
 def region_prefix(code: str) -> str:

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 import sqlalchemy as sa
 
-from tenderhub.hub.tlog.tree import Node, completed_nodes, leaf_hash
+from tenderhub.hub.tlog.tree import Node, completed_nodes, leaf_hash, perfect_cover
 
 metadata = sa.MetaData()
 TLOG_LOCK_KEY = 0x7105_1060  # pg_advisory_xact_lock key of the log's appends
@@ -50,11 +50,15 @@ class SqlLeafStore:
         return self.append_many([entry])[0]
 
     def append_many(self, entries: Iterable[bytes]) -> list[int]:
+        """Append in one transaction: the left siblings the batch needs are read in one query
+        (the cover of ``[0, start)``), the leaves and the nodes they complete written by two
+        ``executemany``."""
         with self._write() as conn:
             self._lock(conn)
             start = _size(conn)
+            known = _read_nodes(conn, perfect_cover(0, start))
             batch: dict[Node, bytes] = {}
-            rows = [self._stage(conn, start + i, bytes(e), batch) for i, e in enumerate(entries)]
+            rows = [_stage(start + i, bytes(e), batch, known) for i, e in enumerate(entries)]
             if rows:
                 conn.execute(sa.insert(leaves), rows)
             made = [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in batch.items() if lv > 0]
@@ -86,16 +90,6 @@ class SqlLeafStore:
         for row in rows:
             yield int(row.idx), bytes(row.entry)
 
-    def _stage(self, conn: sa.Connection, index: int, entry: bytes, batch: dict[Node, bytes]) -> dict[str, object]:
-        leaf = leaf_hash(entry)
-        batch[(0, index)] = leaf
-
-        def get(node: Node) -> bytes:
-            return batch[node] if node in batch else _read_nodes(conn, [node])[node]
-
-        batch.update(completed_nodes(index, leaf, get))
-        return {"idx": index, "leaf_hash": leaf, "entry": entry}
-
     def _lock(self, conn: sa.Connection) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(TLOG_LOCK_KEY)))
@@ -111,6 +105,14 @@ class SqlLeafStore:
         if isinstance(self._bind, sa.Connection):
             return nullcontext(self._bind)
         return self._bind.connect()
+
+
+def _stage(index: int, entry: bytes, batch: dict[Node, bytes], known: dict[Node, bytes]) -> dict[str, object]:
+    """The leaf row of ``entry``; the nodes it completes go into ``batch``."""
+    leaf = leaf_hash(entry)
+    batch[(0, index)] = leaf
+    batch.update(completed_nodes(index, leaf, lambda node: batch[node] if node in batch else known[node]))
+    return {"idx": index, "leaf_hash": leaf, "entry": entry}
 
 
 def _size(conn: sa.Connection) -> int:

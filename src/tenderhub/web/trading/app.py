@@ -13,6 +13,7 @@ from tenderhub.web.trading.routes import (
     calendar,
     evaluation,
     identity,
+    instructions,
     rules,
     sealed,
     subjects,
@@ -29,7 +30,7 @@ The trading platform API of tenderhub: tender, bid, open, evaluate, award, contr
 * 保密 / Confidentiality: before opening a bidder sees only its own bid and nobody sees who
   registered (电子招标投标办法 第20–21条); expert names stay hidden until the award (招标投标法 第37条).
 """
-ROUTERS = (subjects, tenders, bids, sealed, evaluation, awards, calendar, rules, identity)
+ROUTERS = (subjects, tenders, bids, sealed, evaluation, awards, calendar, rules, identity, instructions)
 
 
 def create_app(platform: Platform) -> FastAPI:

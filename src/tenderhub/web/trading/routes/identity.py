@@ -38,6 +38,22 @@ class SessionOut(Out):
     certificate: str
 
 
+class NonceOut(Out):
+    nonce: str
+    audience: str = Field(description="This platform's code: the assertion's aud")
+    expires_in_s: int
+
+
+class SsoIn(In):
+    assertion: str = Field(description="The compact JWS from POST /hub/sso/assertion (audience = this platform, nonce from /api/identity/sso/nonce)")
+
+
+class SsoSessionOut(SessionOut):
+    certificate: str = ""
+    roles: list[str]
+    name: str
+
+
 class SignedDocumentOut(Out):
     content: dict[str, Any]
     content_b64: str
@@ -55,6 +71,19 @@ def challenge(svc: Services = Depends(services)) -> dict[str, Any]:
 def certificate_login(body: CertificateLoginIn, request: Request, svc: Services = Depends(services)) -> dict[str, Any]:
     ip = request.client.host if request.client else ""
     return identity.certificate_login(svc, as_data(body), ip=ip, device=request.headers.get("X-Device-Fingerprint", ""))
+
+
+@router.post("/api/identity/sso/nonce", response_model=NonceOut, responses=described(409),
+             summary="统一身份认证随机数 / A nonce for a single sign-on assertion")
+def sso_nonce(svc: Services = Depends(services)) -> dict[str, Any]:
+    return identity.sso_nonce(svc)
+
+
+@router.post("/api/identity/sso", response_model=SsoSessionOut, responses=described(400, 403, 409, 422),
+             summary="统一身份认证登录 / Sign in with the hub's signed assertion (single sign-on)")
+def sso_login(body: SsoIn, request: Request, svc: Services = Depends(services)) -> dict[str, Any]:
+    ip = request.client.host if request.client else ""
+    return identity.sso_login(svc, as_data(body), ip=ip, device=request.headers.get("X-Device-Fingerprint", ""))
 
 
 @router.get("/api/tenders/{tender_id}/documents/{kind}", response_model=SignedDocumentOut, responses=described(404, 409, 422),

@@ -36,6 +36,9 @@ TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"model": Problem, "descripti
 RAW_BODY = {"requestBody": {"required": True, "description": "The chunk: the sealed file's bytes from `offset` on",
                             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
+LAST_BODY = {"requestBody": {"required": False, "description": "Optional, with `offset`: the last chunk (the sealed file's bytes from `offset` to its end)",
+                             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
 
 class SuiteKeys(Out):
     opening: str = Field(description="The opening public key (PEM): bidders release their content keys to it")
@@ -173,11 +176,19 @@ def upload_state(upload_id: str, actor: Actor = Depends(current_actor), svc: Ser
 
 
 @router.post("/api/sealed-uploads/{upload_id}/finish", status_code=201, response_model=SignedReceipt,
-             responses={200: {"model": SignedReceipt, "description": "Finished before: the same receipt"}, **ACTION},
-             summary="完成上传，取得回执 / Finish the upload: the signed receipt (idempotent)")
-def finish(upload_id: str, response: Response, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
-    again = finished_before(svc, actor, upload_id)
-    signed = sealed.finish_upload(svc, actor, upload_id)
+             responses={200: {"model": SignedReceipt, "description": "Finished before: the same receipt"}, **ACTION, **TOO_LARGE},
+             openapi_extra=LAST_BODY, summary="完成上传，取得回执 / Finish the upload (optionally with its last chunk): the signed receipt (idempotent)")
+async def finish(upload_id: str, request: Request, response: Response,
+                 offset: int | None = Query(None, ge=0, description="With a body: the last chunk, written at this offset first (one request for a package that fits a chunk)"),
+                 actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> Any:
+    last = None
+    if offset is not None:
+        data = await chunk_of(request)
+        if data is None:
+            return too_large(request)
+        last = (offset, data)
+    again = await run_in_threadpool(finished_before, svc, actor, upload_id)
+    signed = await run_in_threadpool(sealed.finish_upload, svc, actor, upload_id, last)
     if again:
         response.status_code = 200
     return signed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import ConfigDict, Field
@@ -74,3 +74,36 @@ def create_user(body: UserIn, actor: Actor = Depends(current_actor), svc: Servic
              summary="专家入库 / Add an expert to the pool (operator)")
 def add_expert(body: ExpertIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
     return subjects.add_expert(svc, actor, as_data(body))
+
+
+class ImportIn(In):
+    uscc: str = Field(description="统一社会信用代码 of a subject registered at the hub")
+    contact_person: str | None = Field(default=None, description="Name of the first user")
+
+
+class CreditRecordIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "uscc": "91110105MA00000025", "kind": "penalty", "title": "串通投标，处中标项目金额千分之五罚款",
+        "date": "2026-12-01", "authority": "北京市发展和改革委员会", "basis": {"law": "招标投标法", "article": 53}}]})
+
+    uscc: str
+    kind: Literal["penalty", "award", "performance"]
+    title: str
+    authority: str
+    date: str | None = Field(default=None, description="ISO 8601; default now")
+    basis: dict[str, Any] | None = Field(default=None, description="{law, article}; required for a penalty")
+    name: str | None = Field(default=None, description="Needed when the subject is not registered here")
+    tender_code: str | None = None
+    id: str | None = Field(default=None, description="The record's id (repeat it to resend the same record)")
+
+
+@router.post("/subjects/import", status_code=201, responses=described(400, 401, 403, 404, 409, 422),
+             summary="从公共服务平台导入主体 / Import a subject registered at the hub (operator)")
+def import_subject(body: ImportIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
+    return subjects.import_subject(svc, actor, as_data(body))
+
+
+@router.post("/credit-records", status_code=201, responses=described(400, 401, 403, 404, 409, 422),
+             summary="报送信用记录 / Report a credit record (penalty, award, performance) to the hub (operator, regulator)")
+def report_credit(body: CreditRecordIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
+    return subjects.report_credit(svc, actor, as_data(body))

@@ -1,0 +1,287 @@
+"""``tenderhub bench hub-ingest``: the hub ingesting N signed OCDS releases, in batches.
+
+Set-up (not timed, ``setup_s``): five scenarios (works open, goods lowest price, services
+composite, two lots with a re-tender, a re-award) run through the use cases in a scratch
+directory, each tender mapped to its releases by ``exchange.ocds.mapping.releases_for``
+(5 to 12 releases per process). Copy *j* of process *g* gets the ocid ``{ocid}-g{g}-b{j}`` (text
+replaced everywhere, so release ids, amendments and ``releaseID`` references follow), until
+there are N distinct releases over N/7 ocids or so. A platform is registered with the hub and
+signs every release (``protocol.envelope``).
+
+Timed (``ingest_s``): ``hub.batch.ingest_many`` on batches of ``--batch`` envelopes, one call
+after the other: signature, schema, idempotency, release row, receipt signed by the hub, feed
+position, transparency-log leaf, all of it in one transaction per batch. Per-batch latency
+gives p50/p99. With ``--http`` the same releases go again to a second fresh hub through
+``POST /hub/releases:batch`` of the app in process (httpx over ASGI, bodies encoded in the
+set-up). Afterwards every release must be stored once, the feed and the log hold N, and sampled
+receipts' leaves are proven in the signed tree head (``verified``).
+
+The portal's announcements are not derived at ingest: the portal indexer follows the feed
+(``hub/portal/indexer.py``). After the ingest it is timed on its own (``index_s``):
+``catch_up`` from position 0 to the end of the feed, ``indexed_releases_per_s`` and
+``announcements_per_s``; every release must be indexed (the cursor at N).
+
+Raw limit (same run, same database kind): the same canonical JSON rows (id, ocid, text) into
+an equivalent table (primary key, index on ocid) with one ``executemany`` in one transaction
+on the DBAPI connection. ``ratio`` = releases/s ÷ raw rows/s. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from tenderhub.bench.common import Out, finish, percentile, rounded, say, scratch, timed
+from tenderhub.core.shared.clock import SystemClock
+from tenderhub.crypto.keys import KeyPair
+from tenderhub.crypto.platform_keys import PlatformKeys
+from tenderhub.hub import protocol, registry, tables, transparency
+from tenderhub.hub.batch import ingest_many
+from tenderhub.hub.context import Hub, open_hub
+from tenderhub.hub.portal.indexer import catch_up
+from tenderhub.hub.tlog import entry_for_release, leaf_hash, verify_inclusion
+
+SCENARIOS = ("01", "03", "04", "05", "24")
+PLATFORM = "TH110000001"
+SAMPLES = 20
+
+
+def templates(root: Path) -> list[list[dict[str, Any]]]:
+    """The releases of each tender of a few scenarios, mapped by our own OCDS mapping."""
+    from tenderhub.bootstrap import build
+    from tenderhub.exchange.ocds.mapping import releases_for
+    from tenderhub.scenarios.runner import run_file
+    from tenderhub.settings import Settings
+
+    folder = Path(__file__).resolve().parents[3] / "scenarios"
+    found: list[list[dict[str, Any]]] = []
+    for code in SCENARIOS:
+        data_dir = root / f"scenario-{code}"
+        run_file(next(folder.glob(f"{code}-*.yaml")), data_dir=data_dir)
+        platform = build(Settings.load(data_dir=data_dir, db_url=f"sqlite:///{(data_dir / 'trading.db').resolve()}"))
+        try:
+            with platform.services.uow(None) as uow:
+                found += [releases_for(t) for t in uow.tenders.list(limit=100)]
+        finally:
+            platform.engine.dispose()
+    return [group for group in found if group]
+
+
+def releases(groups: list[list[dict[str, Any]]], count: int) -> Iterator[dict[str, Any]]:
+    """``count`` distinct releases: copy j of process g under the ocid ``{ocid}-g{g}-b{j}``
+    (the scenarios share project codes, so g keeps their processes apart)."""
+    texts = [(group[0]["ocid"], [protocol.canonical(r).decode("utf-8") for r in group]) for group in groups]
+    made, copy = 0, 0
+    while made < count:
+        for g, (ocid, group) in enumerate(texts):
+            for text in group:
+                if made == count:
+                    return
+                yield orjson.loads(text.replace(ocid, f"{ocid}-g{g}-b{copy}"))
+                made += 1
+        copy += 1
+
+
+def database(db: str | None, root: Path) -> tuple[str, str]:
+    """(base URL, kind): scratch SQLite files in ``root``, or the server of ``db``."""
+    if db is None or make_url(db).get_backend_name() == "sqlite":
+        return f"sqlite:///{root.resolve()}", "sqlite"
+    return db, make_url(db).get_backend_name()
+
+
+@contextmanager
+def fresh_hub(base: str, kind: str, root: Path, name: str) -> Iterator[Hub]:
+    """A hub on a new SQLite file or a new PostgreSQL schema (dropped afterwards)."""
+    if kind == "sqlite":
+        hub = open_hub(root / name, f"{base}/{name}.db", clock=SystemClock())
+        try:
+            yield hub
+        finally:
+            hub.close()
+        return
+    schema = f"bench_ingest_{name}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    hub = open_hub(root / name, url, clock=SystemClock())
+    try:
+        yield hub
+    finally:
+        hub.close()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def register(hub: Hub, pair: KeyPair) -> None:
+    registry.register(hub, {
+        "id": PLATFORM, "name": "基准测试交易平台", "public_key_pem": pair.public_pem.decode(),
+        "units": {u: "基准测试单位" for u in registry.UNITS}, "responsible_people": [{"name": "张三", "role": "运营负责人"}],
+        "certification": {"report": "检测认证报告 BENCH-0001"},
+        "specifications": {"tool_software": "bench", "interface": "bench"}, "services": {"free": [], "paid": []}})
+
+
+def batches(envelopes: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [envelopes[i:i + size] for i in range(0, len(envelopes), size)]
+
+
+def time_index(hub: Hub, count: int) -> tuple[float, dict[str, int], list[str]]:
+    """Seconds for the portal indexer to catch up with the whole feed; totals; problems."""
+    start = time.perf_counter()
+    done = catch_up(hub)
+    seconds = time.perf_counter() - start
+    wrong = [f"indexed {done['releases']} != {count}"] if done["releases"] != count or done["position"] != count else []
+    return seconds, done, wrong
+
+
+def time_ingest(hub: Hub, chunks: list[list[dict[str, Any]]], profile: cProfile.Profile | None) -> tuple[float, list[float], list[dict[str, Any]]]:
+    """Seconds in total, milliseconds per batch, every result (all must be ``created``)."""
+    latencies, results = [], []
+    start = time.perf_counter()
+    for chunk in chunks:
+        began = time.perf_counter()
+        if profile is not None:
+            profile.enable()
+        results += ingest_many(hub, chunk)
+        if profile is not None:
+            profile.disable()
+        latencies.append((time.perf_counter() - began) * 1000)
+    return time.perf_counter() - start, latencies, results
+
+
+def time_http(hub: Hub, chunks: list[list[dict[str, Any]]]) -> tuple[float, list[float], list[dict[str, Any]]]:
+    """The same through ``POST /hub/releases:batch`` of the app in process."""
+    from fastapi.testclient import TestClient
+
+    from tenderhub.hub.app import create_hub_app
+
+    bodies = [orjson.dumps({"releases": chunk}) for chunk in chunks]
+    latencies, results = [], []
+    with TestClient(create_hub_app(hub)) as client:
+        start = time.perf_counter()
+        for body in bodies:
+            began = time.perf_counter()
+            answer = client.post("/hub/releases:batch", content=body, headers={"content-type": "application/json"})
+            answer.raise_for_status()
+            results += answer.json()["results"]
+            latencies.append((time.perf_counter() - began) * 1000)
+        return time.perf_counter() - start, latencies, results
+
+
+def time_raw(engine: sa.Engine, rows: list[tuple[str, str, str]]) -> float:
+    """One executemany of (id, ocid, canonical) into an equivalent table, one transaction."""
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE bench_raw_releases (id VARCHAR(300) PRIMARY KEY, ocid VARCHAR(200) NOT NULL, canonical TEXT NOT NULL)")
+        conn.exec_driver_sql("CREATE INDEX ix_bench_raw_releases_ocid ON bench_raw_releases (ocid)")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        start = time.perf_counter()
+        if engine.dialect.name == "sqlite":  # the engine's connections run in autocommit: BEGIN explicitly
+            cursor.execute("BEGIN")
+        cursor.executemany(f"INSERT INTO bench_raw_releases (id, ocid, canonical) VALUES ({mark}, {mark}, {mark})", rows)
+        raw.commit()
+        return time.perf_counter() - start
+    finally:
+        raw.close()
+
+
+def check(hub: Hub, results: list[dict[str, Any]], count: int) -> list[str]:
+    """What is wrong with the stored state (empty when all is well)."""
+    problems = [f"{r['index']}: {r['status']}" for r in results if r["status"] != "created"][:5]
+    with hub.engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(tables.releases)).scalar_one()
+        last = conn.execute(sa.select(tables.feed_head.c.last)).scalar_one()
+    sth = transparency.tree_head(hub)
+    problems += [f"{name} {got} != {count}" for name, got in (("stored", stored), ("feed", last), ("log", sth.size)) if got != count]
+    log = transparency.merkle_log(hub.engine)
+    for result in random.Random(3).sample(results, min(SAMPLES, len(results))):
+        problems += _proven(log, sth, result["receipt"]["receipt"])
+    return problems
+
+
+def _proven(log: Any, sth: Any, receipt: dict[str, Any]) -> list[str]:
+    entry = entry_for_release(receipt["ocid"], receipt["release_id"], receipt["digest"].removeprefix("sha256:"),
+                              receipt["platform_id"], _parse_time(receipt["received_at"]))
+    path = log.inclusion_proof(receipt["leaf_index"], sth.size)
+    if verify_inclusion(leaf_hash(entry), receipt["leaf_index"], sth.size, path, sth.root):
+        return []
+    return [f"leaf {receipt['leaf_index']} is not proven"]
+
+
+def _parse_time(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def run(count: int, db: str | None = None, batch: int = 500, http: bool = False, profile: bool = False, out: Out = say) -> dict[str, Any]:
+    with scratch("hub-ingest") as root:
+        base, kind = database(db, root)
+        return _measure(root, base, kind, count, batch, http, profile, out)
+
+
+def _measure(root: Path, base: str, kind: str, count: int, batch: int, http: bool, profile: bool, out: Out) -> dict[str, Any]:
+    out(f"hub-ingest on {kind}: {count} releases in batches of {batch} …")
+    with timed() as t_setup:
+        pair = PlatformKeys(root / "platform-keys").pair("signing", "intl")
+        envelopes = [protocol.envelope(PLATFORM, pair, r) for r in releases(templates(root), count)]
+        chunks = batches(envelopes, batch)
+    ocids = len({e["release"]["ocid"] for e in envelopes})
+    out(f"set-up {t_setup[0]:.1f} s: {len(envelopes)} signed releases over {ocids} ocids")
+    profiler = cProfile.Profile() if profile else None
+    with fresh_hub(base, kind, root, "hub") as hub:
+        register(hub, pair)
+        ingest_s, latencies, results = time_ingest(hub, chunks, profiler)
+        problems = check(hub, results, count)
+        index_s, indexed, wrong = time_index(hub, count)
+        rows = [(e["release"]["id"], e["release"]["ocid"], protocol.canonical(e["release"]).decode("utf-8")) for e in envelopes]
+        raw_s = time_raw(hub.engine, rows)
+    rate, raw_rate = count / ingest_s, count / raw_s
+    out(f"ingest {ingest_s:.2f} s ({rate:.0f} releases/s), batch p50 {percentile(latencies, 50):.1f} ms, "
+        f"p99 {percentile(latencies, 99):.1f} ms; raw {raw_s:.2f} s ({raw_rate:.0f} rows/s); ratio {rate / raw_rate:.3f}")
+    out(f"portal indexer {index_s:.2f} s: {indexed['releases'] / index_s:.0f} releases/s, "
+        f"{indexed['announcements']} announcements ({indexed['announcements'] / index_s:.0f}/s)")
+    if profiler is not None:
+        _print_profile(profiler, out)
+    result = {"bench": "hub-ingest", "database": kind, "releases": count, "batch": batch, "ocids": ocids,
+              "setup_s": rounded(t_setup[0], 1), "ingest_s": rounded(ingest_s), "releases_per_s": rounded(rate, 1),
+              "p50_batch_ms": rounded(percentile(latencies, 50), 1), "p99_batch_ms": rounded(percentile(latencies, 99), 1),
+              "raw_s": rounded(raw_s), "raw_rows_per_s": rounded(raw_rate, 1), "ratio": rounded(rate / raw_rate),
+              "index_s": rounded(index_s), "indexed_releases_per_s": rounded(indexed["releases"] / index_s, 1),
+              "announcements": indexed["announcements"], "announcements_per_s": rounded(indexed["announcements"] / index_s, 1),
+              "verified": not problems + wrong, "problems": problems + wrong}
+    if http:
+        result.update(_measure_http(root, base, kind, chunks, count, raw_rate, out))
+    return finish(out, result)
+
+
+def _measure_http(root: Path, base: str, kind: str, chunks: list[list[dict[str, Any]]], count: int, raw_rate: float, out: Out) -> dict[str, Any]:
+    with fresh_hub(base, kind, root, "http") as hub:
+        register(hub, PlatformKeys(root / "platform-keys").pair("signing", "intl"))
+        seconds, latencies, results = time_http(hub, chunks)
+        problems = check(hub, results, count)
+    rate = count / seconds
+    out(f"http {seconds:.2f} s ({rate:.0f} releases/s), batch p99 {percentile(latencies, 99):.1f} ms")
+    return {"http_s": rounded(seconds), "http_releases_per_s": rounded(rate, 1), "http_p99_batch_ms": rounded(percentile(latencies, 99), 1),
+            "http_ratio": rounded(rate / raw_rate), "http_verified": not problems, "http_problems": problems}
+
+
+def _print_profile(profiler: cProfile.Profile, out: Out) -> None:
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+    out(text.getvalue())

@@ -1,0 +1,88 @@
+"""Reading certificates and checking signatures on signed X.509 structures of either suite.
+
+``cryptography`` parses any X.509 certificate or CRL (an SM2 one too: it only refuses the SM2
+key and signature), so names, validity and extensions come from it; the public key is taken
+from the SubjectPublicKeyInfo DER and signatures are checked per algorithm: ECDSA with
+SHA-256/384 (intl, ``cryptography``) or SM3withSM2 (gm, ``sm2``): we sign with the user id
+1234567812345678 (GM/T 0009) and accept it or the empty id (``openssl req``/``ca`` of OpenSSL
+3.0 without ``-sigopt distid:…``).
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tenderhub.crypto import keys, sm2
+from tenderhub.crypto.errors import CertificateError, CryptoError
+from tenderhub.crypto.gmcert import SM3_WITH_SM2, subject_and_key
+
+SM2_IDS = (sm2.DEFAULT_ID, b"")  # GM/T 0009's default; the empty id OpenSSL 3.0 uses by default
+ECDSA_HASHES = {"1.2.840.10045.4.3.2": hashes.SHA256, "1.2.840.10045.4.3.3": hashes.SHA384}
+
+
+def load(pem: bytes) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise CertificateError("not a readable PEM certificate", field="certificate") from None
+
+
+def public_key(cert: x509.Certificate) -> tuple[str, bytes]:
+    """The (suite, public key PEM) of a certificate: P-256 is intl, SM2 is gm."""
+    try:
+        spki = subject_and_key(cert.public_bytes(Encoding.DER))[1]
+        pem = sm2.pem("PUBLIC KEY", spki)
+        suite = keys.suite_of(pem)
+    except (CryptoError, IndexError):
+        raise CertificateError("the certificate key is neither P-256 (intl) nor SM2 (gm)",
+                               field="certificate", message_zh="证书公钥既不是 P-256 也不是 SM2") from None
+    if suite == "gm":
+        return suite, sm2.public_pem(sm2.load_public(pem))
+    return suite, keys.public_to_pem(keys.load_ec_public(pem))
+
+
+def verify_signed(algorithm_oid: str, body: bytes, signature: bytes, issuer_public_pem: bytes) -> bool:
+    """True when ``signature`` over ``body`` (a tbsCertificate or tbsCertList) is the issuer's."""
+    suite = keys.suite_of(issuer_public_pem)
+    if algorithm_oid == SM3_WITH_SM2:
+        return suite == "gm" and any(sm2.verify_with_id(issuer_public_pem, body, signature, uid) for uid in SM2_IDS)
+    algorithm = ECDSA_HASHES.get(algorithm_oid)
+    if algorithm is None or suite != "intl":
+        return False
+    try:
+        keys.load_ec_public(issuer_public_pem).verify(signature, body, ec.ECDSA(algorithm()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    if cert.issuer != ca.subject:
+        return False
+    return verify_signed(cert.signature_algorithm_oid.dotted_string, cert.tbs_certificate_bytes,
+                         cert.signature, public_key(ca)[1])
+
+
+def attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+    found = name.get_attributes_for_oid(oid)
+    return str(found[0].value) if found else None
+
+
+def key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+    usage = key_usage(cert)
+    return ca and (usage is None or usage.key_cert_sign)

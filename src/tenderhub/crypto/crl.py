@@ -1,0 +1,145 @@
+"""Certificate revocation lists (RFC 5280 §5), one per CA, in both suites.
+
+intl CRLs are built by ``cryptography``'s ``CertificateRevocationListBuilder``; gm CRLs by our
+DER code (tbsCertList v2 signed SM3withSM2), with CRLNumber and authorityKeyIdentifier and a
+CRLReason per entry. Any CRL (an OpenSSL-made one too) is read by ``cryptography`` and its
+signature checked against the CA that issued it.
+
+A revoked certificate is refused (电子签名法 第13条: a signature is reliable only while its
+creation data is the signer's alone; 第15条: compromised creation data must no longer be
+used). For keyCompromise and cACompromise it is refused at every time, since without a
+trusted timestamp a signing time can be back-dated; for the other reasons from the
+revocation date on, so documents signed before (superseded, cessationOfOperation …) still verify.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from tenderhub.core.shared.clock import as_utc, beijing
+from tenderhub.crypto import certs, der, gmcert, keys, sm2
+from tenderhub.crypto.errors import CertificateError
+
+REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "cACompromise": 2, "affiliationChanged": 3,
+                "superseded": 4, "cessationOfOperation": 5, "certificateHold": 6,
+                "privilegeWithdrawn": 9, "aACompromise": 10}
+REASONS = tuple(REASON_CODES)
+ALWAYS = ("keyCompromise", "cACompromise", "aACompromise")
+CRL_NUMBER, CRL_REASON = "2.5.29.20", "2.5.29.21"
+
+
+@dataclass(frozen=True)
+class Revoked:
+    serial: int
+    revoked_at: datetime
+    reason: str = "unspecified"
+
+
+def check_reason(reason: str) -> str:
+    if reason not in REASON_CODES:
+        raise CertificateError(f"unknown revocation reason {reason!r}: use one of {', '.join(REASONS)}",
+                               field="reason", message_zh="未知的吊销原因")
+    return reason
+
+
+def make(ca_cert_pem: bytes, ca_key_pem: bytes, revoked: list[Revoked], *, number: int, now: datetime,
+         days: int = 7) -> bytes:
+    """A CRL PEM signed by the CA, valid from ``now`` for ``days`` (nextUpdate)."""
+    ca = certs.load(ca_cert_pem)
+    suite, public = certs.public_key(ca)
+    if keys.public_of(suite, ca_key_pem) != public:
+        raise CertificateError("the key does not belong to the CA certificate", field="key",
+                               message_zh="私钥与 CA 证书不匹配")
+    this = as_utc(now)
+    if suite == "gm":
+        return _make_gm(ca, ca_key_pem, revoked, number, this, this + timedelta(days=days))
+    return _make_intl(ca, ca_key_pem, revoked, number, this, this + timedelta(days=days))
+
+
+def _make_intl(ca: x509.Certificate, key_pem: bytes, revoked: list[Revoked], number: int,
+               this: datetime, following: datetime) -> bytes:
+    ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
+               .last_update(this).next_update(following)
+               .add_extension(x509.CRLNumber(number), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False))
+    for entry in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(as_utc(entry.revoked_at))
+            .add_extension(x509.CRLReason(x509.ReasonFlags(check_reason(entry.reason))), critical=False).build())
+    crl = builder.sign(keys.load_ec_private(key_pem), hashes.SHA256())
+    return crl.public_bytes(serialization.Encoding.PEM)
+
+
+def _make_gm(ca: x509.Certificate, key_pem: bytes, revoked: list[Revoked], number: int,
+             this: datetime, following: datetime) -> bytes:
+    issuer, _ = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))
+    entries = [der.seq(der.integer(e.serial), der.time(e.revoked_at), der.seq(gmcert.extension(
+        CRL_REASON, False, der.tlv(der.ENUMERATED, bytes([REASON_CODES[check_reason(e.reason)]]))))) for e in revoked]
+    aki = gmcert.extension(gmcert.AKI, False, der.seq(der.tlv(0x80, gmcert.key_id(certs.public_key(ca)[1]))))
+    extensions = der.explicit(0, der.seq(gmcert.extension(CRL_NUMBER, False, der.integer(number)), aki))
+    body = der.seq(der.integer(1), gmcert.SIGNATURE_ALGORITHM, issuer, der.time(this), der.time(following),
+                   der.seq(*entries) if entries else b"", extensions)
+    return sm2.pem("X509 CRL", gmcert.signed(body, key_pem))
+
+
+def load(data: bytes) -> x509.CertificateRevocationList:
+    try:
+        if b"-----BEGIN X509 CRL-----" in data:
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except ValueError:
+        raise CertificateError("not a readable CRL (PEM or DER)", field="crl", message_zh="无法读取证书吊销列表") from None
+
+
+@dataclass(frozen=True)
+class RevocationList:
+    """The checked CRL of one trusted CA."""
+
+    issuer: x509.Certificate
+    crl: x509.CertificateRevocationList
+
+    def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime) -> None:
+        if ca != self.issuer:
+            return
+        entry = self.crl.get_revoked_certificate_by_serial_number(serial)
+        if entry is None:
+            return
+        reason = reason_of(entry)
+        if reason in ALWAYS or as_utc(at) >= entry.revocation_date_utc:
+            raise revoked_error(subject_cn, serial, entry.revocation_date_utc, reason)
+
+
+def reason_of(entry: x509.RevokedCertificate) -> str:
+    try:
+        return str(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value)
+    except x509.ExtensionNotFound:
+        return "unspecified"
+
+
+def revoked_error(cn: str, serial: int, when: datetime, reason: str) -> CertificateError:
+    law = "电子签名法 第13、15条" if reason == "keyCompromise" else "电子签名法 第13条"
+    stamp = f"{beijing(when):%Y-%m-%d %H:%M:%S}"
+    return CertificateError(
+        f"the certificate {cn!r} (serial {serial:x}) was revoked at {stamp} Beijing time, reason {reason} ({law})",
+        message_zh=f"证书 {cn}（序列号 {serial:x}）已于北京时间 {stamp} 被吊销，原因：{reason}（{law}）",
+        field="certificate")
+
+
+def checked(data: bytes, cas: list[x509.Certificate]) -> RevocationList:
+    """The CRL, once its signature is verified against the CA (of ``cas``) that issued it."""
+    crl = load(data)
+    for ca in cas:
+        if crl.issuer != ca.subject:
+            continue
+        usage = certs.key_usage(ca)
+        signed = certs.verify_signed(crl.signature_algorithm_oid.dotted_string, crl.tbs_certlist_bytes,
+                                     crl.signature, certs.public_key(ca)[1])
+        if signed and (usage is None or usage.crl_sign):
+            return RevocationList(ca, crl)
+    raise CertificateError("the CRL is not signed by a trusted CA", field="crl",
+                           message_zh="证书吊销列表不是受信任的 CA 签发的")

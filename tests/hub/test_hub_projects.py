@@ -1,0 +1,121 @@
+"""Investment projects: the hub's registry, checked by every platform when a tender is created and published."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hub_support import client_for, make_hub
+from identity_support import ADMIN, admin, register_platform_subject, uscc
+
+from tenderhub.core.shared.clock import BEIJING, FixedClock
+from tenderhub.core.shared.errors import Invalid
+from tenderhub.embedded import Embedded, open_embedded
+from tenderhub.hub.context import Hub
+from tenderhub.services import subjects, tenders
+from tenderhub.services.credit import MemoryProjectRegistry, Project, check_project
+
+START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
+CODE, OTHER = "2026-110105-48-01-000123", "2026-110105-48-01-000999"
+
+
+def project(code: str = CODE, **changes: Any) -> dict[str, Any]:
+    return {"code": code, "name": "朝阳区道路改造工程", "owner_uscc": uscc(1), "region": "110105", "approval": "审批", **changes}
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
+    made = make_hub(tmp_path, database_url)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def client(hub: Hub) -> TestClient:
+    return client_for(hub, admin_token=ADMIN)
+
+
+def test_the_administrator_loads_projects_and_anyone_looks_one_up(client: TestClient) -> None:
+    assert client.post("/hub/projects", json={"projects": [project()]}).status_code in (401, 403)
+    loaded = client.post("/hub/projects", json={"projects": [project(), project(OTHER, approval="备案")]}, headers=admin())
+    assert loaded.status_code == 200, loaded.text
+    assert [p["code"] for p in loaded.json()["loaded"]] == [CODE, OTHER]
+    found = client.get(f"/hub/projects/{CODE}").json()
+    assert (found["name"], found["owner_uscc"], found["status"]) == ("朝阳区道路改造工程", uscc(1), "valid")
+    client.post("/hub/projects", json=project(status="revoked"), headers=admin())
+    assert client.get(f"/hub/projects/{CODE}").json()["status"] == "revoked"
+    assert client.get("/hub/projects/2026-110105-48-01-000124").status_code == 404
+    assert client.get("/hub/projects/2026-110105").json()["code"] == "invest_project_code.shape"
+
+
+@pytest.mark.parametrize(("bad", "field"), [
+    ({"code": "2026110105480100012300"}, "projects[1].code"),
+    ({"owner_uscc": "91110105MA0000001X"}, "projects[1].owner_uscc"),
+    ({"approval": "批准"}, "projects[1].approval"),
+    ({"region": "11"}, "projects[1].region"),
+    ({"name": ""}, "projects[1].name"),
+])
+def test_a_batch_with_a_bad_project_is_refused_whole(client: TestClient, bad: dict[str, Any], field: str) -> None:
+    answer = client.post("/hub/projects", json={"projects": [project(OTHER), project(**bad)]}, headers=admin())
+    assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
+    assert client.get(f"/hub/projects/{OTHER}").status_code == 404
+
+
+def test_the_in_memory_twin_refuses_unknown_and_revoked_projects() -> None:
+    twin = MemoryProjectRegistry()
+    twin.add(Project(CODE, "道路", uscc(1)))
+    twin.add(Project(OTHER, "桥梁", uscc(1), "revoked"))
+    check_project(twin, CODE)
+    check_project(None, OTHER)  # no registry linked: no check
+    for code, kind in (("2026-110105-48-01-000555", "unknown_investment_project"), (OTHER, "revoked_investment_project")):
+        with pytest.raises(Invalid) as refused:
+            check_project(twin, code)
+        assert (refused.value.code, refused.value.field) == (kind, "investment_project_code")
+        assert "招标投标法 第9条" in refused.value.message_zh and "第9条" in refused.value.message_en
+
+
+# ---- a platform checks the code at the hub -------------------------------------------------------
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[Embedded]:
+    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
+    yield made
+    made.close()
+
+
+def tender_body(code: str) -> dict[str, Any]:
+    lot = {"title": "标段1", "category": "works", "estimated_price": 10000000, "deadline": "2026-12-21T09:30"}
+    return {"regime": "works", "title": "朝阳区道路改造工程施工", "investment_project_code": code, "lots": [lot]}
+
+
+def test_a_tender_naming_an_unknown_project_is_refused_and_a_known_one_is_created_and_published(system: Embedded) -> None:
+    member = system.members[0]
+    svc = member.platform.services
+    tenderer = subjects.actor_for_token(svc, register_platform_subject(member, 1, "tenderer", "tenderer")["token"])
+    with pytest.raises(Invalid) as refused:
+        tenders.create_tender(svc, tenderer, tender_body(CODE))
+    assert refused.value.code == "unknown_investment_project" and refused.value.field == "investment_project_code"
+    assert tenders.list_tenders(svc, tenderer) == []
+    assert system.client.post("/hub/projects", json=project(), headers=admin(system.admin_token)).status_code == 200
+    made = tenders.create_tender(svc, tenderer, tender_body(CODE))
+    assert made["investment_project_code"] == CODE
+    svc.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=BEIJING))  # type: ignore[attr-defined]
+    assert tenders.publish(svc, tenderer, made["id"], {"doc_sale_end": "2026-12-09"})["status"] == "active"
+
+
+def test_publication_is_refused_once_the_project_is_revoked(system: Embedded) -> None:
+    member = system.members[1]
+    svc = member.platform.services
+    tenderer = subjects.actor_for_token(svc, register_platform_subject(member, 2, "tenderer", "tenderer")["token"])
+    system.client.post("/hub/projects", json=project(), headers=admin(system.admin_token))
+    made = tenders.create_tender(svc, tenderer, tender_body(CODE))
+    system.client.post("/hub/projects", json=project(status="revoked"), headers=admin(system.admin_token))
+    with pytest.raises(Invalid) as refused:
+        tenders.publish(svc, tenderer, made["id"], {"doc_sale_end": "2026-12-09"})
+    assert refused.value.code == "revoked_investment_project"
+    assert tenders.get_tender(svc, tenderer, made["id"])["status"] == "draft"

@@ -1,0 +1,159 @@
+"""Single sign-on: the hub signs an assertion after a certificate sign-in; a platform verifies it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hub_support import Platform, client_for, make_hub
+from identity_support import ADMIN, Ca, Holder, admin, register_platform_subject, subject_body, uscc
+
+from tenderhub.core.shared.clock import BEIJING, FixedClock
+from tenderhub.core.shared.errors import Forbidden
+from tenderhub.embedded import Embedded, open_embedded
+from tenderhub.hub.context import Hub
+from tenderhub.hub.protocol import jws_verify
+from tenderhub.services import identity
+
+START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
+
+
+def assertion_body(client: Any, holder: Holder, audience: str, nonce: str = "n-1") -> dict[str, Any]:
+    issued = client.post("/hub/sso/challenge").json()["challenge"]
+    return {"certificate": holder.cert.decode(), "challenge": issued, "signature": holder.sign(issued.encode()),
+            "audience": audience, "nonce": nonce}
+
+
+# ---- the hub ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
+    made = make_hub(tmp_path, database_url)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def client(hub: Hub) -> TestClient:
+    made = client_for(hub, admin_token=ADMIN)
+    Platform(TestClient(made.app, headers=admin()), "TH110000002")
+    return made
+
+
+@pytest.fixture
+def person(client: TestClient, hub: Hub) -> Holder:
+    """李小红 of subject 21, certified by a CA on the hub's trust list."""
+    ca = Ca.make("互认CA", hub.clock.now())
+    client.post("/hub/trust-list", json={"certificate_pem": ca.cert.decode()}, headers=admin())
+    client.post("/hub/subjects", json={"subject": subject_body(21)}, headers=admin())
+    return ca.issue("李小红", "person", uscc(21), hub.clock.now())
+
+
+def test_the_hub_signs_an_assertion_that_verifies_with_its_published_key(client: TestClient, person: Holder) -> None:
+    answer = client.post("/hub/sso/assertion", json=assertion_body(client, person, "TH110000002"))
+    assert answer.status_code == 200, answer.text
+    config = client.get("/hub/.well-known/openid-configuration").json()
+    jwks = client.get(config["jwks_uri"]).json()["keys"]
+    assert config["id_token_signing_alg_values_supported"] == ["ES256"] and jwks[0]["crv"] == "P-256"
+    claims = jws_verify(answer.json()["assertion"], jwks)
+    assert claims["iss"] == config["issuer"] and claims["aud"] == "TH110000002" and claims["nonce"] == "n-1"
+    assert (claims["uscc"], claims["kind"], claims["roles"], claims["name"]) == (uscc(21), "bidder", ["authorized_agent", "contact"], "李小红")
+    assert claims["exp"] - claims["iat"] == 300
+
+
+def test_a_tampered_assertion_does_not_verify(client: TestClient, person: Holder) -> None:
+    token = client.post("/hub/sso/assertion", json=assertion_body(client, person, "TH110000002")).json()["assertion"]
+    head, body, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps({**claims, "uscc": uscc(22)}).encode()).decode().rstrip("=")
+    jwks = client.get("/hub/sso/jwks").json()["keys"]
+    for bad, code in ((f"{head}.{forged}.{sig}", "assertion_signature"), ("not-a-token", "assertion_malformed"), (f"{head}.{body}.AAAA", "assertion_malformed")):
+        with pytest.raises(Forbidden) as refused:
+            jws_verify(bad, jwks)
+        assert refused.value.code == code
+
+
+def test_the_hub_refuses_a_used_challenge_an_unknown_audience_or_an_unregistered_person(client: TestClient, hub: Hub, person: Holder) -> None:
+    body = assertion_body(client, person, "TH110000002")
+    assert client.post("/hub/sso/assertion", json=body).status_code == 200
+    assert client.post("/hub/sso/assertion", json=body).json()["field"] == "challenge"
+    assert client.post("/hub/sso/assertion", json=assertion_body(client, person, "TH999999999")).status_code == 404
+    ca = Ca.make("互认CA2", hub.clock.now())
+    client.post("/hub/trust-list", json={"certificate_pem": ca.cert.decode()}, headers=admin())
+    stranger = ca.issue("张三", "person", uscc(21), hub.clock.now())
+    unknown_subject = ca.issue("某公司", "company", uscc(23), hub.clock.now())
+    for holder, text in ((stranger, "not one of the people"), (unknown_subject, "not registered at the hub")):
+        answer = client.post("/hub/sso/assertion", json=assertion_body(client, holder, "TH110000002"))
+        assert answer.status_code in (401, 403) and text in answer.json()["detail"], answer.text
+
+
+# ---- two platforms: the assertion opens a session on the platform it names -----------------------
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[Embedded]:
+    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def agent(system: Embedded) -> Holder:
+    """A person of bidder 31, registered on platform A only (and so at the hub)."""
+    a = system.members[0]
+    assert register_platform_subject(a, 31, "bidder-a")["hub"] == {"shared": True}
+    ca = Ca.make("互认CA", START)
+    system.client.post("/hub/trust-list", json={"certificate_pem": ca.cert.decode()}, headers=admin(system.admin_token))
+    return ca.issue("李小红", "person", uscc(31), START)
+
+
+def token_for(system: Embedded, agent: Holder, audience: str, nonce: str) -> str:
+    answer = system.client.post("/hub/sso/assertion", json=assertion_body(system.client, agent, audience, nonce))
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["assertion"])
+
+
+def test_an_assertion_opens_a_session_on_platform_b_which_imports_the_subject_from_the_hub(system: Embedded, agent: Holder) -> None:
+    b = system.members[1]
+    with TestClient(system.app()) as web:
+        nonce = web.post("/b/api/identity/sso/nonce").json()
+        assert nonce["audience"] == b.spec.code
+        session = web.post("/b/api/identity/sso", json={"assertion": token_for(system, agent, b.spec.code, nonce["nonce"])})
+        assert session.status_code == 200, session.text
+        assert session.json()["role"] == "bidder" and session.json()["roles"] == ["contact"]
+        mine = web.get("/b/api/tenders", headers={"Authorization": f"Bearer {session.json()['token']}"})
+        assert mine.status_code == 200
+    with b.platform.services.uow(None) as uow:
+        assert uow.subjects.get_by_uscc(uscc(31)).name == "北京第31建设有限公司"  # imported, not entered again
+        opened = uow.audit.list(tag="auth:session:opened")
+    assert b.platform.services.hub_identity is not None
+    assert [e.data.get("issuer") for e in opened] == [b.platform.services.hub_identity.issuer()]
+
+
+def refusal(svc: Any, token: str) -> str:
+    with pytest.raises(Forbidden) as refused:
+        identity.sso_login(svc, {"assertion": token})
+    return str(refused.value.code)
+
+
+def test_replayed_wrong_audience_expired_and_tampered_assertions_are_refused(system: Embedded, agent: Holder) -> None:
+    a, b = system.members
+    svc, clock = b.platform.services, b.platform.services.clock
+    assert isinstance(clock, FixedClock)
+    token = token_for(system, agent, b.spec.code, identity.sso_nonce(svc)["nonce"])
+    assert identity.sso_login(svc, {"assertion": token})["role"] == "bidder"
+    assert refusal(svc, token) == "assertion_replayed"
+    assert refusal(svc, token_for(system, agent, b.spec.code, "a-nonce-b-never-issued")) == "assertion_replayed"
+    assert refusal(svc, token_for(system, agent, a.spec.code, identity.sso_nonce(svc)["nonce"])) == "assertion_audience"
+    late = token_for(system, agent, b.spec.code, identity.sso_nonce(svc)["nonce"])
+    clock.advance(minutes=5)
+    assert refusal(svc, late) == "assertion_expired"
+    head, body, sig = token_for(system, agent, b.spec.code, identity.sso_nonce(svc)["nonce"]).split(".")
+    assert refusal(svc, f"{head}.{body}.{sig[::-1]}") == "assertion_signature"

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from tenderhub.blobs import FileBlobStore, location
 from tenderhub.blobs.check import BlobProblem, BlobReport, check_blobs
 from tenderhub.blobs.port import is_digest
+from tenderhub.commands.embedded_dirs import embedded_platforms
 from tenderhub.core.shared.errors import Forbidden
 from tenderhub.db.engine import make_engine, make_session_factory
 from tenderhub.db.repositories.audit import GENESIS, AuditRecord, AuditRepository, row_hash
@@ -181,7 +182,8 @@ def add_parser(subs: Any) -> None:
     verify.add_argument("--hub-key", metavar="PEM", type=Path, help="the hub's public key file (default: the hub's GET /hub/key)")
     head = inner.add_parser("head", help="print the chain's head as SEQ:HASH (anchor it outside the platform)")
     for command, handler in ((verify, run_verify), (head, run_head)):
-        command.add_argument("--data-dir", metavar="DIR", help="the platform's data directory (blobs in DIR/blobs/)")
+        command.add_argument("--data-dir", metavar="DIR", help="the platform's data directory (blobs in DIR/blobs/); "
+                             "a DIR left by 'tenderhub demo --data-dir DIR' checks every platform in it and the hub's log")
         command.add_argument("--db", metavar="URL", help="the database (default: DIR/trading.db)")
         command.add_argument("--json", action="store_true", help="print one JSON object")
         command.set_defaults(handler=handler)
@@ -189,6 +191,8 @@ def add_parser(subs: Any) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     settings = Settings.load(data_dir=args.data_dir, db_url=args.db)
+    if args.db is None and not args.hub and (platforms := embedded_platforms(settings.data_dir)):
+        return verify_embedded(args, settings.data_dir, platforms)
     if (missing := _missing_database(settings.db_url)) is not None:
         return missing
     with Console(stderr=True).status("校验审计链与文件 / verifying the audit chain and the blobs …"):
@@ -202,6 +206,39 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         render(Console(highlight=False), facts)
     return 0 if facts["ok"] else 1
+
+
+def verify_embedded(args: argparse.Namespace, root: Path, platforms: list[Settings]) -> int:
+    """DIR as ``tenderhub demo --data-dir DIR`` leaves it: every platform's chain and blobs, and
+    each platform's chain heads against the transparency log of the hub in ``DIR/hub``."""
+    from tenderhub.embedded import HUB_DIR, hub_client
+    from tenderhub.hub.app import create_hub_app
+    from tenderhub.hub.context import open_hub
+
+    hub = open_hub(root / HUB_DIR)
+    try:
+        with hub_client(create_hub_app(hub)) as client:
+            results = {s.platform_code: platform_facts(s, client) for s in platforms}
+    finally:
+        hub.close()
+    if args.json:
+        print(json.dumps({"ok": all(f["ok"] for f in results.values()), "platforms": results}, ensure_ascii=False, indent=2))
+    else:
+        console = Console(highlight=False)
+        for code, facts in results.items():
+            console.rule(f"交易平台 platform {code}")
+            render(console, facts)
+    return 0 if all(f["ok"] for f in results.values()) else 1
+
+
+def platform_facts(settings: Settings, hub: httpx.Client) -> dict[str, Any]:
+    chain, blobs, heads = _in_unit_of_work(settings.db_url, lambda uow: (
+        check_chain(uow.audit), check_store(uow.session, location(settings.data_dir)), [(r.seq, r.hash) for r in records(uow.audit)]))
+    facts = verify_facts(chain, blobs, location(settings.data_dir))
+    sth, problems = check_with_hub(hub, settings.platform_code, heads, None)
+    facts["hub"] = {"url": "DIR/hub", "platform_id": settings.platform_code, "sth": sth.as_dict() if sth else None, "problems": problems}
+    facts["ok"] = facts["ok"] and not problems
+    return facts
 
 
 def add_hub_facts(facts: dict[str, Any], args: argparse.Namespace, url: str) -> int | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tenderhub.bootstrap import build
+from tenderhub.commands.embedded_dirs import embedded_platforms
 from tenderhub.core.procedures.model import Tender
 from tenderhub.exchange.ocds.mapping import DEFAULT_PREFIX, MappingOptions, releases_for
 from tenderhub.exchange.ocds.packages import Publisher, flat_table, record_package, release_package
@@ -40,7 +41,8 @@ def add_parser(subs: Any) -> None:
     inner = export.add_subparsers(dest="export_command", required=True)
     ocds = inner.add_parser("ocds", help="releases, release package, record package or Parquet table")
     ocds.add_argument("--format", choices=FORMATS, default="package")
-    ocds.add_argument("--data-dir", required=True, metavar="DIR", help="the trading platform's data directory")
+    ocds.add_argument("--data-dir", required=True, metavar="DIR", help="the trading platform's data directory; a DIR left by "
+                      "'tenderhub demo --data-dir DIR' exports the releases of every platform in it")
     ocds.add_argument("--db", metavar="URL", help="database URL (default: DIR/trading.db)")
     ocds.add_argument("--out", required=True, metavar="FILE")
     ocds.add_argument("--ocid-prefix", default=DEFAULT_PREFIX, help=f"registered ocid prefix (default {DEFAULT_PREFIX})")
@@ -49,17 +51,22 @@ def add_parser(subs: Any) -> None:
     ocds.set_defaults(handler=run)
 
 
+EMBEDDED_PUBLISHER = "tenderhub 嵌入式部署（公共服务平台与两个交易平台）/ embedded deployment"
+
+
 def run(args: argparse.Namespace) -> int:
     directory = Path(args.data_dir)
-    if args.db is None and not (directory / "trading.db").exists():
+    platforms = embedded_platforms(directory) if args.db is None else []
+    if args.db is None and not (directory / "trading.db").exists() and not platforms:
         print(f"export: no trading platform in {directory} (no trading.db); give --db URL", file=sys.stderr)
         return 2
-    settings = Settings.load(data_dir=directory, db_url=args.db)
-    services = build(settings).services
-    options = MappingOptions(ocid_prefix=args.ocid_prefix, platform_code=settings.platform_code)
-    releases = [r for tender in tenders(services) for r in releases_for(tender, options)]
+    if not platforms:  # one platform's directory (or --db)
+        platforms = [Settings.load(data_dir=directory, db_url=args.db)]
+    releases = [r for settings in platforms for r in platform_releases(settings, args.ocid_prefix)]
+    one = platforms[0] if len(platforms) == 1 else None
+    publisher = Publisher(args.publisher or (one.platform_name if one else EMBEDDED_PUBLISHER), uid=one.platform_code if one else None)
     try:
-        written = write(args, releases, Publisher(args.publisher or settings.platform_name, uid=settings.platform_code))
+        written = write(args, releases, publisher)
     except Refused as refused:
         print(f"export: refused, {len(refused.problems)} schema problems; nothing written", file=sys.stderr)
         for line in refused.problems[:50]:
@@ -67,6 +74,16 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"{written} releases → {args.out} ({args.format})")
     return 0
+
+
+def platform_releases(settings: Settings, ocid_prefix: str) -> list[dict[str, Any]]:
+    """Every release of one platform's tenders (the same mapping its relay sends the hub)."""
+    platform = build(settings)
+    try:
+        options = MappingOptions(ocid_prefix=ocid_prefix, platform_code=settings.platform_code)
+        return [r for tender in tenders(platform.services) for r in releases_for(tender, options)]
+    finally:
+        platform.engine.dispose()
 
 
 def tenders(services: Services) -> Iterator[Tender]:

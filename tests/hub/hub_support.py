@@ -1,22 +1,26 @@
-"""Builders for the hub tests: a hub on the test database, a registered platform, releases."""
+"""Builders for the hub tests: a hub on the test database, a registered platform, releases,
+and a reader of the changes feed with a hook that holds one release back."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tenderhub.core.shared.clock import FixedClock
+from tenderhub.core.shared.clock import BEIJING, FixedClock
 from tenderhub.crypto import keys
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.hub.app import create_hub_app
 from tenderhub.hub.context import Hub, open_hub
+from tenderhub.hub.feed import read_feed
 from tenderhub.hub.protocol import envelope
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 PLATFORM = "TH110000001"
+START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)  # the clock of the embedded system
 
 
 def make_hub(tmp_path: Path, url: str) -> Hub:
@@ -57,3 +61,38 @@ class Platform:
 
 def client_for(hub: Hub, **options: Any) -> TestClient:
     return TestClient(create_hub_app(hub, **options))
+
+
+class Reader:
+    """A reader of the changes feed that remembers every (position, release id) it saw."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub, self.cursor, self.seen = hub, "", []  # type: tuple[Hub, str, list[tuple[int, str]]]
+
+    def poll(self) -> list[str]:
+        page = read_feed(self.hub, self.cursor, 1000)
+        self.cursor = page["next_cursor"]
+        found = [(i["position"], i["release"]["id"]) for i in page["items"]]
+        self.seen += found
+        return [rid for _, rid in found]
+
+    def follow(self, workers: list[threading.Thread]) -> None:
+        """Start ``workers``, poll while any runs, then poll once more after the last."""
+        for w in workers:
+            w.start()
+        while any(w.is_alive() for w in workers):
+            self.poll()
+        self.poll()
+
+
+def hold_first_at(stage: str, release_id: str) -> tuple[Any, threading.Event, threading.Event]:
+    """A pause hook: the first time ``release_id`` reaches ``stage``, signal and wait."""
+    reached, go, done = threading.Event(), threading.Event(), {"held": False}
+
+    def hook(at: str, doc: dict[str, Any]) -> None:
+        if at == stage and doc["id"] == release_id and not done["held"]:
+            done["held"] = True
+            reached.set()
+            assert go.wait(20)
+
+    return hook, reached, go

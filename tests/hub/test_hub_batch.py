@@ -3,13 +3,11 @@ one outcome per item, refused items store nothing, stored ones share one transac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import PLATFORM, T0, Platform, client_for, make_hub, release
+from hub_support import PLATFORM, T0, Platform, release
 
 from tenderhub.core.shared.errors import Invalid
 from tenderhub.crypto import keys
@@ -19,18 +17,6 @@ from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
 from tenderhub.hub.tlog import entry_for_release, leaf_hash, verify_inclusion
 from tenderhub.hub.tlog.sth import SignedTreeHead, verify_sth
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub)
 
 
 def post_batch(client: TestClient, bodies: list[Any]) -> Any:

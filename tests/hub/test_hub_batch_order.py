@@ -4,33 +4,14 @@ batches on real connections (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from hub_support import PLATFORM, make_hub, registration, release
-from test_hub_feed_order import Reader, hold_first_at
+from hub_support import PLATFORM, Reader, hold_first_at, release
 
 from tenderhub.crypto import keys
-from tenderhub.hub import registry
 from tenderhub.hub.batch import ingest_many
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
 from tenderhub.hub.protocol import envelope
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def pair(hub: Hub) -> keys.KeyPair:
-    made = keys.generate("intl")
-    registry.register(hub, registration(PLATFORM, made))
-    return made
 
 
 def test_a_batch_started_first_and_committed_last_still_reaches_a_polling_reader(hub: Hub, pair: keys.KeyPair) -> None:
@@ -68,10 +49,6 @@ def test_concurrent_batches_and_a_polling_reader_see_every_release_once_in_order
 
     workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
     reader = Reader(hub)
-    for w in workers:
-        w.start()
-    while any(w.is_alive() for w in workers):
-        reader.poll()
-    reader.poll()
+    reader.follow(workers)
     assert [p for p, _ in reader.seen] == list(range(1, len(expected) + 1))
     assert {rid for _, rid in reader.seen} == expected

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import Platform, client_for, make_hub
+from hub_support import Platform
 from identity_support import ADMIN, admin, register_platform_subject, uscc
 
-from tenderhub.core.shared.clock import BEIJING, FixedClock
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.embedded import Embedded, open_embedded
+from tenderhub.embedded import Embedded
 from tenderhub.hub.context import Hub
 from tenderhub.hub.credit import credit_summary
 from tenderhub.hub.protocol import sign
 from tenderhub.services import subjects
 from tenderhub.services.credit import HttpCredit, MemoryCredit
-
-START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
 
 
 def penalty(n: int = 1, **changes: Any) -> dict[str, Any]:
@@ -31,15 +25,8 @@ def penalty(n: int = 1, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub, admin_token=ADMIN)
+def admin_token() -> str:
+    return ADMIN
 
 
 @pytest.fixture
@@ -97,13 +84,6 @@ def test_the_in_memory_twin_is_idempotent_by_id() -> None:
 
 
 # ---- platforms report through their CreditPort ------------------------------------------------------
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[Embedded]:
-    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
-    yield made
-    made.close()
 
 
 def test_penalties_reported_on_two_platforms_reach_one_record_at_the_hub(system: Embedded) -> None:

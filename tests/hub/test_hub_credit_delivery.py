@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import Platform, client_for, make_hub
+from hub_support import Platform, make_hub
 from identity_support import ADMIN, admin, uscc
 
 from tenderhub.bootstrap import Platform as TradingPlatform
@@ -36,15 +36,15 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
 
 
 @pytest.fixture
-def hub_client(hub: Hub) -> TestClient:
-    return client_for(hub, admin_token=ADMIN)
+def admin_token() -> str:
+    return ADMIN
 
 
 @pytest.fixture
-def port(hub_client: TestClient) -> HttpCredit:
+def port(client: TestClient) -> HttpCredit:
     """The platform's real client of the hub's credit endpoint, signed with its registered key."""
-    registered = Platform(TestClient(hub_client.app, headers=admin()), CODE)
-    return HttpCredit(hub_client, CODE, registered.pair)
+    registered = Platform(TestClient(client.app, headers=admin()), CODE)
+    return HttpCredit(client, CODE, registered.pair)
 
 
 def platform_after(scenario: str | None, database_url: str, tmp_path: Path) -> TradingPlatform:

@@ -4,30 +4,16 @@ JSON Schema shipped for it; experts only after the result; personal data masked.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 from portal_support import Portal, amended, full
 
 from tenderhub.exchange import datasets
 from tenderhub.exchange.datasets import SPECS, dataset, schema, validate
 
 ID_NUMBER = "11010519491231002X"
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scenarios")
-
-
-@pytest.fixture
-def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
-    made = Portal(tmp_path, database_url)
-    yield made
-    made.close()
 
 
 def fetch(portal: Portal, code: str, ocid: str) -> dict[str, Any]:

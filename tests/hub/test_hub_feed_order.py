@@ -8,58 +8,13 @@ would move its cursor past it and never see it. The hub hands out positions at c
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-from hub_support import PLATFORM, make_hub, registration, release
+from hub_support import PLATFORM, Reader, hold_first_at, release
 
 from tenderhub.crypto import keys
-from tenderhub.hub import registry
 from tenderhub.hub.context import Hub
-from tenderhub.hub.feed import read_feed
 from tenderhub.hub.ingest import ingest
 from tenderhub.hub.protocol import envelope
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def pair(hub: Hub) -> keys.KeyPair:
-    made = keys.generate("intl")
-    registry.register(hub, registration(PLATFORM, made))
-    return made
-
-
-class Reader:
-    def __init__(self, hub: Hub) -> None:
-        self.hub, self.cursor, self.seen = hub, "", []  # type: tuple[Hub, str, list[tuple[int, str]]]
-
-    def poll(self) -> list[str]:
-        page = read_feed(self.hub, self.cursor, 1000)
-        self.cursor = page["next_cursor"]
-        found = [(i["position"], i["release"]["id"]) for i in page["items"]]
-        self.seen += found
-        return [rid for _, rid in found]
-
-
-def hold_first_at(stage: str, release_id: str) -> tuple[Any, threading.Event, threading.Event]:
-    """A pause hook: the first time ``release_id`` reaches ``stage``, signal and wait."""
-    reached, go, done = threading.Event(), threading.Event(), {"held": False}
-
-    def hook(at: str, doc: dict[str, Any]) -> None:
-        if at == stage and doc["id"] == release_id and not done["held"]:
-            done["held"] = True
-            reached.set()
-            assert go.wait(20)
-
-    return hook, reached, go
 
 
 def test_a_transaction_started_first_and_committed_last_still_reaches_a_polling_reader(hub: Hub, pair: keys.KeyPair) -> None:
@@ -91,11 +46,7 @@ def test_a_reader_polling_during_concurrent_ingests_sees_every_release_once_in_o
 
     workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
     reader = Reader(hub)
-    for w in workers:
-        w.start()
-    while any(w.is_alive() for w in workers):
-        reader.poll()
-    reader.poll()
+    reader.follow(workers)
     positions = [p for p, _ in reader.seen]
     assert positions == list(range(1, len(expected) + 1))
     assert {rid for _, rid in reader.seen} == expected

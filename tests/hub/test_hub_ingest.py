@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from hub_support import PLATFORM, Platform, client_for, make_hub, registration, release
+from hub_support import PLATFORM, Platform, client_for, registration, release
 
 from tenderhub.crypto.platform_keys import PlatformIdentity, PlatformKeys
 from tenderhub.hub import protocol
 from tenderhub.hub.context import Hub
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub)
 
 
 def test_a_registered_platform_is_listed_publicly_with_the_item_11_information(client: TestClient) -> None:

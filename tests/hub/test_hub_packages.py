@@ -4,7 +4,6 @@ against the shipped OCDS 1.1.5 schemas with zero problems."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,11 @@ from tenderhub.exchange.ocds.validate import validate_package, validate_release
 ID_NUMBER = "11010519491231002X"
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scenarios")
-
-
 @pytest.fixture
-def portal(tmp_path: Path, database_url: str, workdir: Path) -> Iterator[Portal]:
-    made = Portal(tmp_path, database_url)
-    made.ingest(full(workdir) + amended(workdir))
-    yield made
-    made.close()
+def portal(portal: Portal, workdir: Path) -> Portal:
+    """The portal after scenarios 01 and 09."""
+    portal.ingest(full(workdir) + amended(workdir))
+    return portal
 
 
 def ocid_of(portal: Portal) -> str:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import client_for, make_hub
 from identity_support import ADMIN, admin, register_platform_subject, uscc
 
-from tenderhub.core.shared.clock import BEIJING, FixedClock
+from tenderhub.core.shared.clock import BEIJING
 from tenderhub.core.shared.errors import Invalid
-from tenderhub.embedded import Embedded, open_embedded
-from tenderhub.hub.context import Hub
+from tenderhub.embedded import Embedded
 from tenderhub.services import subjects, tenders
 from tenderhub.services.credit import MemoryProjectRegistry, Project, check_project
 
-START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
 CODE, OTHER = "2026-110105-48-01-000123", "2026-110105-48-01-000999"
 
 
@@ -28,15 +23,8 @@ def project(code: str = CODE, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub, admin_token=ADMIN)
+def admin_token() -> str:
+    return ADMIN
 
 
 def test_the_administrator_loads_projects_and_anyone_looks_one_up(client: TestClient) -> None:
@@ -79,13 +67,6 @@ def test_the_in_memory_twin_refuses_unknown_and_revoked_projects() -> None:
 
 
 # ---- a platform checks the code at the hub -------------------------------------------------------
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[Embedded]:
-    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
-    yield made
-    made.close()
 
 
 def tender_body(code: str) -> dict[str, Any]:

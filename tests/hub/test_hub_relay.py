@@ -6,13 +6,14 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import PLATFORM, T0, client_for, make_hub, registration, release
+from hub_support import PLATFORM, T0, client_for, registration, release
 
 from tenderhub.bootstrap import Platform, build
 from tenderhub.crypto.platform_keys import PlatformKeys
@@ -42,13 +43,6 @@ class Flaky(httpx.BaseTransport):
             answer.read()
             raise httpx.ReadTimeout("answer lost", request=request)
         return answer
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
 
 
 @pytest.fixture
@@ -139,22 +133,30 @@ def test_backoff_grows_to_its_ceiling_and_resets() -> None:
     assert backoff.next_delay() == 1
 
 
-def test_a_real_procedure_reaches_the_hub_as_its_mapped_releases(hub: Hub, tmp_path: Path) -> None:
-    from tenderhub.exchange.ocds.mapping import releases_for
+@contextmanager
+def after_scenario(tmp_path: Path, prefix: str) -> Iterator[Platform]:
+    """The trading platform in ``tmp_path / "platform"`` once scenario ``prefix`` has run."""
     from tenderhub.scenarios.runner import run_file
 
     directory = tmp_path / "platform"
-    run_file(next((Path(__file__).parents[2] / "scenarios").glob("01-*.yaml")), data_dir=directory)
+    run_file(next((Path(__file__).parents[2] / "scenarios").glob(f"{prefix}-*.yaml")), data_dir=directory)
     trading = build(Settings.load(data_dir=directory, db_url=f"sqlite:///{directory / 'trading.db'}"))
     try:
+        yield trading
+    finally:
+        trading.engine.dispose()
+
+
+def test_a_real_procedure_reaches_the_hub_as_its_mapped_releases(hub: Hub, tmp_path: Path) -> None:
+    from tenderhub.exchange.ocds.mapping import releases_for
+
+    with after_scenario(tmp_path, "01") as trading:
         relay, _ = relay_for(trading, hub, tmp_path)
         while relay.relay_once().handled:
             pass
         with trading.services.uow(None) as uow:
             expected = {r["id"] for t in uow.tenders.list(limit=100) for r in releases_for(t)}
         assert pending(trading) == []
-    finally:
-        trading.engine.dispose()
     ids = hub_release_ids(client_for(hub))
     assert expected and len(ids) == len(set(ids)) and set(ids) == expected
 
@@ -186,12 +188,8 @@ def counting_relay(trading: Platform, hub: Hub, tmp_path: Path, **options: Any) 
 
 def test_each_release_of_a_real_procedure_is_sent_once_when_the_hub_is_up(hub: Hub, tmp_path: Path) -> None:
     from tenderhub.exchange.ocds.mapping import releases_for
-    from tenderhub.scenarios.runner import run_file
 
-    directory = tmp_path / "platform"
-    run_file(next((Path(__file__).parents[2] / "scenarios").glob("05-*.yaml")), data_dir=directory)
-    trading = build(Settings.load(data_dir=directory, db_url=f"sqlite:///{directory / 'trading.db'}"))
-    try:
+    with after_scenario(tmp_path, "05") as trading:
         relay, counting = counting_relay(trading, hub, tmp_path)
         posts = 0
         while (batch := relay.relay_once(limit=5)).handled:
@@ -199,8 +197,6 @@ def test_each_release_of_a_real_procedure_is_sent_once_when_the_hub_is_up(hub: H
         with trading.services.uow(None) as uow:
             expected = [r["id"] for t in uow.tenders.list(limit=100) for r in releases_for(t)]
             public_rows = sum(m.topic in PUBLIC_TAGS for m in uow.outbox.all())
-    finally:
-        trading.engine.dispose()
     assert sorted(counting.sent) == sorted(expected) and len(set(expected)) == len(expected) > 5
     assert counting.calls == posts <= public_rows
     assert sorted(hub_release_ids(client_for(hub))) == sorted(expected)

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import Platform, client_for, make_hub
+from hub_support import START, Platform
 from identity_support import ADMIN, Ca, Holder, admin, register_platform_subject, subject_body, uscc
 
-from tenderhub.core.shared.clock import BEIJING, FixedClock
+from tenderhub.core.shared.clock import FixedClock
 from tenderhub.core.shared.errors import Forbidden
-from tenderhub.embedded import Embedded, open_embedded
+from tenderhub.embedded import Embedded
 from tenderhub.hub.context import Hub
 from tenderhub.hub.protocol import jws_verify
 from tenderhub.services import identity
-
-START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
 
 
 def assertion_body(client: Any, holder: Holder, audience: str, nonce: str = "n-1") -> dict[str, Any]:
@@ -34,17 +29,15 @@ def assertion_body(client: Any, holder: Holder, audience: str, nonce: str = "n-1
 
 
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
+def admin_token() -> str:
+    return ADMIN
 
 
 @pytest.fixture
-def client(hub: Hub) -> TestClient:
-    made = client_for(hub, admin_token=ADMIN)
-    Platform(TestClient(made.app, headers=admin()), "TH110000002")
-    return made
+def client(client: TestClient) -> TestClient:
+    """The guarded hub app, with platform TH110000002 registered by the administrator."""
+    Platform(TestClient(client.app, headers=admin()), "TH110000002")
+    return client
 
 
 @pytest.fixture
@@ -95,13 +88,6 @@ def test_the_hub_refuses_a_used_challenge_an_unknown_audience_or_an_unregistered
 
 
 # ---- two platforms: the assertion opens a session on the platform it names -----------------------
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[Embedded]:
-    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
-    yield made
-    made.close()
 
 
 @pytest.fixture

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
-
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import Platform, client_for, make_hub
+from hub_support import START, Platform
 from identity_support import (
     ADMIN,
     Ca,
@@ -20,29 +16,19 @@ from identity_support import (
     uscc,
 )
 
-from tenderhub.core.shared.clock import BEIJING, FixedClock
 from tenderhub.core.shared.errors import Conflict, Forbidden, NotFound
 from tenderhub.core.shared.roles import PUBLIC
 from tenderhub.crypto import keys
-from tenderhub.embedded import Embedded, open_embedded
+from tenderhub.embedded import Embedded
 from tenderhub.hub.context import Hub
 from tenderhub.hub.protocol import sign
 from tenderhub.services import subjects
 from tenderhub.services.subjects import HttpSubjectDirectory, HubSubject, MemorySubjectDirectory
 
-START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
-
 
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub, admin_token=ADMIN)
+def admin_token() -> str:
+    return ADMIN
 
 
 def test_the_administrator_registers_a_subject_and_the_public_sees_personal_data_masked(client: TestClient) -> None:
@@ -126,13 +112,6 @@ def test_the_registry_lists_by_kind_in_pages(client: TestClient) -> None:
 
 
 # ---- register once, use on every platform ------------------------------------------------------------
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[Embedded]:
-    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
-    yield made
-    made.close()
 
 
 def test_a_bidder_registered_on_platform_a_signs_in_on_b_without_entering_its_data_again(system: Embedded) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import client_for, make_hub
 from identity_support import ADMIN, Ca, Holder, admin, subject_body, uscc
 
 from tenderhub.core.shared.clock import FixedClock
@@ -18,15 +15,8 @@ from tenderhub.hub.subjects import CLOCK_SKEW, FRESHNESS
 
 
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub, admin_token=ADMIN)
+def admin_token() -> str:
+    return ADMIN
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 from fastapi.testclient import TestClient
-from hub_support import PLATFORM, T0, Platform, client_for, make_hub, registration, release
+from hub_support import PLATFORM, T0, Platform, make_hub, registration, release
 
 from db_support import fresh_database
 from tenderhub import cli
@@ -50,18 +50,6 @@ from tenderhub.settings import Settings
 
 Capsys = pytest.CaptureFixture[str]
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub)
 
 
 def hub_pem(client: TestClient) -> bytes:

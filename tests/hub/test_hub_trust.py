@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hub_support import client_for, make_hub
+from hub_support import START
 from identity_support import ADMIN, Ca, admin, certificate_sign_in, register_platform_subject, uscc
 
-from tenderhub.core.shared.clock import BEIJING, FixedClock
+from tenderhub.core.shared.clock import FixedClock
 from tenderhub.core.shared.errors import Forbidden
-from tenderhub.embedded import Embedded, open_embedded
+from tenderhub.embedded import Embedded
 from tenderhub.hub.context import Hub
 from tenderhub.services.identity import HttpTrustList
 
-START = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
-
 
 @pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def client(hub: Hub) -> TestClient:
-    return client_for(hub, admin_token=ADMIN)
+def admin_token() -> str:
+    return ADMIN
 
 
 def test_the_administrator_adds_and_removes_cas_and_the_list_is_public(client: TestClient, hub: Hub) -> None:
@@ -69,13 +58,6 @@ def test_the_platform_client_keeps_the_active_cas_for_its_ttl(client: TestClient
 
 
 # ---- two platforms through the embedded system ---------------------------------------------------
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[Embedded]:
-    made = open_embedded(tmp_path / "data", clock=FixedClock(START))
-    yield made
-    made.close()
 
 
 def test_a_ca_known_only_to_platform_a_is_recognised_by_b_once_on_the_hub_list(system: Embedded, tmp_path: Path) -> None:

@@ -4,11 +4,9 @@ stage, fields from the whole procedure, public data only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from portal_support import FULL, Portal, amended, full
 
 from tenderhub.exchange.privacy import find_personal_data
@@ -16,18 +14,6 @@ from tenderhub.hub.portal.announcements import derive, region_of
 
 ID_NUMBER, MOBILE, EMAIL, LANDLINE = "11010519491231002X", "13812345678", "zhang.san@example.com", "010-62345678"
 CONTACT = "欧阳某某"  # a contact point's name: restricted, never on the portal
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scenarios")
-
-
-@pytest.fixture
-def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
-    made = Portal(tmp_path, database_url)
-    yield made
-    made.close()
 
 
 def procedure(portal: Portal, ocid: str) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ clear 422s naming the parameter, one announcement, a procedure, companies, the H
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,17 +14,11 @@ OCID = f"{FULL}TH110000001000001001"
 WINNER = "91110105MA00000025"
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scenarios")
-
-
 @pytest.fixture
-def portal(tmp_path: Path, database_url: str, workdir: Path) -> Iterator[Portal]:
-    made = Portal(tmp_path, database_url)
-    made.ingest(full(workdir) + amended(workdir))
-    yield made
-    made.close()
+def portal(portal: Portal, workdir: Path) -> Portal:
+    """The portal after scenarios 01 and 09."""
+    portal.ingest(full(workdir) + amended(workdir))
+    return portal
 
 
 def search(portal: Portal, **params: Any) -> dict[str, Any]:

@@ -5,18 +5,15 @@ release committed late, and runs in the hub app's lifespan."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from hub_support import PLATFORM, client_for, make_hub, registration, release
-from test_hub_feed_order import hold_first_at
+from hub_support import PLATFORM, client_for, hold_first_at, release
 
 from tenderhub.crypto import keys
-from tenderhub.hub import registry, tables
+from tenderhub.hub import tables
 from tenderhub.hub.batch import ingest_many
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
@@ -25,20 +22,6 @@ from tenderhub.hub.portal.store import procedures
 from tenderhub.hub.protocol import envelope
 from tenderhub.hub.search import get
 from tenderhub.hub.search.schema import announcements as index_rows
-
-
-@pytest.fixture
-def hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
-    made = make_hub(tmp_path, database_url)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def pair(hub: Hub) -> keys.KeyPair:
-    made = keys.generate("intl")
-    registry.register(hub, registration(PLATFORM, made))
-    return made
 
 
 def notice(n: int) -> dict[str, Any]:

@@ -21,18 +21,6 @@ from tenderhub.hub.portal.delivery import outcome, run_once, verify
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scenarios")
-
-
-@pytest.fixture
-def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
-    made = Portal(tmp_path, database_url)
-    yield made
-    made.close()
-
-
 class Receiver:
     """A real HTTP server on 127.0.0.1. The first time it sees a delivery id it processes the
     body and then fails to acknowledge (500, as after a crash); the retry carries the same

@@ -5,14 +5,12 @@ checking every subscription; ``DELETE /portal/subscriptions/{id}`` with the secr
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from portal_support import Portal, full
 
@@ -26,18 +24,6 @@ from tenderhub.hub.search import Announcement, AnnouncementType
 AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 REGIONS = ("110000", "110100", "110105", "440000", "440300", None)
 HOOK = "http://127.0.0.1:9/hook"  # nothing listens: a delivery stays pending
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("scenarios")
-
-
-@pytest.fixture
-def portal(tmp_path: Path, database_url: str) -> Iterator[Portal]:
-    made = Portal(tmp_path, database_url)
-    yield made
-    made.close()
 
 
 def random_search(rng: random.Random) -> dict[str, Any]:

@@ -6,7 +6,7 @@ under ``DATA_DIR/hub/``, ``DATA_DIR/platform-a/``, ``DATA_DIR/platform-b/``, the
 relays posting to the hub every second. ``--role trading``: one trading platform API on
 ``DATA_DIR`` (or ``--db``; ``--db`` without ``--role`` means this role), joining the hub at
 ``--hub URL`` when given (``hub/membership.py``); ``--role hub``: the hub alone (``DATA_DIR/hub.db`` unless ``--db``;
-see ``tenderhub.hub.serve``).
+see ``tenderhub.hub.serve``), forwarding to an upper hub with ``--upstream URL`` (``hub/tree.py``).
 
 On first start a platform's operator account is created and its API token printed once and
 stored in its ``operator.token`` (mode 0600); later starts only say where it is. The same for
@@ -41,6 +41,9 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--hub-token-file", help="--role trading --hub: file holding the hub administrator token (or TENDERHUB_HUB_TOKEN)")
     serve.add_argument("--platform-code", help="--role trading: the platform code (default TENDERHUB_PLATFORM_CODE or TH110000001)")
     serve.add_argument("--platform-name", help="--role trading: the platform name (default TENDERHUB_PLATFORM_NAME)")
+    serve.add_argument("--upstream", help="--role hub: the upper hub's URL; join it and forward this hub's platforms and releases (第45条)")
+    serve.add_argument("--upstream-token-file", help="--role hub --upstream: file holding the upper hub's administrator token (or TENDERHUB_UPSTREAM_TOKEN)")
+    serve.add_argument("--hub-id", help="--role hub --upstream: this hub's id at the upper hub (default hub-<key fingerprint>)")
     serve.add_argument("--workers", type=int, default=1,
                        help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
     serve.set_defaults(handler=run)
@@ -54,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     role = args.role or ("trading" if args.db else "all")  # --db alone: one trading platform, as before the embedded default
     if getattr(args, "hub", None) and role != "trading":
         print("--hub applies to --role trading: a trading platform joins a hub; the embedded system wires its own")
+        return 2
+    if getattr(args, "upstream", None) and role != "hub":
+        print("--upstream applies to --role hub: a hub joins its upper hub (电子招标投标办法 第45条)")
         return 2
     if getattr(args, "workers", 1) != 1 and (role != "trading" or args.workers < 1):
         print("--workers N (N >= 1) applies to --role trading: the embedded system and the hub run in one process")

@@ -6,6 +6,7 @@
 | ``GET /hub/platforms``, ``GET /hub/platforms/{id}`` | the public registry |
 | ``GET /hub/key`` | the hub's receipt-signing public key |
 | ``POST /hub/releases`` | ingest one signed OCDS release; 201 with a signed receipt, 200 on a repeat |
+| ``POST /hub/platforms:forward`` | register a platform forwarded by a lower hub, signed by it (``tree.py``) |
 | ``POST /hub/releases:batch`` | ingest up to 1000 signed releases in one transaction, one outcome each (``batch.py``) |
 | ``GET /hub/releases/{id}`` | one release, its platform signature and its receipt |
 | ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
@@ -40,6 +41,7 @@ from tenderhub.hub import (
     sso,
     subjects,
     transparency,
+    tree,
     trust,
 )
 from tenderhub.hub.context import Hub
@@ -66,6 +68,7 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
         app.add_api_route(path, handler, methods=[method], tags=["hub"])
     blacklist.install(app, hub)
     batch.install(app)  # POST /hub/releases:batch
+    tree.install(app)  # POST /hub/platforms:forward (a lower hub's platforms, hub/tree.py)
     subjects.install(app, hub)
     trust.install(app, hub)
     sso.install(app, hub)

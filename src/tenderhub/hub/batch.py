@@ -121,7 +121,7 @@ def _find_keys(hub: Hub, items: list[Item]) -> None:
     p = tables.platforms
     wanted = sorted({it.env.platform_id for it in items if it.env})
     with hub.engine.connect() as conn:
-        rows = conn.execute(sa.select(p.c.id, p.c.suite, p.c.public_pem).where(p.c.id.in_(wanted))).all() if wanted else []
+        rows = conn.execute(sa.select(p.c.id, p.c.suite, p.c.public_pem).where(p.c.id.in_(wanted), p.c.kind == "platform")).all() if wanted else []
     found = {row.id: (row.suite, row.public_pem.encode()) for row in rows}
     for it in items:
         assert it.env is not None

@@ -7,6 +7,10 @@ maintain it and their responsible people, the testing and certification report (
 the technical specifications of its tool software and interfaces, and its free and paid
 services with their fees. The listing adds the platform's live exchange figures
 (平台对接和数据交互动态): releases accepted and the time of the last one.
+
+Members of ``kind`` ``hub`` are lower hubs of the tree (电子招标投标办法 第45条, ``hub/tree.py``):
+they register their key only and sign no releases (``platform_key`` finds platforms only);
+``via`` names the lower hub a forwarded platform came through.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from tenderhub.hub.context import Hub
 
 PLATFORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 UNITS = ("construction", "operation", "development", "maintenance")
+KINDS = ("platform", "hub")
 
 
 def text(data: Any, path: str, *, required: bool = True) -> str:
@@ -96,26 +101,34 @@ def signing_key(data: dict[str, Any]) -> tuple[bytes, bytes | None]:
 
 
 def register(hub: Hub, data: Any) -> dict[str, Any]:
+    row = member_row(hub, data)
+    with hub.engine.begin() as conn:
+        if conn.execute(sa.select(tables.platforms.c.id).where(tables.platforms.c.id == row["id"])).first():
+            raise Conflict(f"platform {row['id']} is already registered", message_zh=f"交易平台 {row['id']} 已登记", field="id")
+        conn.execute(sa.insert(tables.platforms).values(**row))
+    return get(hub, row["id"])
+
+
+def member_row(hub: Hub, data: Any, *, via: str | None = None) -> dict[str, Any]:
+    """The registry row of a trading platform (item-11 information required) or, with ``kind``
+    ``hub``, of a lower hub of the tree (its id, name and signing key only; ``hub/tree.py``)."""
     if not isinstance(data, dict):
         raise Invalid("a JSON object is required", message_zh="须为 JSON 对象", field=None)
-    platform_id, name = text(data, "id"), text(data, "name")
+    platform_id, name, kind = text(data, "id"), text(data, "name"), data.get("kind", "platform")
     if not PLATFORM_ID.match(platform_id):
         raise Invalid("id: letters, digits, '.', '_' or '-' (2–64)", message_zh="id：只能含字母、数字、点、下划线、连字符", field="id")
+    if kind not in KINDS:
+        raise Invalid(f"kind: one of {', '.join(KINDS)}", message_zh="kind：须为 platform 或 hub", field="kind")
     public, cert = signing_key(data)
-    row = {"id": platform_id, "name": name, "suite": keys.suite_of(public), "public_pem": public.decode(),
-           "certificate_pem": cert.decode() if cert else None, "key_fingerprint": keys.fingerprint(public),
-           "info": parse_info(data), "registered_at": hub.clock.now()}
-    with hub.engine.begin() as conn:
-        if conn.execute(sa.select(tables.platforms.c.id).where(tables.platforms.c.id == platform_id)).first():
-            raise Conflict(f"platform {platform_id} is already registered", message_zh=f"交易平台 {platform_id} 已登记", field="id")
-        conn.execute(sa.insert(tables.platforms).values(**row))
-    return get(hub, platform_id)
+    return {"id": platform_id, "name": name, "suite": keys.suite_of(public), "public_pem": public.decode(),
+            "certificate_pem": cert.decode() if cert else None, "key_fingerprint": keys.fingerprint(public),
+            "info": parse_info(data) if kind == "platform" else {}, "registered_at": hub.clock.now(), "kind": kind, "via": via}
 
 
 def platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes] | None:
     t = tables.platforms
     with hub.engine.connect() as conn:
-        row = conn.execute(sa.select(t.c.suite, t.c.public_pem).where(t.c.id == platform_id)).first()
+        row = conn.execute(sa.select(t.c.suite, t.c.public_pem).where(t.c.id == platform_id, t.c.kind == "platform")).first()
     return (row.suite, row.public_pem.encode()) if row else None
 
 
@@ -141,7 +154,7 @@ def _listing_query() -> sa.Select[Any]:
 
 
 def view(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, **row.info,
+    return {"id": row.id, "name": row.name, "kind": row.kind, "via": row.via, **row.info,
             "signing_key": {"suite": row.suite, "public_pem": row.public_pem, "fingerprint": row.key_fingerprint},
             "certificate_pem": row.certificate_pem, "registered_at": row.registered_at.isoformat(),
             "exchange": {"releases": row.count or 0, "last_release_at": row.last_at.isoformat() if row.last_at else None}}

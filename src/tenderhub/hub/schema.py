@@ -2,7 +2,7 @@
 
 The hub's tables live in four ``MetaData`` objects: ``hub.tables.metadata`` (registry,
 releases, feed, receipts, and the tables the blacklist, subjects, trust list, single sign-on,
-investment projects, credit records and the portal define on it), the transparency log's
+investment projects, credit records, the hub tree's upstream cursor and the portal define on it), the transparency log's
 (``hub.tlog.sqlstore``), its chain-head index (``hub.transparency``) and the portal's search
 index (``hub.search.schema``). ``metadatas()`` imports every module that defines a table, so
 none is missed, and returns the four.
@@ -32,6 +32,7 @@ def metadatas() -> list[sa.MetaData]:
         subjects,
         tables,
         transparency,
+        tree,
         trust,
     )
     from tenderhub.hub.portal import store  # noqa: F401

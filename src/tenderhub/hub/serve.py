@@ -1,15 +1,21 @@
 """``tenderhub serve --role hub``: the hub on its own database (SQLite ``DATA_DIR/hub.db`` by
 default) with its keys in ``DATA_DIR/hub-keys``. The administrator token that registers
-platforms is created on first start in ``DATA_DIR/hub-admin.token`` (0600) and printed once."""
+platforms is created on first start in ``DATA_DIR/hub-admin.token`` (0600) and printed once.
+With ``--upstream URL`` (and ``--upstream-token-file F``, ``--hub-id ID``) the hub joins an upper
+hub and forwards its platforms and releases to it (``hub/tree.py``, 电子招标投标办法 第45条)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 from pathlib import Path
 
+import httpx
+
 from tenderhub.hub.app import create_hub_app
-from tenderhub.hub.context import open_hub
+from tenderhub.hub.context import Hub, open_hub
+from tenderhub.hub.tree import Forwarder, default_hub_id, run_forwarder
 from tenderhub.settings import Settings
 
 ADMIN_TOKEN_FILE = "hub-admin.token"
@@ -37,5 +43,25 @@ def run_hub(args: argparse.Namespace) -> int:
     if created:
         print(f"公共服务平台管理员令牌（仅显示一次）/ Hub administrator token (shown once): {token}")
     print(f"hub administrator token file: {directory / ADMIN_TOKEN_FILE}; database: {hub.engine.url.render_as_string()}")
-    uvicorn.run(create_hub_app(hub, admin_token=token), host=args.host, port=args.port)
+    app = create_hub_app(hub, admin_token=token)
+    forwarder = upstream(hub, args)
+    if forwarder is not None:
+        run_forwarder(app, forwarder)  # starts and stops with the app's lifespan
+    try:
+        uvicorn.run(app, host=args.host, port=args.port)
+    finally:
+        if forwarder is not None:
+            forwarder.client.close()
     return 0
+
+
+def upstream(hub: Hub, args: argparse.Namespace) -> Forwarder | None:
+    """``--upstream URL``: the forwarder to the upper hub (joins it on its first round)."""
+    url = getattr(args, "upstream", None)
+    if not url:
+        return None
+    token_file = getattr(args, "upstream_token_file", None)
+    token = Path(token_file).read_text(encoding="utf-8").strip() if token_file else os.environ.get("TENDERHUB_UPSTREAM_TOKEN")
+    hub_id = getattr(args, "hub_id", None) or default_hub_id(hub)
+    print(f"forwarding to the upper hub {url} as {hub_id} (电子招标投标办法 第45条)")
+    return Forwarder(hub, httpx.Client(base_url=url, timeout=30), hub_id, token=token)

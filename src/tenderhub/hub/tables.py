@@ -1,7 +1,8 @@
 """The hub's own tables (its own ``MetaData``, its own database: never shared with a platform).
 
 * ``platforms``: the registry of trading platforms, with their signing key and the public
-  information the work plan's item 11 requires.
+  information the work plan's item 11 requires; also the lower hubs of the tree (``kind``
+  ``hub``) and, in ``via``, the lower hub a forwarded platform came through (``hub/tree.py``).
 * ``releases``: every accepted OCDS release, stored as its canonical JSON (byte-exact), with
   the digest, the platform signature and the platform that sent it.
 * ``feed``: the changes feed; ``position`` is taken from ``feed_head`` inside the ingest
@@ -29,6 +30,9 @@ platforms = sa.Table(
     sa.Column("key_fingerprint", sa.String(64), nullable=False),
     sa.Column("info", JsonType, nullable=False),
     sa.Column("registered_at", UtcDateTime, nullable=False),
+    # "platform" (a trading platform) or "hub" (a lower hub of the tree, hub/tree.py)
+    sa.Column("kind", sa.String(8), nullable=False, server_default="platform"),
+    sa.Column("via", sa.String(64), nullable=True),  # the lower hub that forwarded the registration
 )
 
 releases = sa.Table(

@@ -1,0 +1,303 @@
+"""Hubs form a tree (电子招标投标办法 第45条): a lower hub joins an upper hub and forwards to it
+what its own platforms registered and published, by the same protocol.
+
+第45条 (as quoted by 中国招标投标公共服务平台, ``cn-rules.md`` §9.7): each trading platform
+registers with one public service platform, and each public service platform registers with
+and connects to the platform of the next level up, the national one at the root.
+
+**Joining.** The lower hub registers with the upper hub as a member of kind ``hub``
+(``POST /hub/platforms`` with the upper hub's administrator token, like a platform): its id,
+name and signing key (``Hub.key_info()``, the key of its receipts).
+
+**Forwarded registrations** (``POST /hub/platforms:forward``, no administrator token): the
+lower hub sends ``{hub_id, registration, signature}``: ``registration`` is the platform's
+registration as the lower hub holds it (id, name, signing key or certificate, item-11
+information), ``signature`` the lower hub's signature over the canonical JSON of
+``{"type": FORWARD_TYPE, "hub_id": …, "registration": …}``. The upper hub checks that
+``hub_id`` is a registered member of kind ``hub`` and that the signature verifies with its
+registered key, then registers the platform with ``via: hub_id``. Idempotent: the same
+platform, key and ``via`` again is 200; another key or another ``via`` is 409.
+
+**Forwarded releases** are the platform's original envelopes, never re-signed: the upper hub
+checks each against the platform's own key (``POST /hub/releases:batch``), so it can prove a
+release came from its platform. The ``Forwarder`` follows the lower hub's feed in commit
+order from the cursor in ``hub_upstream_cursor`` (one row), forwards the registrations it has
+not forwarded yet in this process, posts up to ``limit`` envelopes, and advances the cursor
+over the items the upper hub answered ``created`` or ``repeat`` (its receipts). A transport
+error, 5xx or 429 keeps the cursor and backs off (``relay.Backoff``); the upper hub is
+idempotent by release id, so a lost answer only leads to a ``repeat``: exactly once. A
+refused release stops the cursor before it and is retried after backoff until an operator
+resolves it (the batch judges each release on its own, so later releases of that batch may be
+stored upstream already: they come back as ``repeat``). Chain heads are not forwarded (yet).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
+from tenderhub.hub import protocol, registry, tables
+from tenderhub.hub.context import Hub
+from tenderhub.hub.relay import Backoff, Refused, Transient
+
+log = logging.getLogger("tenderhub.hub.tree")
+
+FORWARD_PATH = "/hub/platforms:forward"
+FORWARD_TYPE = "tenderhub.hub.forwarded-registration/1"
+LIMIT = 500
+
+cursor = sa.Table(
+    "hub_upstream_cursor",
+    tables.metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.BigInteger, nullable=False),  # the last feed position the upper hub acknowledged
+)
+
+
+# ---- the upper hub: a registration forwarded by a lower hub --------------------------------------
+
+def signed_part(hub_id: str, registration: dict[str, Any]) -> dict[str, Any]:
+    return {"type": FORWARD_TYPE, "hub_id": hub_id, "registration": registration}
+
+
+def accept_forwarded(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
+    """Register a platform forwarded by a lower hub; (created, the listing entry)."""
+    if not isinstance(body, dict):
+        raise Invalid("a JSON object {hub_id, registration, signature} is required", message_zh="须为 JSON 对象", field="/")
+    hub_id, registration, signature = (registry.text(body, "hub_id"), registry.section(body, "registration"),
+                                       registry.text(body, "signature"))
+    suite, public = lower_hub_key(hub, hub_id)
+    if not protocol.verify(suite, public, signed_part(hub_id, registration), signature):
+        raise Forbidden("the signature does not verify with the lower hub's registered key",
+                        message_zh="签名无法用下级公共服务平台登记的公钥验证", field="/signature", code="bad_signature")
+    if registration.get("kind", "platform") != "platform":
+        raise Invalid("registration.kind: only trading platforms are forwarded", message_zh="registration.kind：只转发交易平台登记", field="registration.kind")
+    row = registry.member_row(hub, registration, via=hub_id)
+    return _store_forwarded(hub, row), registry.get(hub, row["id"])
+
+
+def lower_hub_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
+    p = tables.platforms
+    with hub.engine.connect() as conn:
+        row = conn.execute(sa.select(p.c.suite, p.c.public_pem, p.c.kind).where(p.c.id == hub_id)).first()
+    if row is None:
+        raise NotFound(f"hub {hub_id} is not registered", message_zh=f"公共服务平台 {hub_id} 未登记", field="/hub_id")
+    if row.kind != "hub":
+        raise Forbidden(f"{hub_id} is not registered as a hub (kind hub)", message_zh=f"{hub_id} 未登记为下级公共服务平台",
+                        field="/hub_id", code="not_a_hub")
+    return row.suite, row.public_pem.encode()
+
+
+def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
+    p = tables.platforms
+    with hub.engine.begin() as conn:
+        known = conn.execute(sa.select(p.c.key_fingerprint, p.c.via).where(p.c.id == row["id"])).first()
+        if known is None:
+            conn.execute(sa.insert(p).values(**row))
+            return True
+    if known.key_fingerprint != row["key_fingerprint"] or known.via != row["via"]:
+        raise Conflict(f"platform {row['id']} is already registered with another key or through another hub",
+                       message_zh=f"交易平台 {row['id']} 已以其他公钥或经其他公共服务平台登记", field="registration.id")
+    return False
+
+
+def post_forwarded(request: Request, body: Any = Body(...)) -> JSONResponse:
+    """登记下级公共服务平台转发的交易平台 / Register a platform forwarded by a lower hub (signed by that hub)."""
+    created, view = accept_forwarded(request.app.state.hub, body)
+    return JSONResponse(view, status_code=201 if created else 200)
+
+
+def install(app: FastAPI) -> None:
+    app.add_api_route(FORWARD_PATH, post_forwarded, methods=["POST"], tags=["hub"])
+
+
+# ---- the lower hub: joining and forwarding ---------------------------------------------------
+
+class UpstreamError(Exception):
+    """The upper hub refused to register this hub (a wrong token, an id taken by another key)."""
+
+
+def default_hub_id(hub: Hub) -> str:
+    return f"hub-{hub.key_info()['fingerprint'][:16]}"
+
+
+def join_upstream(hub: Hub, client: httpx.Client, hub_id: str, name: str, token: str | None) -> None:
+    """Register this hub with the upper hub as a member of kind ``hub`` (once)."""
+    public = hub.key_info()["public_pem"]
+    known = _call(client, "GET", f"/hub/platforms/{hub_id}")
+    if known.status_code != 404:
+        _unavailable(known)
+    if known.status_code == 200:
+        found = known.json()
+        if found.get("kind") != "hub" or found["signing_key"]["public_pem"].strip() != public.strip():
+            raise UpstreamError(f"{hub_id} is registered at the upper hub with another key or kind")
+        return
+    body = {"id": hub_id, "name": name, "kind": "hub", "public_key_pem": public}
+    answer = _call(client, "POST", "/hub/platforms", json=body, headers={"Authorization": f"Bearer {token}"} if token else {})
+    if answer.status_code != 201:
+        _unavailable(answer)
+        raise UpstreamError(f"registering {hub_id} with the upper hub failed: HTTP {answer.status_code} {answer.text[:300]}")
+
+
+def _call(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
+    try:
+        return client.request(method, path, **options)
+    except httpx.HTTPError as exc:
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _unavailable(answer: httpx.Response) -> None:
+    if answer.status_code >= 500 or answer.status_code in (408, 429):
+        raise Transient(f"HTTP {answer.status_code}")
+
+
+def _answer(answer: httpx.Response) -> dict[str, Any]:
+    if answer.status_code in (200, 201):
+        found: dict[str, Any] = answer.json()
+        return found
+    _unavailable(answer)
+    raise Refused(f"HTTP {answer.status_code}: {answer.text[:500]}")
+
+
+def forwarded_registration(hub: Hub, hub_id: str, row: Any) -> dict[str, Any]:
+    key = {"certificate_pem": row.certificate_pem} if row.certificate_pem else {"public_key_pem": row.public_pem}
+    registration = {"id": row.id, "name": row.name, "kind": "platform", **key, **row.info}
+    return {"hub_id": hub_id, "registration": registration,
+            "signature": protocol.sign(hub.signing_pair(), signed_part(hub_id, registration))}
+
+
+def read_position(hub: Hub) -> int:
+    with hub.engine.connect() as conn:
+        found = conn.execute(sa.select(cursor.c.position).where(cursor.c.id == 1)).scalar()
+    return int(found or 0)
+
+
+def store_position(hub: Hub, position: int) -> None:
+    with hub.engine.begin() as conn:
+        if conn.execute(sa.update(cursor).where(cursor.c.id == 1).values(position=position)).rowcount == 0:
+            conn.execute(sa.insert(cursor).values(id=1, position=position))
+
+
+def pending(hub: Hub, after: int, limit: int) -> list[Any]:
+    """Feed items after ``after`` with the platform's original signature, in feed order."""
+    f, r = tables.feed, tables.releases
+    query = (sa.select(f.c.position, f.c.platform_id, r.c.canonical, r.c.signature).join(r, r.c.id == f.c.release_id)
+             .where(f.c.position > after).order_by(f.c.position).limit(limit))
+    with hub.engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+@dataclass
+class Round:
+    created: int = 0
+    repeat: int = 0
+    position: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.created + self.repeat
+
+
+class Forwarder:
+    """Forwards the lower hub's platforms and releases to the upper hub at ``client``."""
+
+    def __init__(self, hub: Hub, client: httpx.Client, hub_id: str, *, name: str | None = None,
+                 token: str | None = None, limit: int = LIMIT) -> None:
+        self.hub, self.client, self.hub_id, self.limit = hub, client, hub_id, limit
+        self.name, self.token = name or f"公共服务平台 / hub {hub_id}", token
+        self.joined, self.forwarded, self.posts = False, set[str](), 0
+        self.backoff = Backoff()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def forward_once(self) -> Round:
+        """Join (once), forward new registrations, then one batch of the feed."""
+        if not self.joined:
+            join_upstream(self.hub, self.client, self.hub_id, self.name, self.token)
+            self.joined = True
+        self.forward_registrations()
+        items = pending(self.hub, read_position(self.hub), self.limit)
+        return self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+
+    def forward_registrations(self) -> None:
+        p = tables.platforms
+        with self.hub.engine.connect() as conn:
+            rows = conn.execute(sa.select(p).where(p.c.kind == "platform").order_by(p.c.id)).all()
+        for row in rows:
+            if row.id not in self.forwarded:
+                _answer(_call(self.client, "POST", FORWARD_PATH, json=forwarded_registration(self.hub, self.hub_id, row)))
+                self.forwarded.add(row.id)
+
+    def _post(self, items: list[Any]) -> list[dict[str, Any]]:
+        body = {"releases": [{"platform_id": i.platform_id, "release": json.loads(i.canonical), "signature": i.signature} for i in items]}
+        self.posts += 1
+        results: list[dict[str, Any]] = _answer(_call(self.client, "POST", protocol.BATCH_PATH, json=body))["results"]
+        return results
+
+    def _settle(self, items: list[Any], results: list[dict[str, Any]]) -> Round:
+        """Advance over the acknowledged prefix; a refusal stops it there (``Refused``)."""
+        done = Round(position=read_position(self.hub))
+        for item, result in zip(items, results, strict=True):
+            if result["status"] not in ("created", "repeat"):
+                self._advance(done)
+                raise Refused(f"the upper hub refused release {result['release_id']}: {result['error']['code']} at {result['error']['field']}")
+            done.created += result["status"] == "created"
+            done.repeat += result["status"] == "repeat"
+            done.position = item.position
+        self._advance(done)
+        return done
+
+    def _advance(self, done: Round) -> None:
+        if done.handled:
+            store_position(self.hub, done.position)
+
+    def run(self, stop: threading.Event, *, idle: float = 1.0, sleep: Callable[[float], Any] | None = None) -> None:
+        """Forward until ``stop`` is set: back off after a failure, wait ``idle`` when caught up."""
+        wait = sleep or stop.wait
+        while not stop.is_set():
+            try:
+                done = self.forward_once()
+            except (Transient, Refused, UpstreamError) as exc:
+                log.warning("forwarding to the upper hub failed: %s", exc)
+                wait(self.backoff.next_delay())
+                continue
+            self.backoff.reset()
+            if done.handled < self.limit:
+                wait(idle)
+
+    def start(self, *, idle: float = 1.0) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, args=(self._stop,), kwargs={"idle": idle}, name="hub-forwarder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def run_forwarder(app: FastAPI, forwarder: Forwarder) -> None:
+    """Wrap the app's lifespan: the forwarder starts with the app and stops with it."""
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(inner: Any) -> AsyncIterator[Any]:
+        forwarder.start()
+        try:
+            async with previous(inner) as state:
+                yield state
+        finally:
+            forwarder.stop()
+
+    app.router.lifespan_context = lifespan

@@ -17,6 +17,7 @@
 | ``GET /hub/log/inclusion?index=I&size=N`` | the audit path of leaf I in the tree of size N |
 | ``GET /hub/log/consistency?first=M&second=N`` | the consistency proof between two sizes |
 | ``GET /hub/log/entries?start=S&end=E`` | entries (canonical JSON), a page of at most 1000 |
+| ``GET /hub/schemas``, ``GET /hub/schemas/{name}`` | the JSON Schemas of the protocol's messages (``messages.py``), also in ``/openapi.json`` |
 | ``POST``/``GET /hub/blacklist``, ``GET``/``DELETE /hub/blacklist/{uscc}`` | the blacklist (``blacklist.py``) |
 | ``/hub/subjects``, ``/hub/trust-list``, ``/hub/sso/…``, ``/hub/projects``, ``/hub/credit`` | shared registration and identity (``subjects.py``, ``trust.py``, ``sso.py``, ``projects.py``, ``credit.py``) |
 """
@@ -36,6 +37,7 @@ from tenderhub.hub import (
     blacklist,
     credit,
     feed,
+    messages,
     projects,
     registry,
     sso,
@@ -75,6 +77,7 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
     projects.install(app, hub)
     credit.install(app, hub)
     portal.install(app, hub)  # /portal/…, /hub/packages/…, /hub/releases.jsonl, /hub/datasets/… (hub/portal/routes.py)
+    messages.install(app)  # GET /hub/schemas[/{name}], the message schemas in the OpenAPI document (last: every route added)
     return app
 
 

@@ -154,3 +154,27 @@ def test_our_crls_are_read_by_openssl(tmp_path, suite):
     assert f"{serial:X}" in text and "Superseded" in text and "CRL Number" in text
     if suite == "intl":  # OpenSSL 3.0 `crl` cannot be given the SM2 id 1234567812345678 to verify with
         assert b"verify OK" in openssl("crl", "-in", "ca.crl", "-CAfile", "ca.pem", "-noout", cwd=tmp_path, stderr=True)
+
+
+@SUITE
+def test_past_the_newest_crls_next_update_the_status_is_unknown_and_the_certificate_refused(suite):
+    cert, _ = holder(suite, "北京路桥")
+    made = crl.make(*CAS[suite], [], number=1, now=NOW - timedelta(days=10), days=7)
+    listed = x509.TrustList([CAS["intl"][0], CAS["gm"][0]], [made])
+    assert listed.validate(cert, NOW - timedelta(days=4)).subject_cn == "北京路桥"  # within the CRL's validity
+    with pytest.raises(CertificateError) as refused:
+        listed.validate(cert, NOW)
+    assert refused.value.field == "crl" and "nextUpdate" in refused.value.message_en and "电子签名法 第13条" in refused.value.message_en
+
+
+@SUITE
+def test_the_newest_crl_of_a_ca_decides_when_an_older_one_has_expired(suite):
+    cert, serial = holder(suite)
+    old = crl.make(*CAS[suite], [], number=1, now=NOW - timedelta(days=20), days=7)
+    new = crl.make(*CAS[suite], [crl.Revoked(serial, NOW - timedelta(days=1), "keyCompromise")], number=2,
+                   now=NOW - timedelta(days=1), days=7)
+    listed = x509.TrustList([CAS["intl"][0], CAS["gm"][0]], [old, new])
+    with pytest.raises(CertificateError, match="revoked"):
+        listed.validate(cert, NOW)
+    fresh, _ = holder(suite, "另一公司")
+    assert listed.validate(fresh, NOW).subject_cn == "另一公司"

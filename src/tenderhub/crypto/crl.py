@@ -106,12 +106,32 @@ class RevocationList:
     def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime) -> None:
         if ca != self.issuer:
             return
+        following = self.crl.next_update_utc
+        if following is not None and as_utc(at) > following:
+            raise stale_error(subject_cn, ca, following)
         entry = self.crl.get_revoked_certificate_by_serial_number(serial)
         if entry is None:
             return
         reason = reason_of(entry)
         if reason in ALWAYS or as_utc(at) >= entry.revocation_date_utc:
             raise revoked_error(subject_cn, serial, entry.revocation_date_utc, reason)
+
+
+def newest(lists: list[RevocationList], ca: x509.Certificate) -> RevocationList | None:
+    """The CA's CRL issued last (CRLs are cumulative: the newest one decides), if any."""
+    mine = [r for r in lists if r.issuer == ca]
+    return max(mine, key=lambda r: r.crl.last_update_utc) if mine else None
+
+
+def stale_error(cn: str, ca: x509.Certificate, following: datetime) -> CertificateError:
+    """Fail closed: past the newest CRL's nextUpdate the certificate's status is unknown."""
+    stamp = f"{beijing(following):%Y-%m-%d %H:%M:%S}"
+    issuer = ca.subject.rfc4514_string()
+    return CertificateError(
+        f"the revocation status of {cn!r} is unknown: the newest CRL of {issuer} expired at {stamp} Beijing time "
+        "(nextUpdate); load a current CRL (电子签名法 第13条)",
+        message_zh=f"无法确认证书 {cn} 是否被吊销：{issuer} 的证书吊销列表已于北京时间 {stamp} 过期，请更新吊销列表（电子签名法 第13条）",
+        field="crl")
 
 
 def reason_of(entry: x509.RevokedCertificate) -> str:

@@ -175,6 +175,6 @@ class TrustList:
             raise CertificateError("the certificate's key usage does not allow digital signatures",
                                    field="certificate", message_zh="证书密钥用法不允许数字签名")
         info = cert_info(cert_pem)
-        for revocations in self.revocations:
-            revocations.check(ca, cert.serial_number, info.subject_cn, at)
+        if (current := crl.newest(self.revocations, ca)) is not None:
+            current.check(ca, cert.serial_number, info.subject_cn, at)
         return info

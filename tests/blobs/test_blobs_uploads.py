@@ -4,6 +4,7 @@ a crash (SIGKILL) loses at most the chunk in flight."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -210,18 +211,63 @@ class CountingFsync:
         return calls
 
 
-def test_an_upload_costs_three_fsyncs_to_begin_two_per_chunk_and_none_to_re_hash(area: UploadArea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_upload_costs_no_fsync_to_begin_five_more_for_its_first_chunk_and_two_per_chunk(area: UploadArea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = FileBlobStore(tmp_path / "blobs")
     store.temp_dir()
+    store.put_stream(io.BytesIO(b"first blob: the fan-out is made"))
     (tmp_path / "uploads").mkdir()
     fsyncs = CountingFsync(monkeypatch)
     area.begin("u1", len(DATA), DIGEST)
-    assert fsyncs.since() == 3  # meta.json, the new directory, its parent
-    send(area, 0, len(DATA))
+    assert fsyncs.since() == 0  # a begun upload promises nothing
+    send(area, 0, 4096)
+    assert fsyncs.since() == 5 + 2  # meta.json, data, offset, the directory, its parent; the bytes, the record
+    send(area, 4096, len(DATA))
     assert fsyncs.since() == 2  # the bytes, then the offset record
     ref = area.finish("u1", store, checked_sha256=DIGEST)
     assert ref == BlobRef(DIGEST, len(DATA)) and store.verify(DIGEST)
-    assert fsyncs.since() <= 4  # the blob's directory and the fan-out directories created for it
+    assert fsyncs.since() == 2  # the blob's directory and the second-level directory made for it
+
+
+def test_a_whole_body_costs_one_file_fsync_and_the_store_directories(area: UploadArea, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FileBlobStore(tmp_path / "blobs")
+    store.put_stream(io.BytesIO(b"first blob: the fan-out is made"))
+    area.begin("u1", len(DATA), DIGEST)
+    fsyncs = CountingFsync(monkeypatch)
+    ref = area.finish_whole("u1", DATA, store, checked_sha256=DIGEST)
+    assert ref == BlobRef(DIGEST, len(DATA)) and store.verify(DIGEST)
+    assert fsyncs.since() == 3  # the bytes; the blob's directory, the second-level directory made for it
+    assert not (area.root / "u1").exists() and list((store.root / ".tmp").iterdir()) == []
+    with pytest.raises(NotFound):
+        area.state("u1")
+
+
+def test_a_whole_body_that_hashes_otherwise_is_refused_and_stores_nothing(area: UploadArea, tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path / "blobs")
+    area.begin("u1", len(DATA), DIGEST)
+    with pytest.raises(DigestMismatch):
+        area.finish_whole("u1", DATA, store, checked_sha256="0" * 64)
+    assert list(store.iter_digests()) == [] and not (area.root / "u1").exists()
+
+
+def test_a_whole_body_after_a_chunk_or_of_the_wrong_size_is_refused(area: UploadArea, tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path / "blobs")
+    area.begin("u1", len(DATA), DIGEST)
+    with pytest.raises(Conflict) as short:
+        area.finish_whole("u1", DATA[:-1], store, checked_sha256=DIGEST)
+    send(area, 0, 100)
+    with pytest.raises(Conflict) as started:
+        area.finish_whole("u1", DATA, store, checked_sha256=DIGEST)
+    assert short.value.code == started.value.code == "upload_not_whole"
+    assert area.state("u1").received == 100 and list(store.iter_digests()) == []
+
+
+def test_a_begin_whose_meta_was_lost_to_a_power_loss_is_begun_afresh(area: UploadArea) -> None:
+    area.begin("u1", len(DATA), DIGEST)
+    (area.root / "u1" / "meta.json").write_bytes(b"")  # renamed into place, contents never written back
+    with pytest.raises(NotFound):
+        area.state("u1")
+    assert area.begin("u1", len(DATA), DIGEST).received == 0
+    assert send(area, 0, len(DATA)) == len(DATA)
 
 
 def test_a_wrong_checked_digest_is_refused_like_wrong_bytes(area: UploadArea, tmp_path: Path) -> None:

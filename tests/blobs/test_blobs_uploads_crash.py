@@ -32,3 +32,34 @@ def test_a_removal_stopped_half_way_does_not_lock_the_upload_out(tmp_path: Path)
     state = area.begin("u2", len(data), digest)
     assert state.received == 0
     assert area.write_chunk("u2", 0, data).complete
+
+
+def test_a_kill_inside_a_whole_body_finish_leaves_an_upload_that_finishes_again(tmp_path: Path) -> None:
+    """Killed after the temp file was written (a stray temp) or after it entered the store
+    (the upload not yet cleaned up): finishing again stores the bytes once and cleans up."""
+    data = os.urandom(200_000)
+    digest = hashlib.sha256(data).hexdigest()
+    area, store = UploadArea(tmp_path / "uploads"), FileBlobStore(tmp_path / "blobs")
+    area.begin("w1", len(data), digest)
+    (store.temp_dir() / "put-killed").write_bytes(data[:1000])  # killed while writing the temp file
+    ref = area.finish_whole("w1", data, store, checked_sha256=digest)
+    assert (ref.digest, ref.size) == (digest, len(data)) and store.verify(digest)
+    area.begin("w2", len(data), digest)
+    with open(store.path_for(digest), "rb") as stored:  # killed after the rename, before the clean-up
+        assert stored.read() == data
+    assert area.state("w2").received == 0
+    ref = area.finish_whole("w2", data, store, checked_sha256=digest)
+    assert ref.digest == digest and store.verify(digest) and not (tmp_path / "uploads" / "w2").exists()
+    assert store.sweep_temp() == 1 and list(store.iter_digests()) == [digest]
+
+
+def test_a_whole_body_killed_before_its_finish_leaves_the_upload_resumable_from_zero(tmp_path: Path) -> None:
+    """A begin is not fsynced: after a power loss its directory may hold an empty meta.json;
+    the upload then counts as not begun and begins again from zero."""
+    data = b"y" * 5000
+    digest = hashlib.sha256(data).hexdigest()
+    area, store = UploadArea(tmp_path / "uploads"), FileBlobStore(tmp_path / "blobs")
+    area.begin("w3", len(data), digest)
+    (tmp_path / "uploads" / "w3" / "meta.json").write_bytes(b"")
+    assert area.begin("w3", len(data), digest).received == 0
+    assert area.finish_whole("w3", data, store, checked_sha256=digest).digest == digest

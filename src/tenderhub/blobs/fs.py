@@ -4,6 +4,8 @@
 system), fsyncs it, renames it atomically to its final name and fsyncs that directory: a
 returned ``BlobRef`` is durable. A crash leaves at most a stray temp file, never a partial
 blob under a digest name (``iter_digests`` ignores ``.tmp``; ``sweep_temp()`` removes it).
+The 256 first-level directories are made (and the root fsynced) once, on the first store: a
+new blob then fsyncs its directory and, when it made one, the second-level directory's parent.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +32,14 @@ from tenderhub.blobs.port import (
 )
 
 TMP = ".tmp"
+_FAN_OUT_LOCK = threading.Lock()
+_FANNED_OUT: set[Path] = set()  # roots whose first level this process has made (a store per request)
 
 
 class FileBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._fanned_out = False
 
     def path_for(self, digest: str) -> Path:
         checked_digest(digest)
@@ -50,6 +56,19 @@ class FileBlobStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def put_hashed(self, body: bytes, ref: BlobRef) -> BlobRef:
+        """``body``, which the caller has just hashed to ``ref``, written once into a temp file,
+        fsynced and adopted (no second hash)."""
+        tmp = self._temp_file()
+        try:
+            with open(tmp, "wb") as out:
+                out.write(body)
+                out.flush()
+                os.fsync(out.fileno())
+            return self.adopt(tmp, ref)
+        finally:
+            tmp.unlink(missing_ok=True)
+
     def adopt(self, path: Path, ref: BlobRef) -> BlobRef:
         """Move a file the caller has just hashed (to ``ref``) and fsynced into the store, by
         renaming it (it must be on the same file system). Existing intact content is kept."""
@@ -57,6 +76,7 @@ class FileBlobStore:
         if final.is_file() and final.stat().st_size == ref.size:
             path.unlink(missing_ok=True)
             return ref
+        self._fan_out()
         parents = created_dirs(final.parent)
         # Also repairs a damaged copy with the verified bytes. Only the new name is made
         # durable (its directory, then any fan-out directory created for it): a crash may at
@@ -130,6 +150,21 @@ class FileBlobStore:
         hashed by the caller, enter the store by ``adopt`` (a rename)."""
         make_dirs(self.root / TMP)
         return self.root / TMP
+
+    def _fan_out(self) -> None:
+        """The 256 first-level directories, made durable together once (one root fsync) so
+        that no blob's adoption has to fsync the root for a new one."""
+        if self._fanned_out or self.root in _FANNED_OUT:
+            return
+        with _FAN_OUT_LOCK:  # the first concurrent stores of a process: one does it
+            make_dirs(self.root)
+            missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
+            for folder in missing:
+                folder.mkdir(exist_ok=True)
+            if missing:
+                fsync_dir(self.root)
+        self._fanned_out = True
+        _FANNED_OUT.add(self.root)
 
     def _temp_file(self) -> Path:
         make_dirs(self.root / TMP)

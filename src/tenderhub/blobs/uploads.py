@@ -4,6 +4,14 @@
     area.write_chunk("u1", offset=0, data=first)           # fsynced before it returns
     area.state("u1").received                              # where the client resumes
     area.finish("u1", store)                               # verify the digest, store, clean up
+    area.finish_whole("u1", body, store, checked_sha256=d) # the whole body in one request
+
+Durability: ``begin`` fsyncs nothing (a begun upload holds no byte anyone was promised; one
+lost to a power loss is begun again, and a directory whose ``meta.json`` is unreadable counts
+as not begun). The first chunk written by ``write_chunk`` makes the upload's files and
+directory durable (once: the ``synced`` marker) before its bytes, so a ``received`` it
+returns survives a power loss. ``finish_whole`` writes a body that arrives whole straight
+into the store (one file fsync, then the store's directory fsyncs): no partial file at all.
 
 Layout: ``root/<upload_id>/`` holds ``meta.json`` (size, digest), ``data`` (the bytes so far)
 and ``offset`` (the durable offset: 8 bytes big-endian + CRC-32, rewritten in place after the
@@ -17,6 +25,7 @@ overlap with different bytes is refused (``upload_overlap_mismatch``), and so is
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import re
@@ -68,8 +77,8 @@ class UploadArea:
         if not isinstance(total_size, int) or total_size < 0:
             raise Invalid(f"total_size {total_size!r} must be a non-negative integer", field="total_size")
         with self._beginning(upload_id):  # the same upload begun twice at once (threads or processes)
-            if self._dir(upload_id).is_dir() and not (self._dir(upload_id) / "meta.json").exists():
-                self._discard(upload_id)  # a removal stopped half way: the upload no longer exists
+            if self._dir(upload_id).is_dir() and not self._readable_meta(upload_id):
+                self._discard(upload_id)  # a removal stopped half way, or a begin cut by a power loss
             if self._dir(upload_id).is_dir():
                 return self._same_upload(upload_id, total_size, expected_digest)
             self._create(upload_id, total_size, expected_digest)
@@ -94,8 +103,28 @@ class UploadArea:
             _check_chunk(state, offset, len(data), self.max_chunk)
             fresh = data[self._matching_overlap(state, offset, data) :]
             if fresh:
+                if not finishing:
+                    self._make_durable(upload_id)
                 self._append(upload_id, state.received, fresh, sync_record=not finishing)
             return self.state(upload_id)
+
+    def finish_whole(self, upload_id: str, body: bytes, store: BlobStore, *, checked_sha256: str) -> BlobRef:
+        """Finish an upload whose whole body arrived in one request (nothing received before):
+        the bytes go straight into the store (``store_bytes``: one temp file, fsynced, renamed
+        into place, its directory fsynced), never into the upload area. ``checked_sha256``:
+        the caller has just hashed ``body``. A mismatch removes the upload and raises; an
+        upload already holding bytes is ``Conflict`` (``upload_not_whole``: finish it as usual)."""
+        with self._locked(upload_id):
+            state = self.state(upload_id)
+            if state.received != 0 or len(body) != state.total_size:
+                raise Conflict(f"upload {upload_id} already holds {state.received} bytes or the body is not all {state.total_size}",
+                               message_zh=f"上传 {upload_id} 已有数据或本次数据不完整", code="upload_not_whole")
+            if checked_sha256 != state.expected_digest:
+                self.abandon(upload_id)
+                raise DigestMismatch(state.expected_digest, checked_sha256, size=len(body))
+            ref = store_bytes(store, body, BlobRef(checked_sha256, len(body)))
+        self._discard(upload_id, durable=False)  # nothing in it anyone was promised
+        return ref
 
     def finish(self, upload_id: str, store: BlobStore, *, checked_sha256: str | None = None) -> BlobRef:
         """Check every byte against the expected digest, store the blob durably, clean up.
@@ -145,11 +174,29 @@ class UploadArea:
         return self._dir(upload_id) / "data"
 
     def _meta(self, upload_id: str) -> dict[str, Any]:
+        """``meta.json``; unreadable (a begin cut by a power loss: never fsynced) is not begun."""
         try:
             meta: dict[str, Any] = json.loads((self._dir(upload_id) / "meta.json").read_text())
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
             raise NotFound(f"no upload {upload_id}", message_zh=f"未找到上传 {upload_id}", field="upload_id", code="upload_not_found") from None
         return meta
+
+    def _readable_meta(self, upload_id: str) -> bool:
+        try:
+            self._meta(upload_id)
+        except NotFound:
+            return False
+        return True
+
+    def _make_durable(self, upload_id: str) -> None:
+        """Before the first bytes a chunk promises: the upload's files, its directory and its
+        name in the area (``begin`` fsynced none of them); once, marked by ``synced``."""
+        folder = self._dir(upload_id)
+        if (folder / "synced").exists():
+            return
+        for path in (folder / "meta.json", folder / "data", folder / "offset", folder, self.root):
+            _fsync_path(path)
+        (folder / "synced").write_bytes(b"")  # a hint only: lost, the fsyncs are done again
 
     def _same_upload(self, upload_id: str, total_size: int, expected_digest: str) -> UploadState:
         state = self.state(upload_id)
@@ -158,20 +205,17 @@ class UploadArea:
         return state
 
     def _create(self, upload_id: str, total_size: int, expected_digest: str) -> None:
-        """Build the upload in a hidden directory, then rename it into place (all or nothing)."""
+        """Build the upload in a hidden directory, then rename it into place (all or nothing
+        for a process kill; no fsync: see the module's note on durability)."""
         make_dirs(self.root)
         building = self.root / f".new-{upload_id}"
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir()
         meta = {"upload_id": upload_id, "total_size": total_size, "expected_digest": expected_digest}
-        _write_synced(building / "meta.json", json.dumps(meta).encode())
-        # Empty ``data`` and a zero ``offset`` record need no fsync of their own: their names
-        # are made durable with the directory's, and lost contents read as 0 received.
-        (building / "data").write_bytes(b"")
+        (building / "meta.json").write_bytes(json.dumps(meta).encode())
+        (building / "data").write_bytes(b"")  # lost contents read as 0 received
         (building / "offset").write_bytes(_RECORD.pack(0, zlib.crc32(struct.pack(">Q", 0))))
-        fsync_dir(building)
         os.rename(building, self._dir(upload_id))
-        fsync_dir(self.root)  # three fsyncs in all: meta.json, the new directory, its parent
 
     @contextmanager
     def _beginning(self, upload_id: str) -> Iterator[None]:
@@ -258,11 +302,19 @@ def _read_record(path: Path) -> int:
     return offset if zlib.crc32(struct.pack(">Q", offset)) == crc else 0
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+def store_bytes(store: BlobStore, body: bytes, ref: BlobRef) -> BlobRef:
+    """``body`` (already hashed to ``ref``) into the store durably, written once."""
+    if isinstance(store, FileBlobStore):
+        return store.put_hashed(body, ref)
+    return store.put_stream(io.BytesIO(body), expected_digest=ref.digest)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_record(path: Path, offset: int, *, sync: bool = True) -> None:

@@ -147,15 +147,11 @@ class UnitOfWork:
             return []
         if self.session.get_bind().dialect.name != "sqlite":  # SQLite: taken by _begin_writing
             self.audit.lock_chain()
-        records = [self.audit.append(event, self.actor) for event in events]
-        for record, event in zip(records, events, strict=True):
-            self.outbox.put(
-                id=record.id,
-                topic=event.tag,
-                key=event.target,
-                at=record.at,
-                payload=_payload(record, event),
-            )
+        records = self.audit.append_many(events, self.actor)  # one statement each
+        self.outbox.put_many([
+            {"id": record.id, "topic": event.tag, "key": event.target, "at": record.at, "payload": _payload(record, event)}
+            for record, event in zip(records, events, strict=True)
+        ])
         return records
 
 

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tenderhub.blobs.durable import write_file_durably
 from tenderhub.blobs.port import BlobRef
 from tenderhub.core.bids import sealing
 from tenderhub.core.bids.model import Bid, DocumentRef, PartialList, SealedPackage
@@ -42,8 +41,11 @@ from tenderhub.services.context import Services, Vault
 from tenderhub.services.sealed_uploads import (
     commit_if_stored,
     discard_orphan,
+    read_meta,
     store_upload,
+    store_whole,
     write_last_chunk,
+    write_meta,
 )
 from tenderhub.services.tenders import change, load
 
@@ -83,8 +85,7 @@ def begin_upload(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
     upload_id = upload_id_for(tender_id, lot.id, bidder.bidder_id, sha256)
     state = vault.uploads.begin(upload_id, int(summary["size"]), sha256)
     meta = {"tender_id": tender_id, "lot_id": lot.id, "bidder_id": bidder.bidder_id, "sha256": sha256, "summary": summary}
-    vault.meta_dir.mkdir(parents=True, exist_ok=True)
-    write_file_durably(vault.meta_dir / f"{upload_id}.json", json.dumps(meta, ensure_ascii=False).encode())
+    write_meta(vault, upload_id, meta)
     return state_view(state)
 
 
@@ -100,10 +101,7 @@ def state_view(state: Any) -> dict[str, Any]:
 
 
 def meta_of(vault: Vault, upload_id: str, actor: Actor) -> dict[str, Any]:
-    path = vault.meta_dir / f"{upload_id}.json"
-    if not upload_id.isalnum() or not path.exists():
-        raise NotFound(f"no upload {upload_id!r}", message_zh=f"没有上传任务 {upload_id}", field="upload_id")
-    meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    meta = read_meta(vault, upload_id)
     if meta["bidder_id"] != actor.user_id:
         raise Forbidden("only the bidder who began an upload may continue it", message_zh="只有发起上传的投标人可以继续上传", field="upload_id")
     return meta
@@ -136,9 +134,11 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str, last: tuple[int, 
     bidder_of(actor)  # bidders only
     vault = vault_of(svc)
     meta = meta_of(vault, upload_id, actor)
-    if last is not None:
-        write_last_chunk(vault, upload_id, *last)
-    ref = store_upload(vault, meta, upload_id)
+    ref = store_whole(vault, meta, upload_id, last) if last is not None else None
+    if ref is None:
+        if last is not None:
+            write_last_chunk(vault, upload_id, *last)
+        ref = store_upload(vault, meta, upload_id)
     try:
         return record_sealed_bid(svc, actor, meta, upload_id, ref)
     except Refused:

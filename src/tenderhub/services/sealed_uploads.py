@@ -5,6 +5,9 @@ enter the blob store, and the removal of a ciphertext whose bid was refused afte
 
 from __future__ import annotations
 
+import io
+import json
+import os
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any, BinaryIO
@@ -15,6 +18,52 @@ from tenderhub.core.shared.errors import Conflict, NotFound, RuleViolation
 from tenderhub.core.shared.roles import Actor
 from tenderhub.crypto import package
 from tenderhub.services.context import Services, Vault
+
+
+def write_meta(vault: Vault, upload_id: str, meta: Mapping[str, Any]) -> None:
+    """The upload's tender, lot, bidder and signed summary: replaced atomically (a process
+    kill leaves the old file or the new one) but not fsynced — it promises nothing by itself
+    (a begin lost to a power loss is begun again), and once a receipt is issued the bid row
+    holds all of it (a finish retried after the file was lost: begin again, same receipt)."""
+    vault.meta_dir.mkdir(parents=True, exist_ok=True)
+    path = vault.meta_dir / f"{upload_id}.json"
+    tmp = path.with_name(f".{upload_id}.{os.urandom(4).hex()}.tmp")
+    tmp.write_bytes(json.dumps(meta, ensure_ascii=False).encode())
+    os.replace(tmp, path)
+
+
+def read_meta(vault: Vault, upload_id: str) -> dict[str, Any]:
+    """What ``write_meta`` wrote; missing or unreadable (cut by a power loss) is no upload."""
+    path = vault.meta_dir / f"{upload_id}.json"
+    try:
+        if not upload_id.isalnum():
+            raise FileNotFoundError(upload_id)
+        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        raise NotFound(f"no upload {upload_id!r}", message_zh=f"没有上传任务 {upload_id}", field="upload_id") from None
+    return meta
+
+
+def store_whole(vault: Vault, meta: Mapping[str, Any], upload_id: str, last: tuple[int, bytes]) -> Any:
+    """A finish carrying the whole package (offset 0, nothing received before): checked
+    against the signed summary in memory and written once, straight into the store
+    (``UploadArea.finish_whole``). None when this is not such a finish (the usual path)."""
+    offset, body = last
+    try:
+        state = vault.uploads.state(upload_id)
+    except NotFound:
+        return None  # finished before: the usual path answers
+    if offset != 0 or state.received != 0 or len(body) != state.total_size:
+        return None
+    sha256 = check_against_summary(meta["summary"], lambda _mode: io.BytesIO(body))
+    try:
+        return vault.uploads.finish_whole(upload_id, body, vault.blobs, checked_sha256=sha256)
+    except NotFound:  # a concurrent finish of the same upload moved it meanwhile
+        return moved_upload(vault, meta, upload_id)
+    except Conflict as error:
+        if error.code != "upload_not_whole":
+            raise
+        return None  # a concurrent chunk arrived meanwhile: the usual path
 
 
 def write_last_chunk(vault: Vault, upload_id: str, offset: int, data: bytes) -> None:

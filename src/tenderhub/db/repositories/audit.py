@@ -83,7 +83,29 @@ class AuditRepository:
 
     def append(self, event: DomainEvent, actor: ActorContext | None) -> AuditRecord:
         """Append one event; call ``lock_chain()`` first in the same transaction."""
-        fields: dict[str, Any] = {
+        return self.append_many([event], actor)[0]
+
+    def append_many(self, events: builtins.list[DomainEvent], actor: ActorContext | None) -> builtins.list[AuditRecord]:
+        """Append events in order, chained, in one ``INSERT … RETURNING`` (call ``lock_chain()``
+        first in the same transaction)."""
+        if not events:
+            return []
+        prev = self._last or self.head()  # under the chain lock: our own last row is the head
+        prev_hash = prev[1] if prev else GENESIS
+        rows = []
+        for event in events:
+            fields = self._fields(event, actor)
+            fields.update(prev_hash=prev_hash, hash=row_hash(fields, prev_hash))
+            rows.append(fields)
+            prev_hash = fields["hash"]
+        t = tables.audit_events
+        seqs = self._session.execute(sa.insert(t).returning(t.c.seq, sort_by_parameter_order=True), rows).scalars().all()
+        self._last = (seqs[-1], rows[-1]["hash"])
+        return [AuditRecord(seq=seq, **fields) for seq, fields in zip(seqs, rows, strict=True)]
+
+    @staticmethod
+    def _fields(event: DomainEvent, actor: ActorContext | None) -> dict[str, Any]:
+        return {
             "id": str(uuid.uuid4()),
             "tag": event.tag,
             "target": event.target,
@@ -95,14 +117,6 @@ class AuditRepository:
             "reason": event.reason,
             "data": to_json_value(dict(event.data), "$.data"),
         }
-        prev = self._last or self.head()  # under the chain lock: our own last row is the head
-        prev_hash = prev[1] if prev else GENESIS
-        fields.update(prev_hash=prev_hash, hash=row_hash(fields, prev_hash))
-        seq = self._session.execute(
-            sa.insert(tables.audit_events).values(**fields).returning(tables.audit_events.c.seq)
-        ).scalar_one()
-        self._last = (seq, fields["hash"])
-        return AuditRecord(seq=seq, **fields)
 
     def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the chain's last row."""

@@ -29,15 +29,15 @@ class OutboxRepository:
         self._session = session
 
     def put(self, *, id: str, topic: str, key: str, payload: dict[str, Any], at: datetime) -> None:
-        values = {
-            "id": id,
-            "topic": topic,
-            "key": key,
-            "payload": payload,
-            "created_at": at,
-            "attempts": 0,
-        }
-        self._session.execute(sa.insert(tables.outbox).values(**values))
+        self.put_many([{"id": id, "topic": topic, "key": key, "payload": payload, "at": at}])
+
+    def put_many(self, messages: list[dict[str, Any]]) -> None:
+        """Messages (``id``, ``topic``, ``key``, ``payload``, ``at``) in one statement, in order."""
+        if not messages:
+            return
+        rows = [{"id": m["id"], "topic": m["topic"], "key": m["key"], "payload": m["payload"],
+                 "created_at": m["at"], "attempts": 0} for m in messages]
+        self._session.execute(sa.insert(tables.outbox), rows)
 
     def pending(self, limit: int = 100) -> list[OutboxMessage]:
         """Unsent messages, oldest first; on PostgreSQL rows locked by another relay are skipped."""

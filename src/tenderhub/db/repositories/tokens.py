@@ -55,12 +55,7 @@ class TokenRepository(Generic[U]):
 
     def user_for_token(self, raw: str) -> U | None:
         """The user holding a valid (known, not revoked) token, else ``None``."""
-        t = tables.api_tokens
-        stmt = sa.select(t.c.user_id).where(
-            t.c.token_hash == hash_token(raw), t.c.revoked_at.is_(None)
-        )
-        user_id = self._session.execute(stmt).scalar_one_or_none()
-        return None if user_id is None else self._users.find(user_id)
+        return self._users.holding_token(hash_token(raw))
 
     def revoke(self, raw: str, *, at: datetime) -> bool:
         t = tables.api_tokens

@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 from typing import TypeVar
 
+import sqlalchemy as sa
+
 from tenderhub.db import tables
 from tenderhub.db.repositories.base import DocumentRepository
 
@@ -27,3 +29,9 @@ class UserRepository(DocumentRepository[T]):
             limit=limit,
             offset=offset,
         )
+
+    def holding_token(self, token_hash: str) -> T | None:
+        """The user holding a valid (known, not revoked) API token with this hash: one query."""
+        t = tables.api_tokens
+        held = sa.select(t.c.user_id).where(t.c.token_hash == token_hash, t.c.revoked_at.is_(None))
+        return self._one(self.table.c.id.in_(held))

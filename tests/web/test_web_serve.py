@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
+import socket
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tenderhub.bootstrap import Platform
@@ -53,3 +62,70 @@ def test_a_worker_process_builds_the_platform_from_the_environment_the_server_se
         assert (tmp_path / "w" / "trading.db").exists()
     finally:
         app.state.platform.engine.dispose()
+
+
+def listening_sockets(pid: int, port: int) -> set[str]:
+    """Inodes of the LISTEN sockets on ``port`` that process ``pid`` holds (from /proc)."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+                listening.add(fields[9])
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                held.add(target[8:-1])
+    return held & listening
+
+
+def children(pid: int) -> list[int]:
+    return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/tcp").exists(), reason="Linux SO_REUSEPORT")
+def test_workers_listen_on_sockets_of_their_own_and_go_down_together(tmp_path: Path) -> None:
+    """``--workers 2``: each worker has its own ``SO_REUSEPORT`` socket (the kernel spreads the
+    connections); one worker dying stops the other and the server, which exits 1; SIGTERM: 0."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "tenderhub.cli", "serve", "--data-dir", str(tmp_path / "d"),
+               "--db", f"sqlite:///{tmp_path / 'd' / 'trading.db'}", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        workers = wait_for_workers(server, port)
+        sockets = [listening_sockets(pid, port) for pid in workers]
+        assert all(len(held) == 1 for held in sockets) and sockets[0] != sockets[1]
+        for _ in range(4):  # every new connection is answered, whichever socket it lands on
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10, trust_env=False).status_code == 200
+        os.kill(workers[0], signal.SIGKILL)
+        assert server.wait(timeout=30) == 1  # a worker lost: the server fails (its supervisor restarts it)
+        assert not any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text() for pid in workers)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        workers = wait_for_workers(server, port)
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def wait_for_workers(server: subprocess.Popen[bytes], port: int) -> list[int]:
+    for _ in range(600):
+        assert server.poll() is None, "the server exited"
+        with contextlib.suppress(httpx.TransportError):
+            workers = [pid for pid in children(server.pid) if listening_sockets(pid, port)]  # not a resource tracker
+            ready = len(workers) == 2
+            if ready and httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1, trust_env=False).status_code == 200:
+                return workers
+        time.sleep(0.1)
+    raise AssertionError("the workers did not start")

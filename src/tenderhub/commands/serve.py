@@ -16,8 +16,12 @@ the hub administrator token (``hub-admin.token``).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import signal
+import socket
 from dataclasses import replace
+from multiprocessing import connection
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if getattr(args, "workers", 1) > 1:
-            run_workers(platform, args)
+            return run_workers(platform, args)
         else:
             uvicorn.run(create_app(platform), host=args.host, port=args.port)
     finally:
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_workers(platform: Platform, args: argparse.Namespace) -> None:
+def run_workers(platform: Platform, args: argparse.Namespace) -> int:
     """``--workers N``: N uvicorn worker processes, each building the same platform from the
     environment set here (the database is migrated and the platform's keys and certificate
     made once, in this process, before any worker starts)."""
@@ -105,7 +109,53 @@ def run_workers(platform: Platform, args: argparse.Namespace) -> None:
         vault.identity.certificate(platform.services.clock.now())
     os.environ.update({"TENDERHUB_DATA_DIR": str(settings.data_dir), "TENDERHUB_DB_URL": settings.db_url,
                        "TENDERHUB_PLATFORM_CODE": settings.platform_code, "TENDERHUB_PLATFORM_NAME": settings.platform_name})
+    if hasattr(socket, "SO_REUSEPORT"):
+        platform.engine.dispose()  # the workers open their own connections
+        return run_reuseport_workers(args.workers, args.host, args.port)
     uvicorn.run("tenderhub.commands.serve:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port)
+    return 0
+
+
+def run_reuseport_workers(count: int, host: str, port: int) -> int:
+    """N worker processes, each listening on a socket of its own bound with ``SO_REUSEPORT``:
+    the kernel spreads new connections over them (one shared socket let whichever worker woke
+    first accept a whole burst of connections, docs/benchmarks.md). SIGTERM or SIGINT stops
+    them all (exit 0); a worker that exits on its own takes the others down (exit 1: the
+    supervisor restarts the service)."""
+    context = multiprocessing.get_context("spawn")  # no thread of this process (a hub relay) is copied
+    workers = [context.Process(target=reuseport_worker, args=(host, port), daemon=True) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+
+    asked = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        asked.append(signum)
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    connection.wait([worker.sentinel for worker in workers])  # the first exit
+    failed = not asked
+    stop(signal.SIGTERM, None)
+    for worker in workers:
+        worker.join()
+    return 1 if failed else 0
+
+
+def reuseport_worker(host: str, port: int) -> None:
+    import uvicorn
+
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    uvicorn.Server(uvicorn.Config(worker_app, factory=True, host=host, port=port)).run(sockets=[sock])
 
 
 def worker_app() -> Any:

@@ -112,3 +112,20 @@ def test_concurrent_sequence_calls_never_share_a_value(uow_factory: UowFactory) 
     for thread in threads:
         thread.join()
     assert sorted(got) == list(range(1, 21))
+
+
+def test_a_blob_recorded_again_keeps_its_first_record_and_a_different_size_is_refused(uow_factory: UowFactory) -> None:
+    digest = "ab" * 32
+    with uow_factory() as uow:
+        first = uow.blobs.record(digest, 10, kind="sealed_bid", owner="bid-1", at=T0)
+        assert uow.blobs.record(digest, 10, kind="sealed_bid", owner="bid-2", at=T0) == first  # same transaction
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.blobs.record(digest, 10, kind="bid_document", owner="bid-3", at=T0) == first
+        with pytest.raises(Conflict) as wrong:
+            uow.blobs.record(digest, 11, kind="sealed_bid", owner="bid-4", at=T0)
+        assert wrong.value.code == "blob_size_conflict"
+        assert uow.blobs.record("cd" * 32, 5, kind="sealed_bid", owner="bid-5", at=T0).owner == "bid-5"
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.blobs.get(digest) == first and uow.blobs.count() == 2

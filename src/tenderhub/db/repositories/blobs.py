@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tenderhub.core.shared.errors import Conflict, NotFound
@@ -33,12 +35,10 @@ class BlobRepository:
     def record(self, digest: str, size: int, *, kind: str, owner: str, at: datetime) -> BlobRecord:
         """Record a stored blob; the same content again returns the first record (content is
         shared), a different size for the same digest is a ``Conflict``."""
-        existing = self.find(digest)
-        if existing is None:
-            values = {"digest": digest, "size": size, "created_at": at, "kind": kind, "owner": owner}
-            with savepoint(self._session):
-                self._session.execute(sa.insert(tables.blobs).values(**values))
+        values = {"digest": digest, "size": size, "created_at": at, "kind": kind, "owner": owner}
+        if self._insert_new(values):
             return BlobRecord(**values)  # type: ignore[arg-type]
+        existing = self.get(digest)
         if existing.size != size:
             raise Conflict(
                 f"blob {digest} is recorded with {existing.size} bytes, not {size}",
@@ -46,6 +46,21 @@ class BlobRepository:
                 code="blob_size_conflict",
             )
         return existing
+
+    def _insert_new(self, values: dict[str, object]) -> bool:
+        """Insert the row unless its digest is recorded: one statement on SQLite and PostgreSQL
+        (``ON CONFLICT DO NOTHING``); whether it was inserted."""
+        dialect = self._session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            t = tables.blobs
+            stmt = insert(t).values(**values).on_conflict_do_nothing(index_elements=["digest"]).returning(t.c.digest)
+            return self._session.execute(stmt).first() is not None  # (rowcount is -1 on psycopg)
+        if self.find(str(values["digest"])) is not None:
+            return False
+        with savepoint(self._session):
+            self._session.execute(sa.insert(tables.blobs).values(**values))
+        return True
 
     def find(self, digest: str) -> BlobRecord | None:
         t = tables.blobs

@@ -1,8 +1,10 @@
 """``GET /hub/datasets/{code}?ocid=``: a national data-spec dataset of one contracting process
 as JSON (``tenderhub.exchange.datasets``; the schema of each is ``GET /hub/datasets/{code}/schema``).
 
-Codes: 501 502 503 504 506 507 508 510 511 512 513 519 522 523. An unknown code is 404
-naming ``code``; a missing ``ocid`` 422; an ocid the hub has no release of 404.
+Codes: 501 502 503 504 506 507 508 510 511 512 513 519 522 523. The records are in the spec's
+own field names and formats; ``?format=ocds`` gives the earlier OCDS-named view (and its schema).
+An unknown code is 404 naming ``code``; a missing ``ocid`` or an unknown ``format`` 422 naming
+the field; an ocid the hub has no release of 404.
 """
 
 from __future__ import annotations
@@ -35,18 +37,26 @@ def spec_of(code: str) -> datasets.Spec:
     return datasets.SPECS[code]
 
 
-def get_dataset(request: Request, code: str, ocid: str | None = None) -> dict[str, Any]:
+def view_of(format: str) -> str:
+    if format not in datasets.VIEWS:
+        known = " ".join(datasets.VIEWS)
+        raise Invalid(f"format: must be one of {known}", message_zh=f"format：只能是 {known} 之一", field="format")
+    return format
+
+
+def get_dataset(request: Request, code: str, ocid: str | None = None, format: str = "spec") -> dict[str, Any]:
     """国家数据规范数据集 / One national data-spec dataset of a contracting process."""
     spec_of(code)
+    view = view_of(format)
     if not ocid:
         raise Invalid("ocid: required", message_zh="ocid：必填", field="ocid")
-    return datasets.dataset(code, releases_of(request.app.state.hub, ocid))
+    return datasets.dataset(code, releases_of(request.app.state.hub, ocid), view)
 
 
-def get_schema(code: str) -> dict[str, Any]:
+def get_schema(code: str, format: str = "spec") -> dict[str, Any]:
     """数据集的 JSON Schema / The JSON Schema of a dataset."""
     spec_of(code)
-    return datasets.schema(code)
+    return datasets.schema(code, view_of(format))
 
 
 def get_index() -> list[dict[str, str]]:

@@ -1,8 +1,11 @@
 """National data-spec datasets (公共资源交易平台数据规范, tendering 500-series) as JSON, built from
 the OCDS releases of one contracting process.
 
-``dataset(code, releases)`` → ``{dataset, name, table, ocid, source, items}``; each code has a
-JSON Schema in ``schema/{code}.json`` (``schema(code)``, ``validate(doc)``). The codes and
+``dataset(code, releases)`` → ``{dataset, view, name, table, ocid, source, items}``: by default
+(``view="spec"``) the items are records in the spec's own field names and formats
+(``spec.py``, ``formats.py``: ``BID_SECTION_CODE``, 14-digit Beijing times, currency 156);
+``view="ocds"`` keeps the earlier OCDS-named records. Each code and view has a JSON Schema
+(``schema/{code}.json``, ``schema/ocds/{code}.json``; ``schema(code, view)``, ``validate(doc)``). The codes and
 table names are those of cn-rules.md §9.8 (the Fujian V4 tables that follow the national
 numbering); the OCDS source of each is the table in docs/exchange.md ("Releases: one per
 published stage" and "The tenderhub extension"). Only the public view of each release is
@@ -25,6 +28,7 @@ from typing import Any
 import jsonschema_rs
 
 from tenderhub.core.shared.roles import Role
+from tenderhub.exchange.datasets.spec import BUILDERS
 from tenderhub.exchange.ocds.merge import compile_release, sorted_releases
 from tenderhub.exchange.privacy import view_for
 
@@ -135,30 +139,42 @@ SPECS = {s.code: s for s in (
 )}
 
 
-def dataset(code: str, releases: list[dict[str, Any]]) -> dict[str, Any]:
-    """Dataset ``code`` of one contracting process (``releases`` all share the ocid)."""
+VIEWS = ("spec", "ocds")
+
+
+def dataset(code: str, releases: list[dict[str, Any]], view: str = "spec") -> dict[str, Any]:
+    """Dataset ``code`` of one contracting process (``releases`` all share the ocid), in the
+    spec's field names (``view="spec"``) or the OCDS-named view (``view="ocds"``)."""
     spec = SPECS[code]
+    if view not in VIEWS:
+        raise ValueError(f"view: {view!r} is not one of {VIEWS}")
     public = sorted_releases([view_for(Role.PUBLIC, r) for r in releases])
     compiled = compile_release(public)
-    return {"dataset": code, "table": spec.table, "name": spec.name, "ocid": compiled["ocid"], "source": spec.source,
-            "items": spec.build(public, compiled)}
+    build = BUILDERS[code] if view == "spec" else spec.build
+    return {"dataset": code, "view": view, "table": spec.table, "name": spec.name, "ocid": compiled["ocid"],
+            "source": spec.source, "items": build(public, compiled)}
 
 
 @cache
-def _schema(code: str) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(files("tenderhub.exchange.datasets").joinpath("schema", f"{code}.json").read_text(encoding="utf-8"))
+def _schema(code: str, view: str = "spec") -> dict[str, Any]:
+    folder = files("tenderhub.exchange.datasets").joinpath("schema")
+    path = folder.joinpath(f"{code}.json") if view == "spec" else folder.joinpath("ocds", f"{code}.json")
+    found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return found
 
 
-def schema(code: str) -> dict[str, Any]:
-    return json.loads(json.dumps(_schema(code)))
+def schema(code: str, view: str = "spec") -> dict[str, Any]:
+    return json.loads(json.dumps(_schema(code, view)))
 
 
 @cache
-def _validator(code: str) -> Any:
-    return jsonschema_rs.validator_for(_schema(code), validate_formats=True)
+def _validator(code: str, view: str) -> Any:
+    return jsonschema_rs.validator_for(_schema(code, view), validate_formats=True)
 
 
 def validate(doc: dict[str, Any]) -> list[str]:
-    """Every violation of the dataset's schema, as ``pointer: message`` (empty when valid)."""
-    return sorted(f"/{'/'.join(map(str, e.instance_path))}: {e.message}" for e in _validator(str(doc.get("dataset"))).iter_errors(doc))
+    """Every violation of the dataset's schema (the one of its ``view``), as ``pointer: message``
+    (empty when valid)."""
+    view = "ocds" if doc.get("view") == "ocds" else "spec"
+    found = _validator(str(doc.get("dataset")), view).iter_errors(doc)
+    return sorted(f"/{'/'.join(map(str, e.instance_path))}: {e.message}" for e in found)

@@ -138,3 +138,19 @@ def test_the_feed_pages_with_the_cursor_in_ingest_order(client: TestClient) -> N
     assert client.get("/hub/feed", params={"cursor": "x"}).status_code == 422
     listed = client.get("/hub/platforms").json()[0]
     assert listed["exchange"]["releases"] == 5
+
+
+def test_a_platform_cannot_publish_into_another_platforms_contracting_process(client: TestClient) -> None:
+    owner, other = Platform(client), Platform(client, "TH110000002")
+    assert owner.post(release(0)).status_code == 201
+    intruder = release(1)  # a forged later stage (say, an award) of the owner's process, signed by the other platform
+    answer = other.post(intruder)
+    assert answer.status_code == 409, answer.text
+    assert (answer.json()["code"], answer.json()["field"]) == ("foreign_ocid", "/release/ocid")
+    batch = {"releases": [protocol.envelope(other.platform_id, other.pair, release(2)),
+                          protocol.envelope(other.platform_id, other.pair, release(0, ocid="ocds-thxxxx-T2025-0002"))]}
+    results = client.post(protocol.BATCH_PATH, json=batch).json()["results"]
+    assert [r["status"] for r in results] == ["refused", "created"]
+    assert (results[0]["error"]["code"], results[0]["error"]["field"]) == ("foreign_ocid", "/releases/0/release/ocid")
+    assert [i["platform_id"] for i in client.get("/hub/feed").json()["items"]] == ["TH110000001", "TH110000002"]
+    assert owner.post(release(1)).status_code == 201  # the owner's own next stage is accepted

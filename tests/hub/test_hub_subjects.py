@@ -68,10 +68,10 @@ def test_a_bad_subject_is_refused_naming_the_field_and_nothing_is_stored(client:
     assert client.get("/hub/subjects").json() == []
 
 
-def test_a_platform_registers_with_its_signature_and_another_platform_cannot_overwrite(client: TestClient) -> None:
+def test_a_platform_registers_with_its_signature_and_another_platform_cannot_overwrite(client: TestClient, hub: Hub) -> None:
     registrar = TestClient(client.app, headers=admin())
     first, second = Platform(registrar, "TH110000001"), Platform(registrar, "TH110000002")
-    record = subject_body(4)
+    record = subject_body(4, signed_at=hub.clock.now().isoformat())
     body = {"platform_id": first.platform_id, "subject": record, "signature": sign(first.pair, record)}
     made = client.post("/hub/subjects", json=body)
     assert made.status_code == 201 and made.json()["registered_by"] == "platform:TH110000001"

@@ -86,3 +86,26 @@ def test_a_signed_time_is_required_and_is_covered_by_the_signature(client: TestC
     moved = {**body, "subject": {**body["subject"], "signed_at": (hub.clock.now() + timedelta(seconds=5)).isoformat()}}
     assert client.post("/hub/subjects", json=moved).status_code in (401, 403)  # the time is signed: changing it breaks the signature
     assert client.get(f"/hub/subjects/{uscc(5)}").status_code == 404
+
+
+def test_a_platforms_captured_registration_cannot_undo_its_later_update(client: TestClient, hub: Hub) -> None:
+    from hub_support import Platform
+
+    from tenderhub.hub.protocol import sign
+
+    platform = Platform(TestClient(client.app, headers=admin()))
+
+    def by_platform(record: dict[str, Any]) -> dict[str, Any]:
+        return {"platform_id": platform.platform_id, "subject": record, "signature": sign(platform.pair, record)}
+
+    first = by_platform(subject_body(5, signed_at=hub.clock.now().isoformat()))
+    assert client.post("/hub/subjects", json=first).status_code == 201
+    assert client.post("/hub/subjects", json=first).status_code == 200  # the same again: idempotent
+    clock(hub).advance(seconds=60)
+    update = by_platform(subject_body(5, name="北京第5建设集团有限公司", signed_at=hub.clock.now().isoformat()))
+    assert client.post("/hub/subjects", json=update).status_code == 200
+    replayed = client.post("/hub/subjects", json=first)
+    assert replayed.status_code == 409 and replayed.json()["code"] == "replayed_registration"
+    unsigned = client.post("/hub/subjects", json=by_platform(subject_body(5)))
+    assert unsigned.status_code == 422 and unsigned.json()["field"] == "subject.signed_at"
+    assert name_at_hub(client) == "北京第5建设集团有限公司"

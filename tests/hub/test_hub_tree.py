@@ -176,7 +176,8 @@ def test_a_refused_release_stops_the_cursor_before_it(wire: Any, lower: Hub) -> 
     publish(platform, range(0, 2))
     forwarder.forward_once()
     upper_client.post("/hub/platforms", json=registration("TH110000002", other), headers={"Authorization": f"Bearer {TOKEN}"})
-    upper_client.post("/hub/releases", json=envelope("TH110000002", other, release(3, title="另一个")))  # same id, other content
+    squatted = {**release(3, title="另一个"), "ocid": "ocds-thxxxx-T2025-0009"}  # same id, other content (its own process)
+    assert upper_client.post("/hub/releases", json=envelope("TH110000002", other, squatted)).status_code == 201
     publish(platform, range(2, 5))
     with pytest.raises(Refused):
         forwarder.forward_once()

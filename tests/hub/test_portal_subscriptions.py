@@ -68,6 +68,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def subscribe(portal: Portal, **body: Any) -> dict[str, Any]:
+    portal.hub.private_webhooks = True  # the receivers of these tests listen on 127.0.0.1
     answer = portal.client.post("/portal/subscriptions", json={"owner": "buyer@example.com", **body})
     assert answer.status_code == 201, answer.text
     found: dict[str, Any] = answer.json()
@@ -177,3 +178,28 @@ def test_the_worker_runs_with_the_app_and_delivers(portal: Portal, receiver: Rec
                 break
             deadline.wait(0.1)
     assert len(receiver.processed) == 1 and receiver.bad_signatures == 0
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/hook",
+                                 "http://localhost:8000/hook", "https://10.0.0.5/hook", "http://[::ffff:127.0.0.1]/hook",
+                                 "http://0.0.0.0/hook", "http://192.168.1.1/hook"])
+def test_a_webhook_to_a_loopback_private_or_metadata_address_is_refused_and_nothing_is_saved(portal: Portal, url: str) -> None:
+    answer = portal.client.post("/portal/subscriptions", json={"owner": "a@example.com", "webhook_url": url})
+    assert answer.status_code == 422 and answer.json()["field"] == "webhook_url", answer.text
+    from tenderhub.hub.portal.store import subscriptions
+
+    with portal.hub.engine.connect() as conn:
+        assert conn.execute(subscriptions.select()).all() == []
+    assert portal.client.post("/portal/subscriptions", json={"owner": "a@example.com", "webhook_url": "https://hooks.example.com/x"}).status_code == 201
+
+
+def test_a_host_name_resolving_to_a_loopback_address_is_refused_at_delivery(portal: Portal, receiver: Receiver, workdir: Path) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    url = f"http://2130706433:{port}/hook"  # 127.0.0.1 written as one number: no literal address at creation, loopback when resolved
+    made = portal.client.post("/portal/subscriptions", json={"owner": "a@example.com", "type": "tender_notice", "webhook_url": url})
+    assert made.status_code == 201, made.text
+    portal.ingest(full(workdir)[:1])
+    assert deliver(portal) == 1 and receiver.seen == []
+    token = made.json()["feed_url"].split("token=")[1]
+    (one,) = portal.client.get(f"/portal/subscriptions/{made.json()['id']}/deliveries", params={"token": token}).json()["deliveries"]
+    assert one["status"] == "failed" and "non-public address (127.0.0.1)" in one["last_error"]

@@ -23,7 +23,7 @@ from tenderhub.hub.search import Announcement, AnnouncementType
 
 AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 REGIONS = ("110000", "110100", "110105", "440000", "440300", None)
-HOOK = "http://127.0.0.1:9/hook"  # nothing listens: a delivery stays pending
+HOOK = "https://receiver.example.com/hook"  # never called here: a delivery stays pending
 
 
 def random_search(rng: random.Random) -> dict[str, Any]:

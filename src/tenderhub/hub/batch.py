@@ -194,9 +194,26 @@ def _store(hub: Hub, todo: list[Item]) -> dict[int, Result]:
                 results[it.index] = ("repeat", stored[1], None)
             else:
                 results[it.index] = ("refused", None, ingest.reused(it.release_id or ""))
+        new = _own_processes(conn, new, results)
         if new:
             results.update(_insert(hub, conn, new))
     return results
+
+
+def _own_processes(conn: sa.Connection, new: list[Item], results: dict[int, Result]) -> list[Item]:
+    """The new items whose ocid is unknown or their platform's (the first item of a new ocid decides)."""
+    owners = ingest.ocid_owners(conn, sorted({_env(it).release["ocid"] for it in new}))
+    kept = []
+    for it in new:
+        env = _env(it)
+        try:
+            ingest.refuse_foreign(owners, env)
+        except DomainError as error:
+            results[it.index] = ("refused", None, error)
+            continue
+        owners.setdefault(env.release["ocid"], env.platform_id)
+        kept.append(it)
+    return kept
 
 
 def _insert(hub: Hub, conn: sa.Connection, new: list[Item]) -> dict[int, Result]:

@@ -25,6 +25,9 @@ class Hub:
     clock: Clock = field(default_factory=SystemClock)
     # test seam: called inside the ingest transaction at "started" and "written"
     pause: Callable[[str, dict[str, Any]], None] | None = None
+    # webhooks to loopback, private, link-local or reserved addresses (SSRF) are refused unless
+    # this is set (an intranet deployment, tests with a local receiver): portal/subscriptions.py
+    private_webhooks: bool = False
 
     def signing_pair(self) -> KeyPair:
         return self.keys.pair("signing", "intl")

@@ -1,7 +1,9 @@
 """``ingest(hub, body)``: accept one signed OCDS release from a registered trading platform.
 
 Order of checks: the envelope, the platform (registered?), its signature over the canonical
-JSON of the release, the OCDS schema (``exchange.ocds.validate``). Nothing of a refused
+JSON of the release, the OCDS schema (``exchange.ocds.validate``), then that the contracting
+process is not another platform's (``refuse_foreign``: the first release of an ocid decides,
+409 ``foreign_ocid``). Nothing of a refused
 release is stored. Idempotent by release id: the same id with the same canonical digest gets
 the stored receipt again (``created`` False); other content under a known id is a
 ``Conflict`` naming ``id``.
@@ -129,6 +131,7 @@ def _store(hub: Hub, env: Envelope, data: bytes, digest: str, *, lock_first: boo
         known = _known(conn, env.release["id"], digest)
         if known is not None:
             return Outcome(False, known)
+        refuse_foreign(ocid_owners(conn, [env.release["ocid"]]), env)
         pause(hub, "started", env.release)
         at = hub.clock.now()
         conn.execute(sa.insert(tables.releases).values(release_row(env, data, digest, at)))
@@ -184,6 +187,25 @@ def known_rows(conn: sa.Connection, release_ids: list[str]) -> dict[str, tuple[s
         for row in conn.execute(query):
             found[row.id] = (row.digest, {"receipt": row.body, "signature": row.signature, "suite": "intl"})
     return found
+
+
+def ocid_owners(conn: sa.Connection, ocids: list[str]) -> dict[str, str]:
+    """The platform of each contracting process already stored (the one that sent its first release)."""
+    r, found = tables.releases, {}
+    for start in range(0, len(ocids), CHUNK):
+        query = sa.select(r.c.ocid, r.c.platform_id).where(r.c.ocid.in_(ocids[start:start + CHUNK])).distinct()
+        found.update({row.ocid: row.platform_id for row in conn.execute(query)})
+    return found
+
+
+def refuse_foreign(owners: dict[str, str], env: Envelope) -> None:
+    """A platform publishes only its own contracting processes: an ocid another platform
+    started is refused (no forged stage of another platform's tender reaches the portal)."""
+    owner = owners.get(env.release["ocid"])
+    if owner is not None and owner != env.platform_id:
+        raise Conflict(f"ocid {env.release['ocid']} is a contracting process of platform {owner}: a platform publishes only its own",
+                        message_zh=f"ocid {env.release['ocid']} 是交易平台 {owner} 的交易项目：平台只能发布本平台的项目",
+                        field="/release/ocid", code="foreign_ocid")
 
 
 def reused(release_id: str) -> Conflict:

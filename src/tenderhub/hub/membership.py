@@ -113,7 +113,7 @@ def link_shared_services(svc: Services, code: str, pair: KeyPair, client: httpx.
     """The hub's shared registration and identity, each through its port (docs/exchange.md):
     subject registry, trust list (CA mutual recognition), single sign-on, investment projects
     and credit records; returns the delivery step of the platform's credit records."""
-    svc.subjects = HttpSubjectDirectory(client, code, pair)
+    svc.subjects = HttpSubjectDirectory(client, code, pair, svc.clock)
     svc.trust = HttpTrustList(client, svc.clock)
     svc.hub_identity = HttpHubIdentity(client)
     svc.projects = HttpProjectRegistry(client)

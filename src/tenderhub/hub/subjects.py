@@ -5,13 +5,16 @@ name, kind, legal representative, region, address and the people who act for it 
 roles. Three ways to register (and to update: a later registration replaces the record):
 
 * a trading platform, signed with its registered key like a release:
-  ``{platform_id, subject: {…}, signature}`` (signature over the canonical JSON of ``subject``);
+  ``{platform_id, subject: {…}, signature}`` (signature over the canonical JSON of ``subject``;
+  ``subject.signed_at`` required and checked as below, so a captured registration of the
+  platform cannot be posted again to undo its later update);
 * the subject itself, signed with its certificate from a CA on the hub's trust list
   (``trust.py``) whose ``serialNumber`` is the same USCC: ``{certificate, subject, signature}``;
   ``subject.signed_at`` (ISO 8601 with its offset) is signed with the record: it must be within
   ``FRESHNESS`` before the hub's clock (``CLOCK_SKEW`` after it) and later than the subject's last
-  accepted update (its ``signed_at`` if that was self-signed, else the hub's ``updated_at``), so a
-  captured registration cannot be posted again to undo a later update;
+  accepted update (its ``signed_at`` if that was signed by a certificate or a platform, else the
+  hub's ``updated_at``), so a captured registration cannot be posted again to undo a later
+  update; a platform's same registration again (same record) is 200, nothing changed;
 * the hub administrator (``Authorization: Bearer <hub admin token>``): ``{subject: {…}}``.
 
 ``GET /hub/subjects`` (``kind``, ``limit``, ``offset``) and ``GET /hub/subjects/{uscc}`` are
@@ -48,6 +51,7 @@ PAGE = 100
 MAX_TEXT = 200
 FRESHNESS = timedelta(minutes=5)  # a self-signed registration older than this is refused
 CLOCK_SKEW = timedelta(seconds=30)  # allowed for a subject's clock ahead of the hub's
+SIGNED_BY = ("certificate:", "platform:")  # registrants whose record carries a signed ``signed_at``
 
 subjects = sa.Table(
     "hub_subjects",
@@ -164,8 +168,9 @@ def signed_at_of(hub: Hub, payload: dict[str, Any]) -> datetime:
 
 
 def last_update(known: Any) -> datetime:
-    """When the subject's record was last accepted: its own signed time if self-signed, else the hub's."""
-    signed = known.record.get("signed_at") if known.registered_by.startswith("certificate:") else None
+    """When the subject's record was last accepted: its signed time if signed by a certificate or a
+    platform, else the hub's."""
+    signed = known.record.get("signed_at") if known.registered_by.startswith(SIGNED_BY) else None
     return datetime.fromisoformat(signed) if signed else known.updated_at  # type: ignore[no-any-return]
 
 
@@ -205,6 +210,8 @@ def save(hub: Hub, record: dict[str, Any], by: str, signed_at: datetime | None =
     values = {"name": record["name"], "kind": record["kind"], "record": record, "registered_by": by, "updated_at": now}
     with hub.engine.begin() as conn:
         known = conn.execute(sa.select(t.c.uscc, t.c.registered_by, t.c.record, t.c.updated_at).where(t.c.uscc == record["uscc"]).with_for_update()).first()
+        if known is not None and by.startswith("platform:") and known.registered_by == by and known.record == record:
+            return False, full_view(conn.execute(sa.select(t).where(t.c.uscc == record["uscc"])).one())  # a platform's same again: 200
         refuse_replay(known, signed_at)
         if known is None:
             try:
@@ -271,7 +278,7 @@ def post_subject(request: Request, body: Any = Body(...), authorization: str | N
     hub = the_hub(request)
     by, payload = registrant(hub, request, body, authorization)
     record = parse_subject(payload)
-    signed_at = signed_at_of(hub, payload) if by.startswith("certificate:") else None
+    signed_at = signed_at_of(hub, payload) if by.startswith(SIGNED_BY) else None
     if signed_at is not None:
         record["signed_at"] = signed_at.isoformat()
     created, view = save(hub, record, by, signed_at)

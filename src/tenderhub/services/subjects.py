@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from tenderhub.core.evaluation.experts import Expert
+from tenderhub.core.shared.clock import Clock, SystemClock
 from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, NotFound
 from tenderhub.core.shared.ids import validate_uscc
 from tenderhub.core.shared.roles import Actor, Role
@@ -177,13 +178,15 @@ class HttpSubjectDirectory:
     client: httpx.Client
     platform_id: str
     pair: KeyPair
+    clock: Clock = field(default_factory=SystemClock)  # ``signed_at``: the hub refuses a stale or replayed registration
 
     def lookup(self, uscc: str) -> HubSubject | None:
         found = hub_get(self.client, f"/hub/subjects/{quote(uscc, safe='')}", "subject_directory_unavailable")
         return None if found is None else HubSubject.from_json(found)
 
     def publish(self, record: dict[str, Any]) -> dict[str, Any]:
-        body = {"platform_id": self.platform_id, "subject": record, "signature": sign(self.pair, record)}
+        signed = {**record, "signed_at": self.clock.now().isoformat()}
+        body = {"platform_id": self.platform_id, "subject": signed, "signature": sign(self.pair, signed)}
         try:
             answer = self.client.post("/hub/subjects", json=body)
         except httpx.HTTPError as exc:

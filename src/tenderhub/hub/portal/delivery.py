@@ -16,16 +16,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
 
 from tenderhub.hub.context import Hub
 from tenderhub.hub.portal.store import deliveries, subscriptions
+from tenderhub.hub.portal.subscriptions import non_public
 
 MAX_ATTEMPTS = 8
 BATCH = 50
@@ -75,9 +78,22 @@ def outcome(status: int | None, attempts: int) -> str:
     return "pending" if retryable and attempts < MAX_ATTEMPTS else "failed"
 
 
-def record(hub: Hub, row: Any, status: int | None, error: str | None) -> str:
+def refused_address(url: str) -> str | None:
+    """Why ``url`` must not be called: its host resolves to a non-public address (checked
+    again at each attempt, since a name may resolve elsewhere after the subscription was made);
+    ``None`` when every address is public or the name does not resolve (httpx then says so)."""
+    parts = urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    bad = sorted({str(info[4][0]) for info in found if non_public(str(info[4][0]))})
+    return f"refused: {parts.hostname} resolves to a non-public address ({', '.join(bad)})" if bad else None
+
+
+def record(hub: Hub, row: Any, status: int | None, error: str | None, *, final: bool = False) -> str:
     attempts, now = row.attempts + 1, hub.clock.now()
-    state = outcome(status, attempts)
+    state = "failed" if final else outcome(status, attempts)
     values: dict[str, Any] = {"attempts": attempts, "status": state, "last_status": status, "last_error": error,
                               "next_attempt_at": now + backoff(attempts)}
     if state == "delivered":
@@ -91,7 +107,11 @@ def run_once(hub: Hub, client: httpx.Client) -> int:
     """Attempt every delivery due now; the number attempted."""
     rows = due(hub, hub.clock.now())
     for row in rows:
-        record(hub, row, *attempt(client, row))
+        refusal = None if hub.private_webhooks else refused_address(row.webhook_url)
+        if refusal is not None:
+            record(hub, row, None, refusal, final=True)
+        else:
+            record(hub, row, *attempt(client, row))
     return len(rows)
 
 

@@ -23,12 +23,14 @@ gone); its delivery log stays readable. A repeat answers the same.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import secrets
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -53,12 +55,37 @@ def owner_of(body: dict[str, Any]) -> str:
     return owner
 
 
-def webhook_of(body: dict[str, Any]) -> str | None:
+def non_public(host: str) -> bool:
+    """``localhost`` or a literal address that is not globally routable (loopback, private,
+    link-local such as the cloud metadata 169.254.169.254, reserved; IPv4-mapped IPv6 too)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return not (mapped or address).is_global
+
+
+def webhook_of(body: dict[str, Any], *, private_ok: bool = False) -> str | None:
     url = body.get("webhook_url")
     if url in (None, ""):
         return None
     if not isinstance(url, str) or not URL.match(url) or len(url) > 2000:
         raise Invalid("webhook_url: an http(s) URL", message_zh="webhook_url：须为 http(s) 地址", field="webhook_url")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname if parts.port is None or parts.port > 0 else None  # .port raises ValueError out of 0–65535
+    except ValueError:
+        host = None
+    if not host:
+        raise Invalid("webhook_url: an http(s) URL with a host (and a valid port)", message_zh="webhook_url：须为含主机名（及有效端口）的 http(s) 地址",
+                      field="webhook_url")
+    if not private_ok and non_public(host):
+        raise Invalid(f"webhook_url: {host} is a loopback, private, link-local or reserved address; webhooks go to public addresses only",
+                      message_zh=f"webhook_url：{host} 为本机、内网、链路本地或保留地址，推送地址须为公网地址", field="webhook_url")
     return url
 
 
@@ -68,7 +95,7 @@ def create(hub: Hub, body: Any) -> dict[str, Any]:
     search = filters.parse({k: body.get(k) for k in filters.PARAMS})
     at = hub.clock.now()
     row = {"id": uuid.uuid4().hex, "owner": owner_of(body), "query": search.query, "filters": search.params,
-           "webhook_url": webhook_of(body), "secret": secrets.token_urlsafe(32), "feed_token": secrets.token_urlsafe(24),
+           "webhook_url": webhook_of(body, private_ok=hub.private_webhooks), "secret": secrets.token_urlsafe(32), "feed_token": secrets.token_urlsafe(24),
            "created_at": at, "active": True}
     with hub.engine.begin() as conn:
         conn.execute(sa.insert(subscriptions).values(**row))

@@ -81,7 +81,7 @@ def _dialect(bind: sa.Connection | Session) -> str:
 def _cursor_key(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit():
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) >= 2**63:  # a sort key is a 64-bit integer
         raise Invalid("not a cursor of this search", field="cursor")
     return int(cursor)
 

@@ -76,6 +76,7 @@ def test_keyset_paging_visits_every_match_once_newest_first(portal: Portal) -> N
     ({"min_value": "-1"}, "min_value"), ({"max_value": "much"}, "max_value"),
     ({"min_value": "10", "max_value": "5"}, "max_value"), ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
     ({"cursor": "abc"}, "cursor"), ({"cursor": "9" * 40}, "cursor"), ({"cursor": "²"}, "cursor"), ({"industry": "E 48"}, "industry"),
+    ({"q": "道路" * 101}, "q"),
 ])
 def test_a_bad_filter_is_a_422_naming_the_parameter(portal: Portal, params: dict[str, str], field: str) -> None:
     answer = portal.client.get("/portal/announcements", params=params)

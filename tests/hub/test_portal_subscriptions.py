@@ -103,6 +103,7 @@ def test_the_feed_needs_its_secret_token(portal: Portal) -> None:
 @pytest.mark.parametrize(("body", "field"), [
     ({"owner": "not an address"}, "owner"), ({"owner": "a@example.com", "webhook_url": "ftp://x"}, "webhook_url"),
     ({"owner": "a@example.com", "region": "1"}, "region"), ({"owner": "a@example.com", "type": "x"}, "type"),
+    ({"owner": "a@example.com", "q": "x" * 201}, "q"),
 ])
 def test_a_bad_subscription_is_refused_naming_the_field_and_nothing_is_saved(portal: Portal, body: dict[str, Any], field: str) -> None:
     answer = portal.client.post("/portal/subscriptions", json=body)
@@ -203,3 +204,13 @@ def test_a_host_name_resolving_to_a_loopback_address_is_refused_at_delivery(port
     token = made.json()["feed_url"].split("token=")[1]
     (one,) = portal.client.get(f"/portal/subscriptions/{made.json()['id']}/deliveries", params={"token": token}).json()["deliveries"]
     assert one["status"] == "failed" and "non-public address (127.0.0.1)" in one["last_error"]
+
+
+def test_control_characters_never_reach_the_atom_xml() -> None:
+    from xml.etree import ElementTree
+
+    from tenderhub.hub.portal.atom import xml_safe
+
+    text = xml_safe("道路\x00改造\x1b工程\ttab\ufffe\U0001F600")
+    assert text == "道路改造工程\ttab\U0001F600"
+    ElementTree.fromstring(f"<t>{text}</t>")

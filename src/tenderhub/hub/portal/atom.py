@@ -29,8 +29,14 @@ def stamp(at: datetime) -> str:
 def _child(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
     if text is not None:
-        element.text = text
+        element.text = xml_safe(text)
     return element
+
+
+def xml_safe(text: str) -> str:
+    """XML 1.0 forbids most control characters (and lone surrogates): drop them."""
+    return "".join(c for c in text if c in "\t\n\r" or ("\x20" <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd")
+                   or c >= "\U00010000")
 
 
 def feed(subscription: Any, items: list[Announcement], base_url: str, self_url: str) -> bytes:

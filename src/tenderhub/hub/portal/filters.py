@@ -23,6 +23,7 @@ from tenderhub.hub.search.tokens import matches, query_words, region_prefix
 
 REGION = re.compile(r"^[0-9]{6}$")
 CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MAX_QUERY = 200  # characters of a search (and of a saved search)
 PARAMS = ("type", "q", "region", "industry", "method", "from", "to", "min_value", "max_value")
 
 
@@ -48,6 +49,8 @@ def parse(raw: dict[str, Any]) -> Search:
         raise bad("to", "must be after from", "须晚于 from")
     if low is not None and high is not None and low > high:
         raise bad("max_value", "must not be below min_value", "不得小于 min_value")
+    if len(params.get("q", "")) > MAX_QUERY:
+        raise bad("q", f"at most {MAX_QUERY} characters", f"最多 {MAX_QUERY} 个字符")
     filters = Filters(types=types(params.get("type")), region=region(params.get("region")),
                       industry=code(params.get("industry"), "industry"), method=code(params.get("method"), "method"),
                       since=since, until=until, min_value=low, max_value=high)

@@ -50,6 +50,18 @@ def test_workers_apply_to_the_trading_role_only(capsys: Any) -> None:
     assert "--workers N (N >= 1) applies to --role trading" in capsys.readouterr().out
 
 
+def test_workers_are_refused_with_a_hub_before_anything_is_made(capsys: Any, tmp_path: Path) -> None:
+    """The hub's blacklist, instruction key, trust list and SSO are linked in the serving
+    process only: worker processes would serve without them (joint punishment unchecked)."""
+    root = argparse.ArgumentParser()
+    serve.add_parser(root.add_subparsers(dest="command"))
+    db = tmp_path / "trading.db"
+    argv = ["serve", "--role", "trading", "--data-dir", str(tmp_path / "d"), "--db", f"sqlite:///{db}", "--hub", "http://127.0.0.1:9", "--workers", "2"]
+    assert serve.run(root.parse_args(argv)) == 2
+    assert "--workers N > 1 cannot be combined with --hub" in capsys.readouterr().out
+    assert not db.exists() and not (tmp_path / "d").exists()  # refused before the platform was built
+
+
 def test_a_worker_process_builds_the_platform_from_the_environment_the_server_set(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("TENDERHUB_DATA_DIR", str(tmp_path / "w"))
     monkeypatch.setenv("TENDERHUB_DB_URL", f"sqlite:///{tmp_path / 'w' / 'trading.db'}")

@@ -68,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "workers", 1) != 1 and (role != "trading" or args.workers < 1):
         print("--workers N (N >= 1) applies to --role trading: the embedded system and the hub run in one process")
         return 2
+    if getattr(args, "workers", 1) > 1 and getattr(args, "hub", None):  # the hub's services are linked in this process only
+        print("--workers N > 1 cannot be combined with --hub: the workers would serve without the hub's blacklist, "
+              "instruction key, trust list and single sign-on / --workers 大于 1 时不能同时使用 --hub："
+              "工作进程将不经公共服务平台的失信名单、监督指令密钥、信任列表和单点登录")
+        return 2
     if role == "hub":
         from tenderhub.hub.serve import run_hub
 

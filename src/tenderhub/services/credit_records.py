@@ -186,13 +186,13 @@ class CreditDelivery:
             found: dict[str, Any] = row.data["record"]
             return found
         tender = self.tender_with(unit, row.target)
-        bid = next((b for lot in tender.lots for b in lot.bids if b.id == row.target), None) if tender is not None else None
+        bid = next((b for b in every_bid(tender) if b.id == row.target), None) if tender is not None else None
         return None if bid is None else revoked_record(tender, bid, row.at, self.authority)
 
     def tender_with(self, unit: Any, bid_id: str) -> Any:
         if bid_id not in self.tender_of_bid:  # a revocation is rare: look the bid up once, then remember it
             for tender in unit.tenders.list(limit=100_000):
-                self.tender_of_bid.update({b.id: tender.id for lot in tender.lots for b in lot.bids})
+                self.tender_of_bid.update({b.id: tender.id for b in every_bid(tender)})
         tender_id = self.tender_of_bid.get(bid_id)
         return None if tender_id is None else unit.tenders.get(tender_id)
 
@@ -202,6 +202,12 @@ class CreditDelivery:
             batch = self.deliver_once()
             if batch.transient or not batch.handled:
                 sleep(idle)
+
+
+def every_bid(tender: Any) -> list[Any]:
+    """The bids of every lot, the earlier rounds' too: a lot re-tendered before the delivery ran
+    keeps its revoked bid in ``lot.history`` (still the bidder's fault, 电子招标投标办法 第31条)."""
+    return [b for lot in tender.lots for b in [*lot.bids, *(b for past in lot.history for b in past.bids)]]
 
 
 def drain_credit(delivery: CreditDelivery, limit: int = 100) -> dict[str, int]:

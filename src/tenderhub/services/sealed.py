@@ -141,13 +141,16 @@ def finish_upload(svc: Services, actor: Actor, upload_id: str, last: tuple[int, 
         ref = store_upload(vault, meta, upload_id)
     try:
         return record_sealed_bid(svc, actor, meta, upload_id, ref)
-    except Refused:
-        discard_orphan(svc, actor, vault, ref.digest)
+    except Refused as refused:
+        if refused.code not in PASSING:  # "try again": the retried finish needs the bytes
+            discard_orphan(svc, actor, vault, ref.digest)
         raise
 
 
 Refused = (RuleViolation, Conflict, Forbidden)
 """What the rules answer under the tender lock (deadline, registration, blacklist, lot state)."""
+PASSING = frozenset({"blacklist_unavailable", "db_busy", "stale_version"})
+"""Refusals that tell the bidder to try again later: the stored ciphertext stays for the retry."""
 
 
 def record_sealed_bid(svc: Services, actor: Actor, meta: Mapping[str, Any], upload_id: str, ref: Any) -> dict[str, Any]:

@@ -90,14 +90,16 @@ def _move_out(table: str, attribute: str) -> None:
     conn, (tenders, rows_table) = op.get_bind(), _lightweight(table)
     with_status = table == "tender_bids"
     for tender_id, doc in conn.execute(sa.select(tenders.c.id, tenders.c.doc)).all():
-        rows = []
+        rows, had = [], False
         for lot in doc.get("lots") or []:
+            had = had or attribute in lot
             for seq, item in enumerate(lot.pop(attribute, None) or []):
                 status = {"status": item.get("status", "submitted")} if with_status else {}
                 rows.append({"id": item["id"], "tender_id": tender_id, "lot_id": lot["id"], "seq": seq,
                              "bidder_id": item["bidder_id"], "version": 1, "doc": item, **status})
         if rows:
             conn.execute(sa.insert(rows_table), rows)
+        if had:  # an empty list leaves the document too (else its first load rewrites it: a phantom version)
             conn.execute(sa.update(tenders).where(tenders.c.id == tender_id).values(doc=doc))
 
 
@@ -107,8 +109,9 @@ def _move_back(table: str, attribute: str) -> None:
     t = rows_table.c
     for tender_id, lot_id, doc in conn.execute(sa.select(t.tender_id, t.lot_id, t.doc).order_by(t.seq)).all():
         by_lot.setdefault((tender_id, lot_id), []).append(doc)
-    for tender_id in sorted({key[0] for key in by_lot}):
-        doc = conn.execute(sa.select(tenders.c.doc).where(tenders.c.id == tender_id)).scalar_one()
-        for lot in doc.get("lots") or []:
+    for tender_id, doc in conn.execute(sa.select(tenders.c.id, tenders.c.doc).order_by(tenders.c.id)).all():
+        if not doc.get("lots"):  # every lot gets its list back, an empty one too (as 0002 wrote it)
+            continue
+        for lot in doc["lots"]:
             lot[attribute] = by_lot.get((tender_id, lot["id"]), [])
         conn.execute(sa.update(tenders).where(tenders.c.id == tender_id).values(doc=doc))

@@ -178,3 +178,14 @@ def test_the_newest_crl_of_a_ca_decides_when_an_older_one_has_expired(suite):
         listed.validate(cert, NOW)
     fresh, _ = holder(suite, "另一公司")
     assert listed.validate(fresh, NOW).subject_cn == "另一公司"
+
+
+@SUITE
+def test_a_back_dated_signing_time_cannot_make_a_stale_crl_current(suite):
+    cert, _ = holder(suite, "北京路桥")
+    made = crl.make(*CAS[suite], [], number=1, now=NOW - timedelta(days=10), days=7)
+    listed = x509.TrustList([CAS["intl"][0], CAS["gm"][0]], [made])
+    claimed = NOW - timedelta(days=5)  # within the CRL's validity, but verified today
+    assert listed.validate(cert, claimed).subject_cn == "北京路桥"
+    with pytest.raises(CertificateError, match="nextUpdate"):
+        listed.validate(cert, claimed, checked_at=NOW)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tenderhub.core.shared.clock import beijing
+from tenderhub.core.shared.clock import SystemClock, beijing
 from tenderhub.core.shared.errors import DomainError
 from tenderhub.crypto.documents import VerifiedDocument, verify_document
 from tenderhub.crypto.x509 import TrustList
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         sig, content = load(args.file)
         crls = [p.read_bytes() for p in args.crl]
         trust = TrustList([p.read_bytes() for p in args.trust], crls) if args.trust else None
-        doc = verify_document(sig, content, trust)
+        doc = verify_document(sig, content, trust, now=SystemClock().now())
     except DomainError as e:
         print(f"签名无效 / invalid: {e.message_en}", file=sys.stderr)
         return 1

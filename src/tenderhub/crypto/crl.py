@@ -103,11 +103,11 @@ class RevocationList:
     issuer: x509.Certificate
     crl: x509.CertificateRevocationList
 
-    def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime) -> None:
+    def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> None:
         if ca != self.issuer:
             return
         following = self.crl.next_update_utc
-        if following is not None and as_utc(at) > following:
+        if following is not None and max(as_utc(at), as_utc(checked_at or at)) > following:
             raise stale_error(subject_cn, ca, following)
         entry = self.crl.get_revoked_certificate_by_serial_number(serial)
         if entry is None:

@@ -78,8 +78,10 @@ def _parse(sig: dict[str, Any]) -> tuple[str, datetime, bytes]:
     return suite, at, raw
 
 
-def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None) -> VerifiedDocument:
-    """Who signed what when; ``SignatureError``/``CertificateError`` with the reason otherwise."""
+def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None, *,
+                    now: datetime | None = None) -> VerifiedDocument:
+    """Who signed what when; ``SignatureError``/``CertificateError`` with the reason otherwise.
+    ``now``: the verification time, at which the signer's CA's CRL must be current."""
     suite, at, raw = _parse(sig)
     if signing.digest(suite, content) != sig["digest"]:
         raise _refuse("the content has changed since it was signed", "content", "文件内容已被修改")
@@ -89,5 +91,5 @@ def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None
     if not signing.verify(suite, info.public_pem, signed_bytes(sig), raw):
         raise _refuse("the signature does not verify", "signature", "签名验证失败")
     if trust is not None:
-        info = trust.validate(sig["signer_cert"].encode(), at)
+        info = trust.validate(sig["signer_cert"].encode(), at, checked_at=now)
     return VerifiedDocument(sig["kind"], at, sig["digest_alg"], sig["digest"], info, trust is not None)

@@ -242,9 +242,9 @@ def verify_release(blob: bytes, bidder_public_pem: bytes) -> dict[str, Any]:
 def _signed_release(data: bytes) -> dict[str, Any]:
     blob = _read_release(data)
     if blob.get("version") == 1 or "signature" not in blob:
-        raise EnvelopeError("the key release is not signed (an old version 1 release): run "
-                            "`tenderhub bidder decrypt` again to produce a signed one", field="release",
-                            message_zh="密钥释放文件未签名（旧版本 1）：请重新运行 tenderhub bidder decrypt")
+        raise EnvelopeError("the key release is not signed by the bidder (an old version 1 release; "
+                            "the current `tenderhub bidder decrypt` signs it)", field="release",
+                            message_zh="密钥释放文件未经投标人签名（旧版本 1；当前版本的 tenderhub bidder decrypt 会签名）")
     signature = unb64(str(blob.pop("signature")), "signature")
     try:
         public = str(blob["bidder_public_key"]).encode()

@@ -162,8 +162,10 @@ class TrustList:
         raise CertificateError("the certificate does not chain to a trusted CA", field="certificate",
                                message_zh="证书不是受信任的 CA 签发的")
 
-    def validate(self, cert_pem: bytes, at: datetime) -> CertInfo:
-        """The certificate's facts, or ``CertificateError`` with the reason it is refused."""
+    def validate(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None) -> CertInfo:
+        """The certificate's facts at ``at`` (the signing or sign-in time), or ``CertificateError``
+        with the reason it is refused. The CA's newest CRL must be current at ``checked_at`` too
+        (the verification time; default ``at``): a back-dated ``at`` cannot make a stale CRL do."""
         cert = load(cert_pem)
         ca = self.issuer_of(cert)
         _check_period(ca, at, "CA")
@@ -176,5 +178,5 @@ class TrustList:
                                    field="certificate", message_zh="证书密钥用法不允许数字签名")
         info = cert_info(cert_pem)
         if (current := crl.newest(self.revocations, ca)) is not None:
-            current.check(ca, cert.serial_number, info.subject_cn, at)
+            current.check(ca, cert.serial_number, info.subject_cn, at, checked_at or at)
         return info

@@ -163,7 +163,8 @@ def personal_signature(svc: Services, tender: Any, lot: str, kind: str, data: Ma
     from tenderhub.services.sealed import vault_of
 
     signature = dict(p.mapping(data, "signature"))
-    verified = verify_document(signature, canonical(content_of(tender, kind, lot)), vault_of(svc).identity.trust_list(svc.clock.now()))
+    now = svc.clock.now()
+    verified = verify_document(signature, canonical(content_of(tender, kind, lot)), vault_of(svc).identity.trust_list(now), now=now)
     if verified.kind != kind:
         raise Forbidden(f"the signature is for a {verified.kind}, not a {kind}", message_zh="签名的文件类型不符", field="signature")
     return signature

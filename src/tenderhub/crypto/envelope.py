@@ -244,7 +244,7 @@ def _signed_release(data: bytes) -> dict[str, Any]:
     if blob.get("version") == 1 or "signature" not in blob:
         raise EnvelopeError("the key release is not signed by the bidder (an old version 1 release; "
                             "the current `tenderhub bidder decrypt` signs it)", field="release",
-                            message_zh="密钥释放文件未经投标人签名（旧版本 1；当前版本的 tenderhub bidder decrypt 会签名）")
+                            message_zh="密钥释放文件未签名（旧版本 1，未经投标人签名；当前版本的 tenderhub bidder decrypt 会签名）")
     signature = unb64(str(blob.pop("signature")), "signature")
     try:
         public = str(blob["bidder_public_key"]).encode()

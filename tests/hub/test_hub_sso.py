@@ -19,10 +19,20 @@ from tenderhub.hub.protocol import jws_verify
 from tenderhub.services import identity
 
 
-def assertion_body(client: Any, holder: Holder, audience: str, nonce: str = "n-1") -> dict[str, Any]:
-    issued = client.post("/hub/sso/challenge").json()["challenge"]
-    return {"certificate": holder.cert.decode(), "challenge": issued, "signature": holder.sign(issued.encode()),
+def signed_challenge(client: Any, holder: Holder, audience: str, nonce: str) -> dict[str, Any]:
+    """What the person's tool does: get a challenge for (audience, nonce), check the text it shows, sign it."""
+    answer = client.post("/hub/sso/challenge", json={"audience": audience, "nonce": nonce})
+    assert answer.status_code == 200, answer.text
+    issued = answer.json()
+    kid = client.get("/hub/sso/jwks").json()["keys"][0]["kid"]
+    text = f"tenderhub-sso\n{kid}\n{audience}\n{nonce}\n{issued['challenge']}"
+    assert issued["signed_text"] == text and (issued["audience"], issued["nonce"]) == (audience, nonce)
+    return {"certificate": holder.cert.decode(), "challenge": issued["challenge"], "signature": holder.sign(text.encode()),
             "audience": audience, "nonce": nonce}
+
+
+def assertion_body(client: Any, holder: Holder, audience: str, nonce: str = "n-1") -> dict[str, Any]:
+    return signed_challenge(client, holder, audience, nonce)
 
 
 # ---- the hub ------------------------------------------------------------------------------------
@@ -77,7 +87,8 @@ def test_the_hub_refuses_a_used_challenge_an_unknown_audience_or_an_unregistered
     body = assertion_body(client, person, "TH110000002")
     assert client.post("/hub/sso/assertion", json=body).status_code == 200
     assert client.post("/hub/sso/assertion", json=body).json()["field"] == "challenge"
-    assert client.post("/hub/sso/assertion", json=assertion_body(client, person, "TH999999999")).status_code == 404
+    assert client.post("/hub/sso/challenge", json={"audience": "TH999999999", "nonce": "n-1"}).status_code == 404
+    assert client.post("/hub/sso/challenge", json={"audience": "TH110000002"}).json()["field"] == "nonce"
     ca = Ca.make("互认CA2", hub.clock.now())
     client.post("/hub/trust-list", json={"certificate_pem": ca.cert.decode()}, headers=admin())
     stranger = ca.issue("张三", "person", uscc(21), hub.clock.now())
@@ -85,6 +96,20 @@ def test_the_hub_refuses_a_used_challenge_an_unknown_audience_or_an_unregistered
     for holder, text in ((stranger, "not one of the people"), (unknown_subject, "not registered at the hub")):
         answer = client.post("/hub/sso/assertion", json=assertion_body(client, holder, "TH110000002"))
         assert answer.status_code in (401, 403) and text in answer.json()["detail"], answer.text
+
+
+def test_a_mismatched_nonce_is_refused_and_leaves_the_challenge_for_its_own_nonce(client: TestClient, person: Holder) -> None:
+    body = signed_challenge(client, person, "TH110000002", "nonce-issued")
+    answer = client.post("/hub/sso/assertion", json={**body, "nonce": "another-nonce"})
+    assert answer.status_code == 401 and answer.json()["field"] == "nonce", answer.text
+    assert answer.json()["code"] == "challenge_mismatch"
+    assert client.post("/hub/sso/assertion", json=body).status_code == 200  # the refusal changed nothing
+
+
+def test_a_signature_over_another_text_is_refused(client: TestClient, person: Holder) -> None:
+    body = signed_challenge(client, person, "TH110000002", "n-1")
+    answer = client.post("/hub/sso/assertion", json={**body, "signature": person.sign(body["challenge"].encode())})  # the old, unbound text
+    assert answer.status_code == 401 and answer.json()["field"] == "signature", answer.text
 
 
 # ---- two platforms: the assertion opens a session on the platform it names -----------------------
@@ -121,6 +146,25 @@ def test_an_assertion_opens_a_session_on_platform_b_which_imports_the_subject_fr
         opened = uow.audit.list(tag="auth:session:opened")
     assert b.platform.services.hub_identity is not None
     assert [e.data.get("issuer") for e in opened] == [b.platform.services.hub_identity.issuer()]
+
+
+def test_platform_b_driving_the_signing_gets_nothing_usable_at_platform_a(system: Embedded, agent: Holder) -> None:
+    a, b = system.members
+    nonce_a = identity.sso_nonce(a.platform.services)["nonce"]  # B asked A for a nonce, to sign in at A as the agent
+    for_b = signed_challenge(system.client, agent, b.spec.code, identity.sso_nonce(b.platform.services)["nonce"])
+    hub = system.client
+    for forged, field in (({**for_b, "audience": a.spec.code, "nonce": nonce_a}, "audience"), ({**for_b, "nonce": nonce_a}, "nonce")):
+        answer = hub.post("/hub/sso/assertion", json=forged)
+        assert answer.status_code == 401 and answer.json()["field"] == field, answer.text
+    # B asks for a challenge for A but has the person sign the text it shows for B: the signature is refused
+    for_a = hub.post("/hub/sso/challenge", json={"audience": a.spec.code, "nonce": nonce_a}).json()
+    kid = hub.get("/hub/sso/jwks").json()["keys"][0]["kid"]
+    shown = f"tenderhub-sso\n{kid}\n{b.spec.code}\n{for_b['nonce']}\n{for_a['challenge']}"
+    answer = hub.post("/hub/sso/assertion", json={"certificate": agent.cert.decode(), "challenge": for_a["challenge"],
+                                                  "signature": agent.sign(shown.encode()), "audience": a.spec.code, "nonce": nonce_a})
+    assert answer.status_code == 401 and answer.json()["field"] == "signature", answer.text
+    with a.platform.services.uow(None) as uow:
+        assert uow.audit.list(tag="auth:session:opened") == []
 
 
 def refusal(svc: Any, token: str) -> str:

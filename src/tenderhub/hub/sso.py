@@ -1,9 +1,13 @@
 """Single sign-on (统一身份认证) at the hub, OIDC-style: one sign-in, a signed assertion for a platform.
 
-1. ``POST /hub/sso/challenge`` → ``{challenge, expires_in_s}`` (``crypto/challenge.py``; good
-   once, for five minutes; kept in ``hub_sso_challenges`` so any hub process can check it).
+1. ``POST /hub/sso/challenge`` ``{audience, nonce}`` → ``{challenge, audience, nonce,
+   signed_text, expires_in_s}`` (``crypto/challenge.py``; good once, for five minutes, for this
+   audience and nonce only; kept in ``hub_sso_challenges``, with a tag of each, so any hub process
+   can check it). ``signed_text`` is ``tenderhub-sso\n{hub id}\n{audience}\n{nonce}\n{challenge}``,
+   the hub id being its key's fingerprint (the JWKS ``kid``): the person's tool shows it.
 2. ``POST /hub/sso/assertion`` ``{certificate, challenge, signature, audience, nonce}``: the
-   person signs the challenge with the key of a certificate from a CA on the hub's trust list;
+   person signs ``signed_text`` with the key of a certificate from a CA on the hub's trust list
+   (so a platform driving the signing cannot get an assertion for another platform or nonce);
    the certificate's USCC must be a subject of the hub's registry and, for a personal
    certificate, the person must be one of its people. ``audience`` is the platform id (a
    registered platform), ``nonce`` the one that platform issued. The answer is a compact JWS
@@ -18,6 +22,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -25,8 +32,8 @@ import sqlalchemy as sa
 from fastapi import Body, FastAPI, Request
 
 from tenderhub.core.shared.errors import Forbidden, Invalid, NotFound
-from tenderhub.crypto import keys
-from tenderhub.crypto.challenge import new_challenge, verify_response
+from tenderhub.crypto import keys, signing
+from tenderhub.crypto.challenge import new_challenge
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.crypto.x509 import CertInfo
 from tenderhub.db.types import UtcDateTime
@@ -38,6 +45,7 @@ from tenderhub.hub.subjects import find, signature_bytes
 from tenderhub.hub.trust import trust_list
 
 LIFETIME = timedelta(minutes=5)
+SIGNED_PREFIX = "tenderhub-sso"
 
 challenges = sa.Table(
     "hub_sso_challenges",
@@ -50,21 +58,19 @@ challenges = sa.Table(
 # ---- issuing ---------------------------------------------------------------------------------
 
 
-def issue_challenge(hub: Hub) -> dict[str, Any]:
-    now = hub.clock.now()
-    issued = new_challenge(now)
-    with hub.engine.begin() as conn:
-        conn.execute(sa.delete(challenges).where(challenges.c.issued_at < now - LIFETIME))
-        conn.execute(sa.insert(challenges).values(challenge=issued, issued_at=now))
-    return {"challenge": issued, "expires_in_s": int(LIFETIME.total_seconds())}
+def digest(value: str) -> str:
+    """A 128-bit tag of ``value``, kept with the challenge (the table has one text column)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()[:16]).decode().rstrip("=")
 
 
-def use_challenge(hub: Hub, issued: str) -> None:
-    """Delete the challenge; refused when it was never issued, was used or has expired."""
-    fresh = sa.and_(challenges.c.challenge == issued, challenges.c.issued_at >= hub.clock.now() - LIFETIME)
-    with hub.engine.begin() as conn:
-        if conn.execute(sa.delete(challenges).where(fresh)).rowcount != 1:
-            raise Forbidden("unknown, expired or already used challenge", message_zh="挑战码无效、已过期或已使用", field="challenge")
+def hub_id(hub: Hub) -> str:
+    """The hub's id in the signed text: the fingerprint of its signing key (the JWKS ``kid``)."""
+    return keys.fingerprint(hub.signing_pair().public_pem)
+
+
+def signed_text(hub: Hub, audience: str, nonce: str, issued: str) -> str:
+    """What the person signs: the challenge bound to the platform and the nonce it is for."""
+    return f"{SIGNED_PREFIX}\n{hub_id(hub)}\n{audience}\n{nonce}\n{issued}"
 
 
 def text(data: dict[str, Any], key: str) -> str:
@@ -74,13 +80,63 @@ def text(data: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
-def signed_in(hub: Hub, data: dict[str, Any]) -> CertInfo:
+def bound_to(hub: Hub, data: Any) -> tuple[str, str]:
+    """The ``audience`` (a registered platform) and ``nonce`` of a challenge or assertion request."""
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object", message_zh="请求体须为 JSON 对象", field="body")
+    audience, nonce = text(data, "audience"), text(data, "nonce")
+    if "\n" in audience or "\n" in nonce or len(nonce) > 200:
+        raise Invalid("audience, nonce: one line each, the nonce at most 200 characters",
+                      message_zh="audience、nonce 须为单行文本，nonce 不超过 200 个字符", field="nonce")
+    if registry.platform_key(hub, audience) is None:
+        raise NotFound(f"audience: no platform {audience}", message_zh=f"audience：没有交易平台 {audience}", field="audience")
+    return audience, nonce
+
+
+def issue_challenge(hub: Hub, data: Any) -> dict[str, Any]:
+    audience, nonce = bound_to(hub, data)
+    now = hub.clock.now()
+    issued = new_challenge(now)
+    with hub.engine.begin() as conn:
+        conn.execute(sa.delete(challenges).where(challenges.c.issued_at < now - LIFETIME))
+        conn.execute(sa.insert(challenges).values(challenge=f"{issued}.{digest(audience)}.{digest(nonce)}", issued_at=now))
+    return {"challenge": issued, "audience": audience, "nonce": nonce, "signed_text": signed_text(hub, audience, nonce, issued),
+            "expires_in_s": int(LIFETIME.total_seconds())}
+
+
+def mismatch(field: str) -> Forbidden:
+    return Forbidden(f"{field}: the challenge was issued for another {field}; sign in again for this one",
+                     message_zh=f"{field}：挑战码签发时的 {field} 与本次请求不一致，请重新获取挑战码", field=field, code="challenge_mismatch")
+
+
+def use_challenge(hub: Hub, issued: str, audience: str, nonce: str) -> None:
+    """Delete the challenge; refused when it was never issued, was used, has expired or was
+    issued for another ``audience`` or ``nonce`` (then it is kept: nothing changes)."""
+    fresh = sa.and_(challenges.c.challenge.startswith(f"{issued}.", autoescape=True), challenges.c.issued_at >= hub.clock.now() - LIFETIME)
+    unknown = Forbidden("unknown, expired or already used challenge", message_zh="挑战码无效、已过期或已使用", field="challenge")
+    with hub.engine.begin() as conn:
+        stored = conn.execute(sa.select(challenges.c.challenge).where(fresh)).scalars().all()
+        if len(stored) != 1:
+            raise unknown
+        for field, value, tag in zip(("audience", "nonce"), (audience, nonce), stored[0].split(".")[-2:], strict=True):
+            if not hmac.compare_digest(digest(value), tag):
+                raise mismatch(field)
+        if conn.execute(sa.delete(challenges).where(challenges.c.challenge == stored[0])).rowcount != 1:
+            raise unknown
+
+
+def signed_in(hub: Hub, data: dict[str, Any], audience: str, nonce: str) -> CertInfo:
     issued = text(data, "challenge")
-    use_challenge(hub, issued)
+    use_challenge(hub, issued, audience, nonce)
+    signature, now = signature_bytes(data.get("signature")), hub.clock.now()
     try:
-        return verify_response(trust_list(hub), text(data, "certificate").encode(), issued, signature_bytes(data.get("signature")), hub.clock.now())
+        info = trust_list(hub).validate(text(data, "certificate").encode(), now)
     except CryptoError as error:
         raise Forbidden(error.message_en, message_zh=error.message_zh, field=error.field or "certificate") from error
+    if not signing.verify(keys.suite_of(info.public_pem), info.public_pem, signed_text(hub, audience, nonce, issued).encode(), signature):
+        raise Forbidden("signature: does not verify over the signed text (tenderhub-sso, hub id, audience, nonce, challenge)",
+                        message_zh="signature：对签名原文（tenderhub-sso、公共服务平台标识、audience、nonce、挑战码）验签失败", field="signature")
+    return info
 
 
 def roles_of(info: CertInfo, record: dict[str, Any]) -> list[str]:
@@ -105,12 +161,8 @@ def subject_of(hub: Hub, info: CertInfo) -> dict[str, Any]:
 
 
 def assertion(hub: Hub, issuer: str, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object", message_zh="请求体须为 JSON 对象", field="body")
-    audience, nonce = text(data, "audience"), text(data, "nonce")
-    if registry.platform_key(hub, audience) is None:
-        raise NotFound(f"audience: no platform {audience}", message_zh=f"audience：没有交易平台 {audience}", field="audience")
-    info = signed_in(hub, data)
+    audience, nonce = bound_to(hub, data)
+    info = signed_in(hub, data, audience, nonce)
     record = subject_of(hub, info)
     now = hub.clock.now()
     claims = {"iss": issuer, "sub": info.fingerprint, "aud": audience, "iat": int(now.timestamp()),
@@ -132,9 +184,9 @@ def issuer_of(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/hub"
 
 
-def post_challenge(request: Request) -> dict[str, Any]:
-    """统一身份认证挑战码 / A sign-in challenge for single sign-on."""
-    return issue_challenge(the_hub(request))
+def post_challenge(request: Request, body: Any = Body(...)) -> dict[str, Any]:
+    """统一身份认证挑战码 / A sign-in challenge for single sign-on, bound to ``audience`` and ``nonce``."""
+    return issue_challenge(the_hub(request), body)
 
 
 def post_assertion(request: Request, body: Any = Body(...)) -> dict[str, Any]:

@@ -12,7 +12,8 @@ list (its local CA and ``DATA_DIR/trust/*.pem``) or to an active CA of the hub's
 ``ttl``; when the hub cannot answer it keeps using the last answer, or the local list alone).
 
 **Single sign-on.** ``sso_nonce`` issues a nonce; the person gets an assertion for this
-platform from the hub (``POST /hub/sso/assertion``, ``audience`` = this platform's code) and
+platform from the hub (``POST /hub/sso/challenge`` then ``POST /hub/sso/assertion`` with
+``audience`` = this platform's code and that nonce, both covered by the person's signature) and
 posts it to ``POST /api/identity/sso``. The assertion must verify with the hub's key
 (``HubIdentity``: the JWKS of ``GET /hub/.well-known/openid-configuration``), name the hub as
 ``iss``, this platform as ``aud``, not be expired, and carry a nonce this platform issued and

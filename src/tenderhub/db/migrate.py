@@ -20,10 +20,11 @@ from tenderhub.db.tables import metadata
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
-    """The Alembic config; the URL travels in ``attributes`` (no ``%`` interpolation)."""
+def alembic_config(url: str, location: Path = MIGRATIONS) -> Config:
+    """The Alembic config; the URL travels in ``attributes`` (no ``%`` interpolation).
+    ``location``: another history's scripts (the hub's, ``hub/migrate.py``)."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(location))
     cfg.attributes["url"] = url
     return cfg
 
@@ -36,21 +37,22 @@ def downgrade(url: str, rev: str) -> None:
     command.downgrade(alembic_config(url), rev)
 
 
-def current(url: str) -> str | None:
+def current(url: str, version_table: str = "alembic_version") -> str | None:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_revision()
     finally:
         engine.dispose()
 
 
-def check(url: str) -> list[Any]:
-    """Differences between the models and the migrated schema (``[]`` means in sync)."""
+def check(url: str, models: Any = metadata, **opts: Any) -> list[Any]:
+    """Differences between the models and the migrated schema (``[]`` means in sync);
+    ``models`` and ``opts`` (version table, include filter) for another history."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            return list(compare_metadata(ctx, metadata))
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, **opts})
+            return list(compare_metadata(ctx, models))
     finally:
         engine.dispose()

@@ -13,10 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 
+from tenderhub.db import migrate
 from tenderhub.db.engine import make_engine
 from tenderhub.hub.schema import include_object, metadatas
 
@@ -25,10 +24,7 @@ VERSION_TABLE = "hub_alembic_version"
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["url"] = url
-    return cfg
+    return migrate.alembic_config(url, MIGRATIONS)
 
 
 def upgrade(url: str, rev: str = "head") -> None:
@@ -40,24 +36,12 @@ def downgrade(url: str, rev: str) -> None:
 
 
 def current(url: str) -> str | None:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
-    finally:
-        engine.dispose()
+    return migrate.current(url, VERSION_TABLE)
 
 
 def check(url: str) -> list[Any]:
     """Differences between the hub's models and the migrated schema (``[]``: in sync)."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            opts = {"compare_type": True, "version_table": VERSION_TABLE, "include_object": include_object}
-            ctx = MigrationContext.configure(conn, opts=opts)
-            return list(compare_metadata(ctx, metadatas()))  # type: ignore[arg-type]
-    finally:
-        engine.dispose()
+    return migrate.check(url, metadatas(), version_table=VERSION_TABLE, include_object=include_object)
 
 
 def prepare(url: str) -> None:

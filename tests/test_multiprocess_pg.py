@@ -121,7 +121,7 @@ def refuse_a_project_the_hub_does_not_know(url: str, who: dict[str, str]) -> Non
     body = {**tender_body(f"{weekday_after(beijing_today(), 45).isoformat()}T09:30", "未立项工程"),
             "investment_project_code": "2026-110105-48-01-000999"}
     refused = httpx.post(f"{url}/api/tenders", json=body, headers=who, timeout=30)
-    assert refused.status_code == 422 and refused.json()["code"] == "unknown_investment_project", refused.text
+    assert refused.status_code == 422 and refused.json()["code"] == "UNKNOWN_INVESTMENT_PROJECT", refused.text
 
 
 def refuse_a_bidder_the_hub_blacklisted(deployment: Deployment, url: str, tender: dict[str, Any], root: Path) -> None:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from identity_support import ADMIN, admin, register_platform_subject, uscc
 
 from tenderhub.core.shared.clock import BEIJING
-from tenderhub.core.shared.errors import Invalid
+from tenderhub.core.shared.errors import RuleViolation
 from tenderhub.embedded import Embedded
 from tenderhub.services import subjects, tenders
 from tenderhub.services.credit import MemoryProjectRegistry, Project, check_project
@@ -59,11 +59,11 @@ def test_the_in_memory_twin_refuses_unknown_and_revoked_projects() -> None:
     twin.add(Project(OTHER, "桥梁", uscc(1), "revoked"))
     check_project(twin, CODE)
     check_project(None, OTHER)  # no registry linked: no check
-    for code, kind in (("2026-110105-48-01-000555", "unknown_investment_project"), (OTHER, "revoked_investment_project")):
-        with pytest.raises(Invalid) as refused:
+    for code, kind in (("2026-110105-48-01-000555", "UNKNOWN_INVESTMENT_PROJECT"), (OTHER, "REVOKED_INVESTMENT_PROJECT")):
+        with pytest.raises(RuleViolation) as refused:
             check_project(twin, code)
         assert (refused.value.code, refused.value.field) == (kind, "investment_project_code")
-        assert "招标投标法 第9条" in refused.value.message_zh and "第9条" in refused.value.message_en
+        assert code in refused.value.message_zh and refused.value.as_dict()["law"] == "招标投标法" and refused.value.as_dict()["article"] == 9
 
 
 # ---- a platform checks the code at the hub -------------------------------------------------------
@@ -78,9 +78,9 @@ def test_a_tender_naming_an_unknown_project_is_refused_and_a_known_one_is_create
     member = system.members[0]
     svc = member.platform.services
     tenderer = subjects.actor_for_token(svc, register_platform_subject(member, 1, "tenderer", "tenderer")["token"])
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(RuleViolation) as refused:
         tenders.create_tender(svc, tenderer, tender_body(CODE))
-    assert refused.value.code == "unknown_investment_project" and refused.value.field == "investment_project_code"
+    assert refused.value.code == "UNKNOWN_INVESTMENT_PROJECT" and refused.value.field == "investment_project_code"
     assert tenders.list_tenders(svc, tenderer) == []
     assert system.client.post("/hub/projects", json=project(), headers=admin(system.admin_token)).status_code == 200
     made = tenders.create_tender(svc, tenderer, tender_body(CODE))
@@ -96,7 +96,7 @@ def test_publication_is_refused_once_the_project_is_revoked(system: Embedded) ->
     system.client.post("/hub/projects", json=project(), headers=admin(system.admin_token))
     made = tenders.create_tender(svc, tenderer, tender_body(CODE))
     system.client.post("/hub/projects", json=project(status="revoked"), headers=admin(system.admin_token))
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(RuleViolation) as refused:
         tenders.publish(svc, tenderer, made["id"], {"doc_sale_end": "2026-12-09"})
-    assert refused.value.code == "revoked_investment_project"
+    assert refused.value.code == "REVOKED_INVESTMENT_PROJECT"
     assert tenders.get_tender(svc, tenderer, made["id"])["status"] == "draft"

@@ -23,8 +23,16 @@ from urllib.parse import quote
 
 import httpx
 
+from tenderhub.core.rules.catalogue import by_code
 from tenderhub.core.shared.clock import Clock, parse_beijing
-from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from tenderhub.core.shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RuleViolation,
+)
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.hub.protocol import sign
 
@@ -183,12 +191,8 @@ def check_project(registry: ProjectRegistry | None, code: str) -> None:
         return
     project = registry.lookup(code)
     if project is None or project.status != "valid":
-        state_en, state_zh = ("is not in", "未在") if project is None else ("is revoked in", "已在")
-        raise Invalid(f"investment project {code} {state_en} the investment project registry; a project needing approval is tendered "
-                      "only after its approval (招标投标法 第9条)",
-                      message_zh=f"投资项目代码 {code} {state_zh}投资项目在线审批监管平台{'登记' if project is None else '撤销'}；"
-                                 "须先履行项目审批手续方可招标（招标投标法 第9条）",
-                      field="investment_project_code", code="unknown_investment_project" if project is None else "revoked_investment_project")
+        code_of_rule = "UNKNOWN_INVESTMENT_PROJECT" if project is None else "REVOKED_INVESTMENT_PROJECT"
+        raise RuleViolation(by_code(code_of_rule), field="investment_project_code", code=code)
 
 
 # ---- credit records (信用信息共享) -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """All legal rules, collected from the topic modules; look one up by regime and key.
 
 Topic modules (one list ``RULES`` each): ``time_limits``, ``money``, ``bidders``,
-``committee``, ``evaluation``, ``sealing``. Add a rule by adding it to the right topic module.
+``committee``, ``evaluation``, ``sealing``, ``projects``. Add a rule by adding it to the right topic module.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from importlib import import_module
 
 from tenderhub.core.rules.model import Rule
 
-TOPICS = ("time_limits", "money", "bidders", "committee", "evaluation", "sealing")
+TOPICS = ("time_limits", "money", "bidders", "committee", "evaluation", "sealing", "projects")
 REGIMES = {
     "works": ("工程建设项目招标投标（招标投标法及其实施条例）", "Works tendering (Tendering and Bidding Law)"),
     "gp": ("政府采购公开招标（政府采购法、87号令）", "Government procurement open tender (GP Law, MOF Order 87)"),

@@ -88,7 +88,9 @@ def refusal(member: Member, bidder: Actor, tender_id: str, lot: str) -> RuleViol
 
 def test_listing_needs_the_admin_token_and_is_public_to_read(system: Embedded) -> None:
     client = system.client
-    assert client.post("/hub/blacklist", json=listing_body()).status_code in (401, 403)
+    refused = client.post("/hub/blacklist", json=listing_body())
+    assert refused.status_code in (401, 403) and refused.json()["field"] == "authorization"
+    assert refused.json()["message"] == {"zh": "此操作需要公共服务平台管理员令牌", "en": "this needs the hub administrator token"}
     made = client.post("/hub/blacklist", json=listing_body(), headers=admin(system))
     assert made.status_code == 201, made.text
     assert made.json()["dataset"] == "302" and made.json()["basis"] == {"law": "招标投标法", "article": 54}

@@ -19,7 +19,17 @@ from tenderhub.bootstrap import Platform, build
 from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.db.repositories.outbox import OutboxMessage
 from tenderhub.hub.context import Hub
-from tenderhub.hub.relay import PUBLIC_TAGS, Backoff, FileAcks, MemoryAcks, Relay
+from tenderhub.hub.relay import (
+    PUBLIC_TAGS,
+    Backoff,
+    FileAcks,
+    MemoryAcks,
+    Refused,
+    Relay,
+    Transient,
+    hub_answer,
+    hub_call,
+)
 from tenderhub.settings import Settings
 
 CHANGES = 60
@@ -244,3 +254,22 @@ def test_the_acks_file_spares_a_restarted_relay_every_resend(trading: Platform, 
     forgetful.relay_once()  # without the file: everything again, answered "repeat"
     assert counting.sent[8:] == [release(n)["id"] for n in range(9)]
     assert hub_release_ids(client_for(hub)) == [release(n)["id"] for n in range(9)]
+
+
+@pytest.mark.parametrize(("status", "outcome"), [(200, None), (201, None), (408, Transient), (429, Transient),
+                                                 (503, Transient), (400, Refused), (404, Refused), (409, Refused)])
+def test_a_hub_answer_is_read_retried_or_refused_by_its_status(status: int, outcome: type[Exception] | None) -> None:
+    answer = httpx.Response(status, json={"ok": status}, request=httpx.Request("POST", "http://hub/hub/releases"))
+    if outcome is None:
+        assert hub_answer(answer) == {"ok": status}
+        return
+    with pytest.raises(outcome, match=f"HTTP {status}"):
+        hub_answer(answer)
+
+
+def test_a_hub_that_cannot_be_reached_is_transient() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(refuse), base_url="http://hub") as client, pytest.raises(Transient, match="ConnectError"):
+        hub_call(client, "POST", "/hub/releases", json={})

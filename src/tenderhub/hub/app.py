@@ -24,14 +24,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from tenderhub import __version__
-from tenderhub.core.shared.errors import Forbidden
 from tenderhub.hub import (
     batch,
     blacklist,
@@ -46,6 +44,7 @@ from tenderhub.hub import (
     tree,
     trust,
 )
+from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
 from tenderhub.hub.portal import routes as portal
@@ -84,19 +83,6 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
 def on_release_invalid(request: Request, error: ReleaseInvalid) -> JSONResponse:
     return problem(422, "invalid", (error.message_zh, error.message_en), instance=request.url.path,
                    field=error.field, code=error.code, extra={"problems": error.problems})
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-def require_admin(request: Request, authorization: str | None) -> None:
-    expected = request.app.state.admin_token
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if expected is not None and not hmac.compare_digest(given.encode(), str(expected).encode()):
-        raise Forbidden("registering a platform needs the hub administrator token",
-                        message_zh="登记交易平台需要公共服务平台管理员令牌", field="authorization")
 
 
 def register_platform(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> JSONResponse:

@@ -27,6 +27,7 @@ from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.ids import validate_uscc
 from tenderhub.db.types import JsonType, UtcDateTime
 from tenderhub.hub import tables
+from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
 
 LISTED, REMOVED = "302", "303"  # 公共资源交易平台系统数据规范: 黑名单, 撤销黑名单
@@ -131,23 +132,14 @@ def active(hub: Hub, at: datetime, uscc: str | None = None) -> list[dict[str, An
 # ---- the routes ----------------------------------------------------------------------------
 
 
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
 def post_listing(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> JSONResponse:
     """列入黑名单 / List a subject on the blacklist (dataset 302; hub administrator token)."""
-    from tenderhub.hub.app import require_admin
-
     require_admin(request, authorization)
     return JSONResponse(add(the_hub(request), body), status_code=201)
 
 
 def delete_listing(request: Request, uscc: str, reason: str = "撤销黑名单", authorization: str | None = Header(None)) -> dict[str, Any]:
     """撤销黑名单 / Remove a subject's current listings (dataset 303; hub administrator token)."""
-    from tenderhub.hub.app import require_admin
-
     require_admin(request, authorization)
     return {"dataset": REMOVED, "uscc": uscc, "removed": remove(the_hub(request), uscc, reason)}
 

@@ -27,6 +27,7 @@ from tenderhub.core.shared.errors import Conflict, Invalid
 from tenderhub.core.shared.ids import validate_uscc
 from tenderhub.db.types import JsonType, UtcDateTime
 from tenderhub.hub import blacklist, protocol, tables
+from tenderhub.hub.access import the_hub
 from tenderhub.hub.context import Hub
 from tenderhub.hub.subjects import platform_signed
 
@@ -122,11 +123,6 @@ def credit_summary(hub: Hub, uscc: str, *, at: datetime | None = None) -> dict[s
 
 
 # ---- the routes ----------------------------------------------------------------------------
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def post_record(request: Request, body: Any = Body(...)) -> JSONResponse:

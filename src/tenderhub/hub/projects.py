@@ -23,8 +23,8 @@ from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.ids import validate_invest_project_code, validate_uscc
 from tenderhub.db.types import UtcDateTime
 from tenderhub.hub import tables
+from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
-from tenderhub.hub.subjects import require_admin
 
 STATUSES = ("valid", "revoked")
 APPROVALS = ("审批", "核准", "备案")
@@ -96,11 +96,6 @@ def get(hub: Hub, code: str) -> dict[str, Any]:
 
 
 # ---- the routes ----------------------------------------------------------------------------
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def post_projects(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> dict[str, Any]:

@@ -68,6 +68,29 @@ class Refused(Exception):
     """The hub refused a release for good (4xx): retrying the same bytes cannot help."""
 
 
+def hub_call(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
+    """One request to a hub; a network error is ``Transient``."""
+    try:
+        return client.request(method, path, **options)
+    except httpx.HTTPError as exc:
+        raise Transient(f"{type(exc).__name__}: {exc}") from exc
+
+
+def raise_if_unavailable(answer: httpx.Response) -> None:
+    """5xx, 408 and 429 are ``Transient``: the hub may answer later."""
+    if answer.status_code >= 500 or answer.status_code in (408, 429):
+        raise Transient(f"HTTP {answer.status_code}")
+
+
+def hub_answer(answer: httpx.Response) -> dict[str, Any]:
+    """The JSON of a 200/201; ``Transient`` (see ``raise_if_unavailable``) or ``Refused`` otherwise."""
+    if answer.status_code in (200, 201):
+        found: dict[str, Any] = answer.json()
+        return found
+    raise_if_unavailable(answer)
+    raise Refused(f"HTTP {answer.status_code}: {answer.text[:500]}")
+
+
 class Acks(Protocol):
     """The releases the hub has acknowledged, by (release id, canonical digest)."""
 
@@ -222,7 +245,7 @@ class Relay:
         """Sign and post releases (with their digests) in one request; their receipts, each
         acknowledged one recorded in ``acks``, or ``Transient`` / ``Refused``."""
         body = {"releases": [protocol.envelope(self.platform_id, self.pair, release) for release, _ in chunk]}
-        results = self._answer(self.client_post(BATCH_PATH, body))["results"]
+        results = hub_answer(hub_call(self.client, "POST", BATCH_PATH, json=body))["results"]
         accepted = [(chunk[r["index"]], r["receipt"]) for r in results if r["status"] in ("created", "repeat")]
         self.acks.add((release["id"], digest) for (release, digest), _ in accepted)
         refused = [r for r in results if r["status"] == "refused"]
@@ -232,22 +255,8 @@ class Relay:
 
     def post(self, release: dict[str, Any]) -> dict[str, Any]:
         """Sign and post one release to ``POST /hub/releases``; the hub's receipt."""
-        return self._answer(self.client_post(RELEASES_PATH, protocol.envelope(self.platform_id, self.pair, release)))
+        return hub_answer(hub_call(self.client, "POST", RELEASES_PATH, json=protocol.envelope(self.platform_id, self.pair, release)))
 
-    def client_post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        try:
-            return self.client.post(path, json=body)
-        except httpx.HTTPError as exc:
-            raise Transient(f"{type(exc).__name__}: {exc}") from exc
-
-    @staticmethod
-    def _answer(answer: httpx.Response) -> dict[str, Any]:
-        if answer.status_code in (200, 201):
-            found: dict[str, Any] = answer.json()
-            return found
-        if answer.status_code >= 500 or answer.status_code in (408, 429):
-            raise Transient(f"HTTP {answer.status_code}")
-        raise Refused(f"HTTP {answer.status_code}: {answer.text[:500]}")
 
     def _mark(self, message_id: str, *, sent: bool) -> None:
         with self.uow() as uow:

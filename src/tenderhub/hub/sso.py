@@ -38,6 +38,7 @@ from tenderhub.crypto.errors import CryptoError
 from tenderhub.crypto.x509 import CertInfo
 from tenderhub.db.types import UtcDateTime
 from tenderhub.hub import registry, tables
+from tenderhub.hub.access import the_hub
 from tenderhub.hub.context import Hub
 from tenderhub.hub.protocol import JWS_ALG as ALG
 from tenderhub.hub.protocol import jwk, jws_sign
@@ -173,11 +174,6 @@ def assertion(hub: Hub, issuer: str, data: Any) -> dict[str, Any]:
 
 
 # ---- the routes ----------------------------------------------------------------------------
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def issuer_of(request: Request) -> str:

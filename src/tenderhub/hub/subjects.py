@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +41,7 @@ from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.types import JsonType, UtcDateTime
 from tenderhub.exchange.privacy import mask_id_number, mask_name, mask_phone
 from tenderhub.hub import protocol, tables
+from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
 
 KINDS = ("tenderer", "agency", "bidder", "platform", "regulator")
@@ -182,14 +182,6 @@ def refuse_replay(known: Any, signed_at: datetime | None) -> None:
                                   "重放或顺序错乱的登记被拒绝", field="subject.signed_at", code="replayed_registration")
 
 
-def require_admin(request: Request, authorization: str | None) -> None:
-    """The hub administrator's token (as ``app.require_admin``, without importing the app)."""
-    expected = request.app.state.admin_token
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if expected is not None and not hmac.compare_digest(given.encode(), str(expected).encode()):
-        raise Forbidden("this needs the hub administrator token", message_zh="此操作需要公共服务平台管理员令牌", field="authorization")
-
-
 def registrant(hub: Hub, request: Request, body: Any, authorization: str | None) -> tuple[str, dict[str, Any]]:
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object", message_zh="请求体须为 JSON 对象", field="body")
@@ -258,11 +250,6 @@ def listing(hub: Hub, kind: str | None, limit: int, offset: int) -> list[dict[st
 
 
 # ---- the routes ----------------------------------------------------------------------------
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def is_admin(request: Request, authorization: str | None) -> bool:

@@ -49,7 +49,14 @@ from fastapi.responses import JSONResponse
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tenderhub.hub import protocol, registry, tables
 from tenderhub.hub.context import Hub
-from tenderhub.hub.relay import Backoff, Refused, Transient
+from tenderhub.hub.relay import (
+    Backoff,
+    Refused,
+    Transient,
+    hub_answer,
+    hub_call,
+    raise_if_unavailable,
+)
 
 log = logging.getLogger("tenderhub.hub.tree")
 
@@ -135,39 +142,19 @@ def default_hub_id(hub: Hub) -> str:
 def join_upstream(hub: Hub, client: httpx.Client, hub_id: str, name: str, token: str | None) -> None:
     """Register this hub with the upper hub as a member of kind ``hub`` (once)."""
     public = hub.key_info()["public_pem"]
-    known = _call(client, "GET", f"/hub/platforms/{hub_id}")
+    known = hub_call(client, "GET", f"/hub/platforms/{hub_id}")
     if known.status_code != 404:
-        _unavailable(known)
+        raise_if_unavailable(known)
     if known.status_code == 200:
         found = known.json()
         if found.get("kind") != "hub" or found["signing_key"]["public_pem"].strip() != public.strip():
             raise UpstreamError(f"{hub_id} is registered at the upper hub with another key or kind")
         return
     body = {"id": hub_id, "name": name, "kind": "hub", "public_key_pem": public}
-    answer = _call(client, "POST", "/hub/platforms", json=body, headers={"Authorization": f"Bearer {token}"} if token else {})
+    answer = hub_call(client, "POST", "/hub/platforms", json=body, headers={"Authorization": f"Bearer {token}"} if token else {})
     if answer.status_code != 201:
-        _unavailable(answer)
+        raise_if_unavailable(answer)
         raise UpstreamError(f"registering {hub_id} with the upper hub failed: HTTP {answer.status_code} {answer.text[:300]}")
-
-
-def _call(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
-    try:
-        return client.request(method, path, **options)
-    except httpx.HTTPError as exc:
-        raise Transient(f"{type(exc).__name__}: {exc}") from exc
-
-
-def _unavailable(answer: httpx.Response) -> None:
-    if answer.status_code >= 500 or answer.status_code in (408, 429):
-        raise Transient(f"HTTP {answer.status_code}")
-
-
-def _answer(answer: httpx.Response) -> dict[str, Any]:
-    if answer.status_code in (200, 201):
-        found: dict[str, Any] = answer.json()
-        return found
-    _unavailable(answer)
-    raise Refused(f"HTTP {answer.status_code}: {answer.text[:500]}")
 
 
 def forwarded_registration(hub: Hub, hub_id: str, row: Any) -> dict[str, Any]:
@@ -236,13 +223,13 @@ class Forwarder:
             rows = conn.execute(sa.select(p).where(p.c.kind == "platform").order_by(p.c.id)).all()
         for row in rows:
             if row.id not in self.forwarded:
-                _answer(_call(self.client, "POST", FORWARD_PATH, json=forwarded_registration(self.hub, self.hub_id, row)))
+                hub_answer(hub_call(self.client, "POST", FORWARD_PATH, json=forwarded_registration(self.hub, self.hub_id, row)))
                 self.forwarded.add(row.id)
 
     def _post(self, items: list[Any]) -> list[dict[str, Any]]:
         body = {"releases": [{"platform_id": i.platform_id, "release": json.loads(i.canonical), "signature": i.signature} for i in items]}
         self.posts += 1
-        results: list[dict[str, Any]] = _answer(_call(self.client, "POST", protocol.BATCH_PATH, json=body))["results"]
+        results: list[dict[str, Any]] = hub_answer(hub_call(self.client, "POST", protocol.BATCH_PATH, json=body))["results"]
         return results
 
     def _settle(self, items: list[Any], results: list[dict[str, Any]]) -> Round:

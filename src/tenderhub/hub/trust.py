@@ -28,8 +28,8 @@ from tenderhub.crypto import x509
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.types import UtcDateTime
 from tenderhub.hub import tables
+from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
-from tenderhub.hub.subjects import require_admin
 
 ACTIVE, REMOVED = "active", "removed"
 
@@ -101,11 +101,6 @@ def trust_list(hub: Hub) -> x509.TrustList:
 
 
 # ---- the routes ----------------------------------------------------------------------------
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def get_trust_list(request: Request) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse, Response
 from tenderhub.core.shared.errors import NotFound
 from tenderhub.core.shared.ids import validate_uscc
 from tenderhub.hub import blacklist, datasets, packages
+from tenderhub.hub.access import the_hub
 from tenderhub.hub.context import Hub
 from tenderhub.hub.portal import atom, filters, page, subscriptions
 from tenderhub.hub.portal.delivery import DeliveryWorker
@@ -40,11 +41,6 @@ from tenderhub.hub.portal.views import announcement_view
 from tenderhub.hub.search import Page, for_ocid, get, search
 
 CREDIT_MODULE = "tenderhub.hub.credit"
-
-
-def the_hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
 
 
 def find(hub: Hub, raw: dict[str, Any], cursor: str | None, limit: int) -> tuple[filters.Search, Page]:

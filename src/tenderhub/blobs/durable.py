@@ -7,6 +7,15 @@ import os
 from pathlib import Path
 
 
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory by its path."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -42,12 +51,3 @@ def replace_durably(src: Path, dst: Path) -> None:
     if src.parent != dst.parent:
         fsync_dir(src.parent)
 
-
-def write_file_durably(path: Path, data: bytes) -> None:
-    """Whole-file replace: temp file in the same directory, fsync, rename, fsync the dir."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    replace_durably(tmp, path)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tenderhub.blobs.durable import fsync_dir, make_dirs
+from tenderhub.blobs.durable import fsync_dir, fsync_path, make_dirs
 from tenderhub.blobs.fs import FileBlobStore
 from tenderhub.blobs.port import (
     BlobRef,
@@ -195,7 +195,7 @@ class UploadArea:
         if (folder / "synced").exists():
             return
         for path in (folder / "meta.json", folder / "data", folder / "offset", folder, self.root):
-            _fsync_path(path)
+            fsync_path(path)
         (folder / "synced").write_bytes(b"")  # a hint only: lost, the fsyncs are done again
 
     def _same_upload(self, upload_id: str, total_size: int, expected_digest: str) -> UploadState:
@@ -307,14 +307,6 @@ def store_bytes(store: BlobStore, body: bytes, ref: BlobRef) -> BlobRef:
     if isinstance(store, FileBlobStore):
         return store.put_hashed(body, ref)
     return store.put_stream(io.BytesIO(body), expected_digest=ref.digest)
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_record(path: Path, offset: int, *, sync: bool = True) -> None:

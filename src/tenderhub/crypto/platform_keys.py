@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from tenderhub.blobs.durable import fsync_dir, fsync_path
 from tenderhub.crypto import keys, x509
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.crypto.suites import SUITES, check_suite
@@ -49,16 +50,8 @@ class PlatformKeys:
         return KeyPair(suite, private_pem, keys.public_of(suite, private_pem))
 
     def _make(self, suite: str, private: Path, public: Path) -> None:
-        """The public file first, the private one last by an atomic rename (its name says the
-        pair is complete); both fsynced with their directory."""
-        made, building = keys.generate(suite), private.with_name(f".{private.name}.new")
-        building.unlink(missing_ok=True)  # left by a crash while making
-        keys.write_private_file(building, made.private_pem)
-        public.write_bytes(made.public_pem)
-        for path in (building, public):
-            _fsync(path)
-        os.replace(building, private)
-        _fsync(self.directory)
+        made = keys.generate(suite)
+        write_pair(public, made.public_pem, private, made.private_pem)
 
     @contextmanager
     def file_lock(self) -> Iterator[None]:
@@ -72,12 +65,17 @@ class PlatformKeys:
         return {suite: {p: self.pair(p, suite).public_pem.decode() for p in PURPOSES} for suite in SUITES}
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def write_pair(public: Path, public_data: bytes, private: Path, private_pem: bytes) -> None:
+    """The public file first, the private one (0600) last by an atomic rename (its name says
+    the pair is complete); both fsynced with their directory. Call under ``file_lock``."""
+    building = private.with_name(f".{private.name}.new")
+    building.unlink(missing_ok=True)  # left by a crash while making
+    keys.write_private_file(building, private_pem)
+    public.write_bytes(public_data)
+    for path in (building, public):
+        fsync_path(path)
+    os.replace(building, private)
+    fsync_dir(private.parent)
 
 
 class PlatformIdentity:
@@ -94,11 +92,7 @@ class PlatformIdentity:
             with self.keys.file_lock():  # another worker process may be making it
                 if not key.exists():
                     made_cert, made_key = x509.init_ca(f"{self.name} 本地CA / local CA", days=3650, now=now)
-                    cert.write_bytes(made_cert)
-                    building = key.with_name(f".{key.name}.new")
-                    building.unlink(missing_ok=True)
-                    keys.write_private_file(building, made_key)
-                    os.replace(building, key)  # the key's name last: the pair is complete
+                    write_pair(cert, made_cert, key, made_key)
         return cert.read_bytes(), key.read_bytes()
 
     def certificate(self, now: datetime) -> bytes:

@@ -38,10 +38,6 @@ def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
-    return bind.dialect.name == "sqlite"
-
-
 def _configure_sqlite(engine: sa.Engine, *, foreign_keys: bool) -> None:
     pragmas = (
         "PRAGMA journal_mode=WAL",

@@ -31,6 +31,7 @@ from tenderhub.core.shared.clock import beijing
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.roles import Actor, Role
 from tenderhub.crypto import keys, package, signing
+from tenderhub.crypto.envelope import verify_release
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.crypto.sealing import open_package_hashed
 from tenderhub.queries.tenders import tender_view
@@ -237,8 +238,6 @@ def decrypt(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]
         bid = own_sealed_bid(tender, lot.id, bidder.bidder_id)
         act = svc.act(actor)
         sealing.decrypting(tender, act, lot.id, bid.id)
-        from tenderhub.crypto.envelope import verify_release
-
         try:  # the release must be signed with the bid's key: otherwise the bidder's failure (第31条)
             if bid.sealed is not None and bid.sealed.bidder_public_key:
                 verify_release(release, bid.sealed.bidder_public_key.encode())

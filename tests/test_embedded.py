@@ -31,7 +31,8 @@ def publish_on(root: Path, spec: Any) -> None:
     """Create and publish a tender on one platform (the first two steps of the built-in GP scenario)."""
     data = yaml.safe_load(files("tenderhub.scenarios").joinpath("builtin", "gp-goods.yaml").read_text(encoding="utf-8"))
     data["steps"] = data["steps"][:2]
-    assert all(step.ok for step in run(data, platform_settings(root, spec)))
+    steps = run(data, platform_settings(root, spec))
+    assert len(steps) == 2 and all(step.ok for step in steps), steps
 
 
 def feed(client: TestClient) -> list[dict[str, Any]]:

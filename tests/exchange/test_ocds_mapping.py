@@ -53,11 +53,8 @@ def test_releases_come_in_date_order_starting_with_the_tender_notice(scenario_re
 
 
 def test_bids_appear_only_from_the_opening_record_on(scenario_releases: Releases) -> None:
-    for releases in scenario_releases.values():
-        first_bids = next(i for i, r in enumerate(releases) if "bids" in r) if any("bids" in r for r in releases) else None
-        if first_bids is not None:
-            assert releases[first_bids]["tag"] == ["tenderUpdate"]
-            assert "openingRecords" in releases[first_bids]["tenderhub"]
+    firsts = [first for rs in scenario_releases.values() if (first := next((r for r in rs if "bids" in r), None))]
+    assert firsts and all(r["tag"] == ["tenderUpdate"] and "openingRecords" in r["tenderhub"] for r in firsts)
 
 
 def test_bids_relate_to_lots_and_awards_to_bids(scenario_releases: Releases) -> None:
@@ -82,9 +79,8 @@ def test_values_are_numbers_in_cny(scenario_releases: Releases) -> None:
 
 
 def test_experts_are_named_only_with_the_award_notice(scenario_releases: Releases) -> None:
-    for release in every(scenario_releases):
-        if "evaluationExperts" in release.get("tenderhub", {}):
-            assert release["tag"] == ["award"] and any(a["status"] == "active" for a in release["awards"])
+    naming = [r for r in every(scenario_releases) if "evaluationExperts" in r.get("tenderhub", {})]
+    assert naming and all(r["tag"] == ["award"] and any(a["status"] == "active" for a in r["awards"]) for r in naming)
 
 
 def test_no_release_carries_id_numbers_phones_or_emails(scenario_releases: Releases) -> None:

@@ -32,6 +32,15 @@ def sealed_tender(world: World) -> tuple[str, str]:
     return made["id"], made["lots"][0]["code"]
 
 
+def a_registered_sealed_bid(world: World, tmp: Path, *, at: str = "2026-12-10T10:00") -> tuple[str, str, SealedBid]:
+    """A sealed tender, one bidder registered for its lot at ``at``, and that bidder's sealed package."""
+    tender_id, lot = sealed_tender(world)
+    world.at(at)
+    bidder = world.subject("b1", "bidder", 11)
+    bids.register(world.svc, bidder, tender_id, {"lot": lot})
+    return tender_id, lot, seal(bidder, tmp, price="9000000")
+
+
 def three_sealed_bids(world: World, tmp: Path) -> tuple[str, str, list[SealedBid]]:
     tender_id, lot = sealed_tender(world)
     world.at("2026-12-10T10:00")
@@ -78,36 +87,24 @@ def test_a_sealed_bid_is_unreadable_before_opening_and_readable_only_after_its_b
 
 
 def test_an_interrupted_upload_resumes_where_it_stopped_and_finishing_twice_gives_the_same_receipt(world: World, tmp_path: Path) -> None:
-    tender_id, lot = sealed_tender(world)
-    world.at("2026-12-10T10:00")
-    bidder = world.subject("b1", "bidder", 11)
-    bids.register(world.svc, bidder, tender_id, {"lot": lot})
-    bid = seal(bidder, tmp_path, price="9000000")
+    tender_id, lot, bid = a_registered_sealed_bid(world, tmp_path)
     partial = upload(world, tender_id, lot, bid, stop_after=2)
     assert 0 < partial["received"] < partial["total"]
     first = upload(world, tender_id, lot, bid)
-    again = sealed.finish_upload(world.svc, bidder, first["receipt"]["receipt_id"])
+    again = sealed.finish_upload(world.svc, bid.actor, first["receipt"]["receipt_id"])
     assert first["receipt"] == again["receipt"] and sealed.verify_receipt(world.svc, again)
 
 
 def test_a_package_whose_signature_does_not_verify_is_refused(world: World, tmp_path: Path) -> None:
-    tender_id, lot = sealed_tender(world)
-    world.at("2026-12-10T10:00")
-    bidder = world.subject("b1", "bidder", 11)
-    bids.register(world.svc, bidder, tender_id, {"lot": lot})
-    bid = seal(bidder, tmp_path, price="9000000")
+    tender_id, lot, bid = a_registered_sealed_bid(world, tmp_path)
     forged = {**bid.summary, "ciphertext_digest": "0" * 64}
     with pytest.raises(RuleViolation) as refused:
-        sealed.begin_upload(world.svc, bidder, tender_id, {"lot": lot, "summary": forged, "sha256": bid.sha256})
+        sealed.begin_upload(world.svc, bid.actor, tender_id, {"lot": lot, "summary": forged, "sha256": bid.sha256})
     assert refused.value.rule.code == "SEALED_SIGNATURE_INVALID"
 
 
 def test_an_upload_unfinished_at_the_deadline_is_refused_citing_article_26(world: World, tmp_path: Path) -> None:
-    tender_id, lot = sealed_tender(world)
-    world.at("2026-12-21T09:29")
-    bidder = world.subject("b1", "bidder", 11)
-    bids.register(world.svc, bidder, tender_id, {"lot": lot})
-    bid = seal(bidder, tmp_path, price="9000000")
+    tender_id, lot, bid = a_registered_sealed_bid(world, tmp_path, at="2026-12-21T09:29")
     partial = upload(world, tender_id, lot, bid, stop_after=1)
     world.at("2026-12-21T09:30")
     with pytest.raises(RuleViolation) as refused:
@@ -157,28 +154,20 @@ def test_decrypting_one_bid_writes_that_bid_only_and_answers_with_the_bidders_ow
 
 
 def test_a_finish_whose_bytes_were_already_moved_into_the_store_still_gives_the_receipt(world: World, tmp_path: Path) -> None:
-    tender_id, lot = sealed_tender(world)
-    world.at("2026-12-10T10:00")
-    bidder = world.subject("b1", "bidder", 11)
-    bids.register(world.svc, bidder, tender_id, {"lot": lot})
-    bid = seal(bidder, tmp_path, price="9000000")
-    state = sealed.begin_upload(world.svc, bidder, tender_id, {"lot": lot, "summary": bid.summary, "sha256": bid.sha256})
+    tender_id, lot, bid = a_registered_sealed_bid(world, tmp_path)
+    state = sealed.begin_upload(world.svc, bid.actor, tender_id, {"lot": lot, "summary": bid.summary, "sha256": bid.sha256})
     upload_id = state["upload_id"]
-    assert sealed.put_chunk(world.svc, bidder, upload_id, 0, bid.path.read_bytes())["complete"]
+    assert sealed.put_chunk(world.svc, bid.actor, upload_id, 0, bid.path.read_bytes())["complete"]
     vault = world.svc.vault
     assert vault is not None
     vault.uploads.finish(upload_id, vault.blobs)  # as a concurrent (or stopped) finish would have
-    signed = sealed.finish_upload(world.svc, bidder, upload_id)
+    signed = sealed.finish_upload(world.svc, bid.actor, upload_id)
     assert sealed.verify_receipt(world.svc, signed) and signed["receipt"]["ciphertext_sha256"] == bid.sha256
 
 
 def begun(world: World, tmp_path: Path, at: str) -> tuple[str, SealedBid, str]:
-    tender_id, lot = sealed_tender(world)
-    world.at(at)
-    bidder = world.subject("b1", "bidder", 11)
-    bids.register(world.svc, bidder, tender_id, {"lot": lot})
-    bid = seal(bidder, tmp_path, price="9000000")
-    state = sealed.begin_upload(world.svc, bidder, tender_id, {"lot": lot, "summary": bid.summary, "sha256": bid.sha256})
+    tender_id, lot, bid = a_registered_sealed_bid(world, tmp_path, at=at)
+    state = sealed.begin_upload(world.svc, bid.actor, tender_id, {"lot": lot, "summary": bid.summary, "sha256": bid.sha256})
     return tender_id, bid, state["upload_id"]
 
 

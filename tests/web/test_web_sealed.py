@@ -72,6 +72,13 @@ def registered(api: Api, tender: Tender, *whom: str) -> None:
         assert done.status_code == 201, done.text
 
 
+def a_registered_bidders_package(api: Api, tmp: Path, *, at: str = "2026-12-10T10:00") -> tuple[Tender, Package]:
+    """A published tender, ``bidder_a`` registered for its lot at ``at``, and its sealed package."""
+    tender = published(api)
+    registered(api.at(at), tender, "bidder_a")
+    return tender, sealed_by("bidder_a", tmp)
+
+
 def begin(api: Api, tender: Tender, package: Package, who: str | None = None) -> Any:
     body = {"lot": tender.lot, "sha256": package.sha256, "summary": package.summary}
     return api.post(f"/api/tenders/{tender.id}/sealed-uploads", body, who=who or package.who)
@@ -122,9 +129,7 @@ def opened_at_the_deadline(api: Api, tender: Tender) -> None:
 
 
 def test_an_interrupted_upload_resumes_where_it_stopped_and_its_signed_receipt_verifies(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path)
     first = begin(parties, tender, package)
     assert first.status_code == 200, first.text
     partial = send(parties, package, first.json(), chunks=3)
@@ -163,9 +168,7 @@ def test_an_unencrypted_bid_is_refused_citing_article_25(parties: Api) -> None:
 
 
 def test_an_upload_unfinished_at_the_deadline_is_refused_citing_article_26(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-21T09:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path, at="2026-12-21T09:00")
     state = send(parties, package, begin(parties, tender, package).json(), chunks=2)
     parties.at("2026-12-21T09:30")
     state = send(parties, package, state)
@@ -192,9 +195,7 @@ def test_a_bidder_cannot_continue_or_finish_another_bidders_upload(parties: Api,
 
 
 def test_chunks_out_of_order_or_too_large_are_refused_and_the_upload_stays_resumable(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path)
     state = send(parties, package, begin(parties, tender, package).json(), chunks=1)
     data = package.path.read_bytes()
     gap = put(parties, state["upload_id"], 2 * CHUNK, data[2 * CHUNK:3 * CHUNK], "bidder_a")
@@ -207,9 +208,7 @@ def test_chunks_out_of_order_or_too_large_are_refused_and_the_upload_stays_resum
 
 
 def test_a_forged_summary_signature_is_refused_citing_article_27(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path)
     body = {"lot": tender.lot, "sha256": package.sha256, "summary": {**package.summary, "ciphertext_digest": "0" * 64}}
     refused = parties.post(f"/api/tenders/{tender.id}/sealed-uploads", body, who="bidder_a")
     assert (refused.status_code, refused.json()["code"], refused.json()["article"]) == (422, "SEALED_SIGNATURE_INVALID", 27)
@@ -252,9 +251,7 @@ def test_at_the_opening_each_bidder_decrypts_and_the_closed_record_shows_the_pri
 
 
 def test_decrypting_before_the_opening_is_refused(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path)
     submitted(parties, tender, package)
     early = parties.post(f"/api/tenders/{tender.id}/decryptions", {"lot": tender.lot, "release": released(parties, package, tmp_path)}, who="bidder_a")
     assert early.status_code == 409, early.text
@@ -278,9 +275,7 @@ def finish_with(api: Api, upload_id: str, offset: int, data: bytes, who: str) ->
 
 
 def test_a_package_sent_whole_with_the_finish_gets_its_receipt_and_a_retry_the_same_one(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-10T10:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path)
     data, upload_id = package.path.read_bytes(), begin(parties, tender, package).json()["upload_id"]
     incomplete = finish_with(parties, upload_id, 0, data[:CHUNK], "bidder_a")
     assert (incomplete.status_code, incomplete.json()["code"]) == (409, "upload_incomplete")
@@ -297,9 +292,7 @@ def test_a_package_sent_whole_with_the_finish_gets_its_receipt_and_a_retry_the_s
 
 
 def test_a_finish_refused_at_the_deadline_leaves_no_ciphertext_in_the_store(parties: Api, tmp_path: Path) -> None:
-    tender = published(parties)
-    registered(parties.at("2026-12-21T09:00"), tender, "bidder_a")
-    package = sealed_by("bidder_a", tmp_path)
+    tender, package = a_registered_bidders_package(parties, tmp_path, at="2026-12-21T09:00")
     upload_id = begin(parties, tender, package).json()["upload_id"]
     parties.at("2026-12-21T09:30")
     refused = finish_with(parties, upload_id, 0, package.path.read_bytes(), "bidder_a")

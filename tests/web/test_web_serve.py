@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +107,7 @@ def test_workers_listen_on_sockets_of_their_own_and_go_down_together(tmp_path: P
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "tenderhub.cli", "serve", "--data-dir", str(tmp_path / "d"),
                "--db", f"sqlite:///{tmp_path / 'd' / 'trading.db'}", "--port", str(port), "--workers", "2"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
+    with started(command) as server:
         workers = wait_for_workers(server, port)
         sockets = [listening_sockets(pid, port) for pid in workers]
         assert all(len(held) == 1 for held in sockets) and sockets[0] != sockets[1]
@@ -116,15 +116,18 @@ def test_workers_listen_on_sockets_of_their_own_and_go_down_together(tmp_path: P
         os.kill(workers[0], signal.SIGKILL)
         assert server.wait(timeout=30) == 1  # a worker lost: the server fails (its supervisor restarts it)
         assert not any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text() for pid in workers)
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        workers = wait_for_workers(server, port)
+    with started(command) as server:
+        wait_for_workers(server, port)
         server.terminate()
         assert server.wait(timeout=30) == 0
+
+
+@contextlib.contextmanager
+def started(command: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """The server in a session of its own, killed with its workers if the test leaves it running."""
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield server
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)

@@ -81,8 +81,10 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
 
 
 def on_release_invalid(request: Request, error: ReleaseInvalid) -> JSONResponse:
-    return problem(422, "invalid", (error.message_zh, error.message_en), instance=request.url.path,
-                   field=error.field, code=error.code, extra={"problems": error.problems})
+    """422: the schema's problems, or a rule's (``kind`` rule_violation, with rule, law and article)."""
+    cited = {k: v for k, v in error.as_dict().items() if k in ("rule", "law", "article", "citations")}
+    return problem(422, error.kind, (error.message_zh, error.message_en), instance=request.url.path,
+                   field=error.field, code=error.code, extra={"problems": error.problems, **cited})
 
 
 def register_platform(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> JSONResponse:

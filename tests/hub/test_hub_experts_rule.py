@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from hub_support import Platform, release
+from test_hub_protocol_schemas import assert_valid
 
 from tenderhub.core.rules.catalogue import by_code
 from tenderhub.hub import protocol
@@ -36,9 +37,11 @@ def test_experts_before_the_result_are_refused_naming_the_path_and_the_article(c
     assert answer.status_code == 422, answer.text
     body = answer.json()
     assert (body["code"], body["field"]) == ("experts_before_result", "/release/tenderhub/evaluationExperts/0")
-    problem = body["problems"][0]
-    assert (problem["rule"], problem["law"], problem["article"]) == (EXPERTS_RULE, "招标投标法", 37)
-    assert "L1" in problem["message"]
+    assert (body["kind"], body["rule"], body["law"], body["article"]) == ("rule_violation", EXPERTS_RULE, "招标投标法", 37)
+    assert "招标投标法 第37条" in str(body["citations"]) or body["citations"][0]["article"] == 37
+    assert "中标结果确定前应当保密" in body["message"]["zh"]
+    assert [p["path"] for p in body["problems"]] == ["/release/tenderhub/evaluationExperts/0"]
+    assert "lot L1" in body["problems"][0]["message"]
     assert client.get(f"/hub/releases/{with_experts(1)['id']}").status_code == 404  # nothing stored
     assert client.get("/hub/log/sth").json()["size"] == 0
 
@@ -63,6 +66,8 @@ def test_a_batch_refuses_only_the_release_that_names_experts_early(client: TestC
     assert statuses == ["refused", "created"]
     error = answer["results"][0]["error"]
     assert (error["code"], error["field"]) == ("experts_before_result", "/releases/0/release/tenderhub/evaluationExperts/0")
+    assert (error["kind"], error["law"], error["article"]) == ("rule_violation", "招标投标法", 37)
+    assert_valid("batch-response", answer)  # the protocol's schema of the answer holds the rule too
     assert client.get(f"/hub/releases/{early['id']}").status_code == 404
 
 

@@ -41,14 +41,14 @@ class ReleaseInvalid(Invalid):
 
 
 class ReleaseRuleViolation(ReleaseInvalid):
-    """The release is well formed but a legal rule refuses it; each problem names the rule."""
+    """The release is well formed but a legal rule refuses it: the rule and its article, and
+    each ``{path, message}`` it refuses."""
 
     kind = "rule_violation"
 
-    def __init__(self, rule: Rule, problems: list[dict[str, Any]]) -> None:
-        super().__init__(problems)
-        first = problems[0]
-        self.message_en, self.message_zh = first["message"], first["message_zh"]
+    def __init__(self, rule: Rule, found: list[tuple[str, tuple[str, str]]]) -> None:
+        super().__init__([{"path": path, "message": en} for path, (_zh, en) in found])
+        self.message_zh, self.message_en = found[0][1]
         self.rule, self.code = rule, rule.code
 
 
@@ -80,11 +80,5 @@ def check_experts(release: dict[str, Any]) -> None:
     early = [(n, c["relatedLot"]) for n, c in enumerate(committees) if c.get("members") and c["relatedLot"] not in awarded]
     if early:
         rule = by_code(EXPERTS_RULE)
-        raise ReleaseRuleViolation(rule, [_early(rule, n, lot) for n, lot in early])
-
-
-def _early(rule: Rule, n: int, lot: str) -> dict[str, Any]:
-    path = f"/release/tenderhub/evaluationExperts/{n}"
-    zh, en = rule.format(path=path, lot=lot)
-    return {"path": path, "message": en, "message_zh": zh, "rule": rule.code,
-            "law": rule.citation.law, "article": rule.citation.article}
+        paths = [(f"/release/tenderhub/evaluationExperts/{n}", lot) for n, lot in early]
+        raise ReleaseRuleViolation(rule, [(path, rule.format(path=path, lot=lot)) for path, lot in paths])

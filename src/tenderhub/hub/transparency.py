@@ -3,7 +3,8 @@
 Hub side: every ingested release is appended as ``entry_for_release`` in the ingest's own
 transaction (``append_release``); ``log_chain_head`` appends a platform's signed audit chain
 head and indexes it in ``hub_chain_heads`` (so a platform's heads are read without scanning
-the log); ``tree_head``, ``inclusion``, ``consistency``, ``entries`` serve the log.
+the log; with the platform's signature, which a lower hub forwards upward: ``signed_heads``);
+``tree_head``, ``inclusion``, ``consistency``, ``entries`` serve the log.
 
 Platform side: ``post_chain_head`` sends the platform's current audit head (the relay's
 periodic job); ``RemoteLog`` and ``check_with_hub`` check a local chain against what the hub
@@ -55,6 +56,9 @@ chain_heads = sa.Table(  # the index of chain-head leaves: a platform's heads wi
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("logged_at", UtcDateTime, nullable=False),
+    # the platform's signature of {platform_id, seq, hash}, so a lower hub forwards the head as the
+    # platform signed it (hub/tree.py); NULL for heads logged before migration 0004
+    sa.Column("signature", sa.Text, nullable=True),
     sa.UniqueConstraint("platform_id", "seq", name="uq_hub_chain_heads_platform_seq"),
     sa.Index("ix_hub_chain_heads_platform_leaf", "platform_id", "leaf_index"),
 )
@@ -134,7 +138,7 @@ def _store_head(hub: Hub, post: HeadPost, entry: bytes, at: datetime) -> tuple[b
             return False, _same_head(post, known)
         index = merkle_log(conn).append(entry)
         conn.execute(sa.insert(h).values(leaf_index=index, platform_id=post.platform_id, seq=post.seq,
-                                         hash=post.hash, logged_at=at))
+                                         hash=post.hash, logged_at=at, signature=post.signature))
     return True, index
 
 
@@ -200,6 +204,16 @@ def platform_heads(hub: Hub, platform_id: str, after: int = -1, limit: int = PAG
     heads = [{"leaf_index": r.leaf_index, "seq": r.seq, "hash": r.hash, "logged_at": r.logged_at.isoformat(),
               "entry": bytes(r.entry).decode("utf-8")} for r in rows]
     return {"platform_id": platform_id, "heads": heads, "next": heads[-1]["leaf_index"] if len(heads) == limit else None}
+
+
+def signed_heads(hub: Hub, after: int, limit: int) -> list[Any]:
+    """Heads logged after leaf ``after`` with the platform's signature, in log order (the
+    forwarder of a lower hub, ``hub/tree.py``); appends are serialized, so log order is commit order."""
+    h = chain_heads
+    query = (sa.select(h.c.leaf_index, h.c.platform_id, h.c.seq, h.c.hash, h.c.signature)
+             .where(h.c.leaf_index > after, h.c.signature.is_not(None)).order_by(h.c.leaf_index).limit(limit))
+    with hub.engine.connect() as conn:
+        return list(conn.execute(query).all())
 
 
 # ---- platform side -------------------------------------------------------------------------

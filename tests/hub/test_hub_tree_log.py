@@ -5,6 +5,7 @@ Both hubs on the database under test (SQLite, and PostgreSQL in the second run).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,16 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hub_support import PLATFORM, T0, Platform, client_for, make_hub, release
+from test_hub_protocol_schemas import assert_valid
+from test_hub_transparency import AT, Capsys, Served, a_tenderer, log_heads, rewrite_from
 from test_hub_tree import LOWER_ID, TOKEN, Flaky
 
 from db_support import fresh_database
+from tenderhub import cli
+from tenderhub.bootstrap import build
 from tenderhub.core.shared.clock import FixedClock
 from tenderhub.crypto import keys
+from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.hub import monitor, protocol, transparency, tree
 from tenderhub.hub.context import Hub, open_hub
 from tenderhub.hub.relay import Refused, Transient
@@ -33,6 +39,7 @@ from tenderhub.hub.tlog import (
 )
 from tenderhub.hub.tlog.sqlstore import leaves, nodes
 from tenderhub.hub.tree import HEADS, Forwarder, read_position
+from tenderhub.settings import Settings
 
 
 @dataclass
@@ -139,6 +146,7 @@ def test_the_upper_hub_keeps_every_consistent_tree_head_of_a_good_lower_hub(wire
     assert sizes == [4, 6, 12]  # releases and heads of the lower hub's log
     view = wired.view()
     assert (view["state"], view["accepted"], view["fork"]) == ("ok", 3, None)
+    assert_valid("lower-hub", view)
     lower_sth = SignedTreeHead.from_dict(client_for(wired.lower).get("/hub/log/sth").json())
     assert view["tree_head"]["root"] == lower_sth.root_hex
     assert verify_sth(SignedTreeHead.from_dict(view["tree_head"]), wired.lower.signing_pair().public_pem)
@@ -146,6 +154,7 @@ def test_the_upper_hub_keeps_every_consistent_tree_head_of_a_good_lower_hub(wire
     assert [h["size"] for h in history] == [4, 6, 12]
     assert wired.forwarder.forward_tree_head() is False  # nothing new: nothing posted
     again = monitor.tree_head_post(wired.lower, LOWER_ID, lower_sth, 12)
+    assert_valid("forwarded-tree-head", again)
     assert wired.upstream.post(monitor.FORWARD_STH_PATH, json=again).status_code == 200  # the same head: a repeat
     assert wired.view()["accepted"] == 3
     assert [h["state"] for h in wired.upstream.get("/hub/lower-hubs").json()] == ["ok"]
@@ -174,6 +183,7 @@ def test_a_lower_hub_that_rewrote_a_leaf_is_caught_and_refused(wired: Tree, grow
         drain(wired.forwarder)
     view = wired.view()
     assert view["state"] == "forked" and view["tree_head"] == accepted  # the rewritten head was not kept
+    assert_valid("lower-hub", view)
     evidence = view["fork"]["evidence"]
     old, new = (SignedTreeHead.from_dict(evidence[k]) for k in ("accepted", "presented"))
     lower_key = wired.lower.signing_pair().public_pem
@@ -219,6 +229,8 @@ def test_nobody_else_can_get_a_lower_hub_flagged(wired: Tree) -> None:
     assert (answer.status_code, answer.json()["code"]) == (401, "bad_sth")
     bad = wired.upstream.post(monitor.FORWARD_STH_PATH, json={**good, "consistency": ["xyz"]})
     assert (bad.status_code, bad.json()["field"]) == (422, "/consistency")
+    padded = wired.upstream.post(monitor.FORWARD_STH_PATH, json={**good, "sth": {**good["sth"], "note": 1}})
+    assert (padded.status_code, padded.json()["field"]) == (422, "/sth")
     as_platform = {**good, "hub_id": PLATFORM}
     assert wired.upstream.post(monitor.FORWARD_STH_PATH, json=as_platform).json()["code"] == "not_a_hub"
     assert wired.view()["state"] == "ok" and wired.view()["accepted"] == 1
@@ -239,3 +251,43 @@ def test_a_head_logged_before_signatures_were_kept_is_not_forwarded(wired: Tree)
     drain(wired.forwarder)
     assert upstream_seqs(wired) == [5]
 
+
+
+# ---- ``tenderhub audit verify --hub UPPER`` ---------------------------------------------------
+
+
+def test_audit_verify_against_the_upper_hub_sees_the_forwarded_heads(database_url: str, tmp_path: Path, capsys: Capsys) -> None:
+    """Live hubs: the platform logs its heads at its hub, which forwards them up; checked
+    against the upper hub's log, a rewritten old row is caught there as well."""
+    data_dir = tmp_path / "platform"
+    trading = build(Settings.load(data_dir=data_dir, db_url=database_url), clock=FixedClock(AT))
+    for name in ("lowerdb", "upperdb"):
+        (tmp_path / name).mkdir()
+    databases = [fresh_database(tmp_path / name) for name in ("lowerdb", "upperdb")]  # each hub its own database
+    lower, upper = (make_hub(tmp_path / name, next(db)) for name, db in zip(("lower", "upper"), databases, strict=True))
+    served = [Served(lower), Served(upper)]
+    try:
+        pair = PlatformKeys(data_dir / "keys").pair("signing", "intl")
+        anchors = log_heads(trading, a_tenderer(trading), served[0].url, pair)
+        with httpx.Client(base_url=served[1].url) as link:
+            drain(Forwarder(lower, link, LOWER_ID))
+        base = ["audit", "verify", "--data-dir", str(data_dir), "--db", database_url, "--json", "--platform-id", PLATFORM]
+        assert cli.main([*base, "--hub", served[1].url]) == 0
+        facts = json.loads(capsys.readouterr().out)["hub"]
+        assert facts["problems"] == [] and facts["sth"]["size"] == 3  # the three heads, logged upstream
+        assert facts["via"]["id"] == LOWER_ID and facts["via"]["state"] == "ok"
+        rewrite_from(trading, anchors[1] - 1)
+        for url in (served[0].url, served[1].url):  # caught by the platform's hub and by the upper hub
+            assert cli.main([*base, "--hub", url]) == 1
+            problems = json.loads(capsys.readouterr().out)["hub"]["problems"]
+            assert problems[0].startswith(f"seq {anchors[1]}: logged at index 1") and "history rewritten" in problems[0]
+        assert cli.main([*base[:-3], "--platform-id", PLATFORM, "--hub", served[1].url]) == 1
+        assert f"via lower hub {LOWER_ID}: its log ok" in capsys.readouterr().out
+    finally:
+        for s in served:
+            s.stop()
+        for hub in (lower, upper):
+            hub.close()
+        trading.engine.dispose()
+        for db in databases:
+            next(db, None)

@@ -132,8 +132,9 @@ def _sth(raw: dict[str, Any]) -> SignedTreeHead:
         sth = SignedTreeHead.from_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:
         raise Invalid(f"/sth: not a signed tree head ({exc})", message_zh="/sth：不是签名树头", field="/sth") from None
-    if sth.size < 0 or not _HEX64.fullmatch(sth.root_hex) or sth.timestamp.utcoffset() is None:
-        raise Invalid("/sth: size >= 0, root as 64 hex digits and a time with its offset are required", message_zh="/sth：字段有误", field="/sth")
+    if sth.size < 0 or not _HEX64.fullmatch(sth.root_hex) or sth.timestamp.utcoffset() is None or sth.as_dict() != raw:
+        raise Invalid("/sth: exactly {size, root, timestamp, signature, key_fingerprint} as GET /hub/log/sth writes them",
+                      message_zh="/sth：须与 GET /hub/log/sth 的签名树头逐字段一致", field="/sth")
     return sth
 
 

@@ -8,7 +8,9 @@ the log; with the platform's signature, which a lower hub forwards upward: ``sig
 
 Platform side: ``post_chain_head`` sends the platform's current audit head (the relay's
 periodic job); ``RemoteLog`` and ``check_with_hub`` check a local chain against what the hub
-logged, proving each logged head in the signed tree head with the hub's inclusion proofs.
+logged, proving each logged head in the signed tree head with the hub's inclusion proofs;
+against an upper hub of the tree, ``lower_hub_of`` names the lower hub that forwarded the
+platform's heads and the state of its log.
 """
 
 from __future__ import annotations
@@ -280,6 +282,16 @@ def check_with_hub(client: httpx.Client, platform_id: str, heads: list[tuple[int
     """The STH and the problems of ``check_chain_heads`` for the local chain ``heads``."""
     sth = fetch_sth(client, hub_pem)
     return sth, check_chain_heads(RemoteLog(client, platform_id, sth), platform_id, heads, sth=sth)
+
+
+def lower_hub_of(client: httpx.Client, platform_id: str) -> dict[str, Any] | None:
+    """At an upper hub: the lower hub that forwarded the platform (``via``) and the state of
+    that hub's log (``hub/monitor.py``); ``None`` for a platform registered here directly."""
+    via = _get(client, f"/hub/platforms/{platform_id}").get("via")
+    if not via:
+        return None
+    found = _get(client, f"/hub/lower-hubs/{via}")
+    return {"id": via, "state": found["state"], "tree_head": found["tree_head"]}
 
 
 def _get(client: httpx.Client, path: str, **params: Any) -> dict[str, Any]:

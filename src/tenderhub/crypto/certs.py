@@ -31,6 +31,33 @@ def load(pem: bytes) -> x509.Certificate:
         raise CertificateError("not a readable PEM certificate", field="certificate") from None
 
 
+def load_all(data: bytes, *, field: str = "chain") -> list[x509.Certificate]:
+    """Every certificate of a PEM bundle (one or more ``CERTIFICATE`` blocks), in order."""
+    if not data.strip():
+        return []
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CertificateError(f"{field}: not readable PEM certificates", field=field,
+                               message_zh=f"{field}：无法读取 PEM 证书") from None
+
+
+def chain_field(value: object, field: str = "chain") -> list[bytes]:
+    """An API's optional ``chain`` next to a certificate: a list of PEM strings or one string of
+    PEM blocks (absent: none); each must be a readable certificate."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or any(not isinstance(v, str) for v in items):
+        raise CertificateError(f"{field}: a list of PEM certificates is expected", field=field,
+                               message_zh=f"{field}：须为 PEM 证书列表")
+    return [pem(c) for v in items for c in load_all(v.encode(), field=field)]
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.PEM)
+
+
 def public_key(cert: x509.Certificate) -> tuple[str, bytes]:
     """The (suite, public key PEM) of a certificate: P-256 is intl, SM2 is gm."""
     try:
@@ -77,6 +104,31 @@ def key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
         return cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return None
+
+
+def basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
+    """(subjectKeyIdentifier, authorityKeyIdentifier keyIdentifier), each when present."""
+    try:
+        ski: bytes | None = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        ski = None
+    try:
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except x509.ExtensionNotFound:
+        aki = None
+    return ski, aki
+
+
+def same_ca(a: x509.Certificate, b: x509.Certificate) -> bool:
+    """One CA: the same name and key (a re-issued CA certificate still signs the same CRLs)."""
+    return a == b or (a.subject == b.subject and public_key(a) == public_key(b))
 
 
 def is_ca(cert: x509.Certificate) -> bool:

@@ -104,7 +104,7 @@ class RevocationList:
     crl: x509.CertificateRevocationList
 
     def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> None:
-        if ca != self.issuer:
+        if not certs.same_ca(ca, self.issuer):
             return
         following = self.crl.next_update_utc
         if following is not None and max(as_utc(at), as_utc(checked_at or at)) > following:
@@ -119,7 +119,7 @@ class RevocationList:
 
 def newest(lists: list[RevocationList], ca: x509.Certificate) -> RevocationList | None:
     """The CA's CRL issued last (CRLs are cumulative: the newest one decides), if any."""
-    mine = [r for r in lists if r.issuer == ca]
+    mine = [r for r in lists if certs.same_ca(r.issuer, ca)]
     return max(mine, key=lambda r: r.crl.last_update_utc) if mine else None
 
 
@@ -150,16 +150,51 @@ def revoked_error(cn: str, serial: int, when: datetime, reason: str) -> Certific
         field="certificate")
 
 
+def signed_by(found: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    """True when ``ca`` issued the CRL: same name, its signature, and key usage cRLSign."""
+    if found.issuer != ca.subject:
+        return False
+    usage = certs.key_usage(ca)
+    signed = certs.verify_signed(found.signature_algorithm_oid.dotted_string, found.tbs_certlist_bytes,
+                                 found.signature, certs.public_key(ca)[1])
+    return signed and (usage is None or usage.crl_sign)
+
+
 def checked(data: bytes, cas: list[x509.Certificate]) -> RevocationList:
     """The CRL, once its signature is verified against the CA (of ``cas``) that issued it."""
-    crl = load(data)
+    return _checked(load(data), cas)
+
+
+def _checked(found: x509.CertificateRevocationList, cas: list[x509.Certificate]) -> RevocationList:
     for ca in cas:
-        if crl.issuer != ca.subject:
-            continue
-        usage = certs.key_usage(ca)
-        signed = certs.verify_signed(crl.signature_algorithm_oid.dotted_string, crl.tbs_certlist_bytes,
-                                     crl.signature, certs.public_key(ca)[1])
-        if signed and (usage is None or usage.crl_sign):
-            return RevocationList(ca, crl)
+        if signed_by(found, ca):
+            return RevocationList(ca, found)
     raise CertificateError("the CRL is not signed by a trusted CA", field="crl",
                            message_zh="证书吊销列表不是受信任的 CA 签发的")
+
+
+def sort(datas: list[bytes], cas: list[x509.Certificate]) -> tuple[list[RevocationList], list[x509.CertificateRevocationList]]:
+    """The CRLs of CAs named in ``cas`` (trust anchors, listed intermediates), each verified now, and
+    the CRLs of CAs not known yet (intermediates that come with a chain), verified on use (``of_path_ca``)."""
+    known, pending = [], []
+    for data in datas:
+        found = load(data)
+        if any(ca.subject == found.issuer for ca in cas):
+            known.append(_checked(found, cas))
+        else:
+            pending.append(found)
+    return known, pending
+
+
+def of_path_ca(known: list[RevocationList], pending: list[x509.CertificateRevocationList],
+               ca: x509.Certificate) -> RevocationList | None:
+    """The newest CRL of a CA on a certification path. A pending CRL naming this CA must be its own."""
+    mine = [r for r in known if certs.same_ca(r.issuer, ca)]
+    for found in pending:
+        if found.issuer != ca.subject:
+            continue
+        if not signed_by(found, ca):
+            raise CertificateError(f"a CRL names {ca.subject.rfc4514_string()} as its issuer but is not signed by it",
+                                   field="crl", message_zh=f"证书吊销列表声称由 {ca.subject.rfc4514_string()} 签发，但签名不符")
+        mine.append(RevocationList(ca, found))
+    return newest(mine, ca)

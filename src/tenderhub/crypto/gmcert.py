@@ -43,8 +43,12 @@ def extension(oid: str, critical: bool, value: bytes) -> bytes:
     return der.seq(der.oid(oid), der.boolean(True) if critical else b"", der.octets(value))
 
 
-def basic_constraints(ca: bool) -> bytes:
-    return extension(BASIC_CONSTRAINTS, True, der.seq(der.boolean(True), der.integer(0)) if ca else der.seq())
+def basic_constraints(ca: bool, path_length: int | None = None) -> bytes:
+    """CA=TRUE with an optional pathLenConstraint, or the empty SEQUENCE of an end entity."""
+    if not ca:
+        return extension(BASIC_CONSTRAINTS, True, der.seq())
+    limit = der.integer(path_length) if path_length is not None else b""
+    return extension(BASIC_CONSTRAINTS, True, der.seq(der.boolean(True), limit))
 
 
 def key_usage(*names: str) -> bytes:
@@ -75,11 +79,11 @@ def signed(body: bytes, private_pem: bytes) -> bytes:
     return der.seq(body, SIGNATURE_ALGORITHM, der.bits(sm2.sign(private_pem, body)))
 
 
-def init_ca(cn: str, *, days: int, now: datetime | None) -> tuple[bytes, bytes]:
+def init_ca(cn: str, *, days: int, now: datetime | None, path_length: int | None = None) -> tuple[bytes, bytes]:
     """A self-signed SM2 CA: (certificate PEM, private key PEM)."""
     private, public = sm2.generate()
     subject = name(cn)
-    extensions = [basic_constraints(True), key_usage("key_cert_sign", "crl_sign"), *key_ids(public, None)]
+    extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"), *key_ids(public, None)]
     body = tbs(issuer=subject, subject=subject, public_pem=public, period=validity(days, now), extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, private)), private
 
@@ -91,6 +95,16 @@ def issue(ca_subject: bytes, ca_public_pem: bytes, ca_key_pem: bytes, *, subject
     body = tbs(issuer=ca_subject, subject=subject, public_pem=public_pem, period=validity(days, now),
                extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, ca_key_pem))
+
+
+def issue_ca(ca_subject: bytes, ca_public_pem: bytes, ca_key_pem: bytes, *, subject: bytes, path_length: int | None,
+             days: int, now: datetime | None) -> tuple[bytes, bytes]:
+    """An intermediate SM2 CA under an SM2 CA: (certificate PEM, private key PEM)."""
+    private, public = sm2.generate()
+    extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"),
+                  *key_ids(public, ca_public_pem)]
+    body = tbs(issuer=ca_subject, subject=subject, public_pem=public, period=validity(days, now), extensions=extensions)
+    return sm2.pem("CERTIFICATE", signed(body, ca_key_pem)), private
 
 
 def tbs_parts(cert_der: bytes) -> list[bytes]:

@@ -131,3 +131,23 @@ def test_a_document_signed_with_an_openssl_chain_verifies_through_the_intermedia
                                   (d / "ee.key").read_bytes(), b"tender", kind="bid", signed_at=soon())
     doc = documents.verify_document(sig, b"tender", x509.TrustList([(d / "root.pem").read_bytes()]), now=soon())
     assert doc.signer.path == ("OpenSSL Sub CA", "OpenSSL Root CA")
+
+
+@pytest.mark.parametrize("suite", ["intl", pytest.param("gm", marks=needs_sm2)])
+def test_our_intermediate_under_an_openssl_root_with_its_own_key_identifier_chains(tmp_path, suite):
+    """The root's SKI is not the SHA-1 of its key: our AKI copies the root's SKI, so the path builds."""
+    d, digest = tmp_path, ("-sm3" if suite == "gm" else "-sha256")
+    if suite == "gm":
+        openssl("genpkey", "-algorithm", "SM2", "-out", "root.key", cwd=d)
+    else:
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "root.key", cwd=d)
+    openssl("req", "-x509", "-new", "-key", "root.key", digest, "-days", "30", "-subj", "/CN=OpenSSL Root CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext", "subjectKeyIdentifier=00112233445566778899AABBCCDDEEFF00112233", "-out", "root.pem", cwd=d)
+    root = ((d / "root.pem").read_bytes(), (d / "root.key").read_bytes())
+    start = SystemClock().now() - timedelta(minutes=1)
+    sub = x509.issue_ca(*root, "Our Sub CA", days=10, now=start)
+    pair = keys.generate(suite)
+    cert = x509.issue(*sub, subject_cn="李四", kind="person", uscc=None, public_pem=pair.public_pem, days=5, now=start)
+    info = x509.TrustList([root[0]]).validate(cert, soon(), chain=[sub[0]])
+    assert info.path == ("Our Sub CA", "OpenSSL Root CA")

@@ -97,7 +97,7 @@ def issue_ca(ca_cert_pem: bytes, ca_key_pem: bytes, name: str, *, days: int, now
     if ca_suite == "gm":
         raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
         return gmcert.issue_ca(raw_ca_subject, ca_public, ca_key_pem, subject=gmcert.name(name),
-                               path_length=path_length, days=days, now=now)
+                               path_length=path_length, days=days, now=now, ca_key_id=certs.key_ids(ca)[0])
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (_builder(_name(name), ca.subject, key.public_key(), days, now)
             .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
@@ -142,7 +142,7 @@ def issue(ca_cert_pem: bytes, ca_key_pem: bytes, *, subject_cn: str, kind: str, 
         subject = gmcert.name(subject_cn, kind, code)
         raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
         return gmcert.issue(raw_ca_subject, ca_public, ca_key_pem, subject=subject, usage=usage,
-                            public_pem=public_pem, days=days, now=now)
+                            public_pem=public_pem, days=days, now=now, ca_key_id=certs.key_ids(ca)[0])
     return _issue_intl(ca, ca_key_pem, _name(subject_cn, kind, code), kind, public_pem, days, now)
 
 
@@ -158,7 +158,10 @@ def _issue_intl(ca: x509.Certificate, ca_key_pem: bytes, subject: x509.Name, kin
 
 
 def _authority_key_id(ca: x509.Certificate) -> x509.AuthorityKeyIdentifier:
-    ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    try:
+        ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:  # a CA certificate without SKI (made elsewhere): the key's SHA-1
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(keys.load_ec_public(certs.public_key(ca)[1]))
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 

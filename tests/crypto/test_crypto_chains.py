@@ -272,3 +272,20 @@ def test_a_malformed_chain_field_is_refused():
         certs.chain_field({"pem": "x"})
     with pytest.raises(CertificateError, match="chain: not readable PEM certificates"):
         certs.chain_field(["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+
+
+def test_a_hostile_chain_of_many_look_alike_intermediates_is_searched_within_a_bound():
+    """Six copies each of CAs A and B certifying one another: without the (name, key) loop check
+    and the budget the search would try 6**7 issuers."""
+    from tenderhub.crypto import chain
+    p = PKIS["intl"]
+    a, b = keys.generate("intl"), keys.generate("intl")
+    copies = [raw("intl", subject_cn=name, issuer_cn=other, public_pem=pair.public_pem, signer_key=signer.private_pem, ca=True)
+              for _ in range(6) for name, other, pair, signer in (("A", "B", a, b), ("B", "A", b, a))]
+    holder = raw("intl", subject_cn="h", issuer_cn="A", public_pem=keys.generate("intl").public_pem,
+                 signer_key=a.private_pem, ca=False)
+    with pytest.raises(CertificateError, match="does not chain to a trusted CA"):
+        p.trust.validate(holder, NOW, chain=copies)
+    builder = chain.Builder(p.trust.cas, [x509.load(c) for c in copies])
+    assert list(builder.paths(x509.load(holder))) == [] and builder.links <= 6 + 36 + 216
+    assert builder.links <= chain.MAX_LINKS + 6 * 6  # past the budget each candidate is refused without a check

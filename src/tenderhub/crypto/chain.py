@@ -6,9 +6,9 @@ certificate (a ``chain`` of PEMs next to it) or from the pool of listed intermed
 
 ``build`` searches the paths upwards by name chaining: the next certificate's subject is the
 current one's issuer, its subjectKeyIdentifier equals the current one's authorityKeyIdentifier
-when both are present, and its key verifies the current one's signature; a certificate seen
-twice (a loop), a self-signed CA that is not an anchor, and a path of more than
-``MAX_INTERMEDIATES`` intermediates end the search there. ``check`` then decides a complete path
+when both are present, and its key verifies the current one's signature; a CA seen twice (same
+name and key: a loop), a self-signed CA that is not an anchor, a path of more than
+``MAX_INTERMEDIATES`` intermediates, and more than ``MAX_LINKS`` candidates end the search there. ``check`` then decides a complete path
 at one time (the signing or sign-in time), from the anchor down: each certificate within its
 validity, each issuer a CA (basicConstraints CA=TRUE, keyUsage keyCertSign when present) whose
 pathLenConstraint allows the CAs below it, no critical extension we do not process, and each
@@ -31,6 +31,7 @@ from tenderhub.crypto.errors import CertificateError
 
 MAX_INTERMEDIATES = 6
 MAX_PATHS = 16
+MAX_LINKS = 64  # candidate issuers examined per validation (a hostile chain cannot make it search long)
 PROCESSED = {ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,
              ExtensionOID.SUBJECT_ALTERNATIVE_NAME, ExtensionOID.SUBJECT_KEY_IDENTIFIER,
              ExtensionOID.AUTHORITY_KEY_IDENTIFIER}
@@ -68,6 +69,7 @@ class Builder:
     anchors: list[x509.Certificate]
     pool: list[x509.Certificate]
     dead_ends: list[tuple[int, CertificateError]] = field(default_factory=list)
+    links: int = 0
 
     def paths(self, holder: x509.Certificate) -> Iterator[list[x509.Certificate]]:
         yield from self._extend([holder])
@@ -87,7 +89,9 @@ class Builder:
             yield from self._through(path, ca)
 
     def _through(self, path: list[x509.Certificate], ca: x509.Certificate) -> Iterator[list[x509.Certificate]]:
-        problem = link_problem(path, ca)
+        self.links += 1
+        problem = link_problem(path, ca) if self.links <= MAX_LINKS else (
+            f"the path search gave up after {MAX_LINKS} candidate issuers", f"路径搜索在检查 {MAX_LINKS} 个候选签发者后终止")
         if problem is not None:
             self._dead(path, *problem)
         elif any(ca is anchor for anchor in self.anchors):
@@ -115,7 +119,7 @@ class Builder:
 def link_problem(path: list[x509.Certificate], ca: x509.Certificate) -> tuple[str, str] | None:
     """Why ``ca`` cannot be the issuer of the last certificate of ``path`` (None: it can)."""
     below = role(path, len(path) - 1, anchored=False)
-    if any(ca == seen for seen in path):
+    if any(certs.same_ca(ca, seen) for seen in path):  # the same name and key twice: a loop, even in another copy
         return (f"chain loop: {cn(ca)!r} would issue {below[0]} and appears below it already",
                 f"证书链成环：{cn(ca)} 在链中重复出现")
     ski, aki = certs.key_ids(ca)[0], certs.key_ids(path[-1])[1]

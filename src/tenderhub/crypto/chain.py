@@ -30,6 +30,7 @@ from tenderhub.crypto import certs, crl
 from tenderhub.crypto.errors import CertificateError
 
 MAX_INTERMEDIATES = 6
+MAX_CHAIN = 10  # certificates that may come with one certificate
 MAX_PATHS = 16
 MAX_LINKS = 64  # candidate issuers examined per validation (a hostile chain cannot make it search long)
 PROCESSED = {ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE,

@@ -206,6 +206,9 @@ class TrustList:
             raise CertificateError("a CA certificate cannot sign documents or sign in", field="certificate",
                                    message_zh="CA 证书不能用于签名或登录")
         extra = [c for pem in chain for c in certs.load_all(pem)]
+        if len(bundled) + len(extra) > ca_chain.MAX_CHAIN:
+            raise CertificateError(f"chain: at most {ca_chain.MAX_CHAIN} certificates may come with a certificate",
+                                   field="chain", message_zh=f"chain：随证书提交的证书链至多 {ca_chain.MAX_CHAIN} 张")
         pool = ca_chain.pool_of(self.cas, bundled, extra, self.intermediates)
         found = ca_chain.validate(holder, self.cas, pool, at, checked_at or at,
                                   ca_chain.crl_check(self.revocations, self.pending_crls))

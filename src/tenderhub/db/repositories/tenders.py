@@ -4,8 +4,10 @@ and registrations live in ``tender_bids`` / ``tender_registrations`` rows, ADR 0
 ``get``/``find``/``get_for_update`` take an optional filter (``bidder_id``, ``bid_id``): then
 each ``lot.bids`` and ``lot.registrations`` is a ``PartialList`` holding only that bidder's
 (that bid; no registration), and only they are written back. Without a filter everything is
-loaded, as plain lists. A change to any of them also raises the tender's version (the
-tender's version covers its bids and registrations).
+loaded, as plain lists. A change to any of them raises the tender's version when the tender
+was loaded without its lock (optimistic: the version covers its bids and registrations);
+loaded with ``get_for_update`` the lock already orders the change against every other writer
+of the tender, so only the bid rows are written (ADR 0014).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class TenderRepository(DocumentRepository[T]):
             if (item := item_class(cls, name)) is not None]  # type: ignore[arg-type]
         self._selection = WHOLE
         self._new_rows: Changes = []
+        self._locked: set[str] = set()  # first read under its lock (get_for_update), held to the commit
 
     def get(self, id: str, *, bidder_id: str | None = None, bid_id: str | None = None) -> T:
         """The tender; with ``bidder_id``/``bid_id`` its lots hold only those bids (``PartialList``)."""
@@ -84,6 +87,8 @@ class TenderRepository(DocumentRepository[T]):
             self._session.execute(sa.select(self.table.c.id).where(self.table.c.id == id).with_for_update())
         else:  # a write statement that matches nothing takes SQLite's single write lock
             self._session.execute(sa.update(self.table).where(sa.false()).values(version=self.table.c.version))
+        if id not in self._seen:  # read under the lock (not an earlier, unlocked read of it)
+            self._locked.add(id)
         return self.get(id, bidder_id=bidder_id, bid_id=bid_id)
 
     def list(
@@ -93,13 +98,14 @@ class TenderRepository(DocumentRepository[T]):
         return self._many(*where, order_by=self.table.c.code, limit=limit, offset=offset)
 
     def flush(self) -> None:
-        """Write back changed tenders and bids; a changed bid raises its tender's version."""
+        """Write back changed tenders and bids; a changed bid raises its tender's version unless
+        the tender's lock is held (then the lock orders it: ADR 0014)."""
         for key in sorted(self._seen):  # fixed order: no lock-order deadlocks between writers
             entry = self._seen[key]
             doc, changes = self._split(key, entry.obj)
             if doc != entry.snapshot:
                 self._written.append((entry, doc, self._write_back(key, entry, doc)))
-            elif changes:  # only bids changed: the tender's version still moves (it covers them)
+            elif changes and key not in self._locked:  # only bids changed, optimistically: the version covers them
                 self._written.append((entry, doc, self._bump(key, entry)))
             for rows, ops in changes:
                 rows.write(ops)

@@ -156,15 +156,16 @@ class FileBlobStore:
         that no blob's adoption has to fsync the root for a new one."""
         if self._fanned_out or self.root in _FANNED_OUT:
             return
-        with _FAN_OUT_LOCK:  # the first concurrent stores of a process: one does it
-            make_dirs(self.root)
-            missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
-            for folder in missing:
-                folder.mkdir(exist_ok=True)
-            if missing:
-                fsync_dir(self.root)
+        with _FAN_OUT_LOCK:  # the first concurrent stores of a process: one does it, the others find it done
+            if self.root not in _FANNED_OUT:
+                make_dirs(self.root)
+                missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
+                for folder in missing:
+                    folder.mkdir(exist_ok=True)
+                if missing:
+                    fsync_dir(self.root)
+                _FANNED_OUT.add(self.root)
         self._fanned_out = True
-        _FANNED_OUT.add(self.root)
 
     def _temp_file(self) -> Path:
         make_dirs(self.root / TMP)

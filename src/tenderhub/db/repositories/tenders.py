@@ -13,6 +13,7 @@ of the tender, so only the bid rows are written (ADR 0014).
 from __future__ import annotations
 
 import builtins
+import functools
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -69,7 +70,7 @@ class TenderRepository(DocumentRepository[T]):
             for rows in self._rows:
                 rows.ensure(id, obj, self._selection)
             return obj
-        return self._one(self.table.c.id == id)
+        return self._by_id(id)
 
     def get_by_code(self, code: str) -> T:
         found = self._one(self.table.c.code == code)
@@ -83,10 +84,8 @@ class TenderRepository(DocumentRepository[T]):
         """Load a tender to change it, holding its write lock until the transaction ends, so
         concurrent changes of one tender wait for each other instead of failing on a stale
         version (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the database write lock)."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(sa.select(self.table.c.id).where(self.table.c.id == id).with_for_update())
-        else:  # a write statement that matches nothing takes SQLite's single write lock
-            self._session.execute(sa.update(self.table).where(sa.false()).values(version=self.table.c.version))
+        dialect = self._session.get_bind().dialect.name
+        self._session.execute(_locking(self.table, dialect), {"id": id} if dialect == "postgresql" else {})
         if id not in self._seen:  # read under the lock (not an earlier, unlocked read of it)
             self._locked.add(id)
         return self.get(id, bidder_id=bidder_id, bid_id=bid_id)
@@ -168,3 +167,12 @@ def _id(obj: object) -> str:
 
 def _aware_or(value: object, default: datetime) -> datetime:
     return value if isinstance(value, datetime) else default
+
+
+@functools.cache
+def _locking(table: sa.Table, dialect: str) -> sa.Executable:
+    """PostgreSQL: the tender row's lock; SQLite: a write statement that matches nothing takes
+    the database's single write lock."""
+    if dialect == "postgresql":
+        return sa.select(table.c.id).where(table.c.id == sa.bindparam("id")).with_for_update()
+    return sa.update(table).where(sa.false()).values(version=table.c.version)

@@ -96,6 +96,13 @@ class FileBlobStore:
             return False
         return True
 
+    def prepare(self) -> None:
+        """Make what the first uploads of a fresh store would otherwise make one by one: the
+        256 first-level directories and the 256 lock files of ``digest_lock`` (a new file
+        costs ≈ 0.65 ms of CPU on the ext4 here; ``serve`` calls this once at start-up)."""
+        self._fan_out()
+        make_stripes(self.root / ".locks")
+
     @contextmanager
     def digest_lock(self, digest: str) -> Iterator[None]:
         """An exclusive lock for one digest across threads and processes (``flock`` on one of
@@ -191,3 +198,11 @@ def _sorted_dirs(path: Path) -> list[Path]:
         return []
     return [path / n for n in sorted(os.listdir(path)) if len(n) == 2 and (path / n).is_dir()]
 
+
+def make_stripes(folder: Path) -> None:
+    """The 256 lock files ``folder/00`` … ``folder/ff`` (empty; they only carry ``flock``s)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    present = {p.name for p in folder.iterdir()}
+    for n in range(256):
+        if f"{n:02x}" not in present:
+            (folder / f"{n:02x}").touch()

@@ -174,3 +174,13 @@ def test_revision_0003_moves_existing_bids_out_of_the_documents_and_back(db_url:
             assert conn.execute(sa.select(tables.tenders.c.doc)).scalar_one()["lots"][0] == lot
     finally:
         engine.dispose()
+
+
+def test_after_a_commit_the_lock_is_gone_and_a_further_bid_change_raises_the_version(stored: Tender, uow: Uow, engine: sa.Engine) -> None:
+    with uow() as u:
+        tender = u.tenders.get_for_update(stored.id, bidder_id="bidder-2")
+        u.commit()  # nothing changed; the lock is released
+        submission.withdraw(tender, LATER, bid_id="lot-1-b1-2", bidder_id="bidder-2")
+        u.commit()
+    assert tender_row(engine)[0] == 2 and rows(engine)["lot-1-b1-2"] == (1, 2, "withdrawn")
+

@@ -124,6 +124,7 @@ class TenderRepository(DocumentRepository[T]):
         super().committed()
         for rows in self._rows:
             rows.committed()
+        self._locked.clear()  # the commit released the locks: a later change in this unit of work bumps again
 
     def _split(self, key: str, obj: T) -> tuple[JsonDoc, Changes]:
         """The tender's document without its lots' bids and registrations, and the rows of

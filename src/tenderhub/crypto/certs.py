@@ -26,9 +26,10 @@ ECDSA_HASHES = {"1.2.840.10045.4.3.2": hashes.SHA256, "1.2.840.10045.4.3.3": has
 
 def load(pem: bytes) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificate(pem)
+        cert = x509.load_pem_x509_certificate(pem)
     except ValueError:
         raise CertificateError("not a readable PEM certificate", field="certificate") from None
+    return readable(cert, "certificate")
 
 
 def load_all(data: bytes, *, field: str = "chain") -> list[x509.Certificate]:
@@ -36,10 +37,23 @@ def load_all(data: bytes, *, field: str = "chain") -> list[x509.Certificate]:
     if not data.strip():
         return []
     try:
-        return x509.load_pem_x509_certificates(data)
+        found = x509.load_pem_x509_certificates(data)
     except ValueError:
         raise CertificateError(f"{field}: not readable PEM certificates", field=field,
                                message_zh=f"{field}：无法读取 PEM 证书") from None
+    return [readable(cert, field) for cert in found]
+
+
+def readable(cert: x509.Certificate, field: str) -> x509.Certificate:
+    """``cert`` once its names and extensions parse: ``cryptography`` reads them lazily and raises
+    ``ValueError`` (or ``DuplicateExtension``) on first use, which would leak as a 500."""
+    try:
+        _ = cert.subject, cert.issuer, cert.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        prefix = "" if field == "certificate" else f"{field}: "
+        raise CertificateError(f"{prefix}a certificate with an unreadable extension or name ({error})", field=field,
+                               message_zh=f"{prefix}证书的扩展或名称无法解析") from None
+    return cert
 
 
 def chain_field(value: object, field: str = "chain") -> list[bytes]:

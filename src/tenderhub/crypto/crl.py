@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 from tenderhub.core.shared.clock import as_utc, beijing
 from tenderhub.crypto import certs, der, gmcert, keys, sm2
@@ -30,6 +31,7 @@ REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "cACompromise": 2, "affili
 REASONS = tuple(REASON_CODES)
 ALWAYS = ("keyCompromise", "cACompromise", "aACompromise")
 CRL_NUMBER, CRL_REASON = "2.5.29.20", "2.5.29.21"
+ENTRY_PROCESSED = {CRLEntryExtensionOID.CRL_REASON, CRLEntryExtensionOID.INVALIDITY_DATE}
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,27 @@ def _make_gm(ca: x509.Certificate, key_pem: bytes, revoked: list[Revoked], numbe
 
 
 def load(data: bytes) -> x509.CertificateRevocationList:
+    """A complete CRL: a delta CRL, or a CRL or entry with a critical extension we do not process
+    (issuingDistributionPoint: a partitioned or indirect CRL; certificateIssuer), is refused: it
+    cannot say that a certificate missing from it is not revoked (RFC 5280 §5.2, §6.3.3)."""
     try:
         if b"-----BEGIN X509 CRL-----" in data:
-            return x509.load_pem_x509_crl(data)
-        return x509.load_der_x509_crl(data)
-    except ValueError:
+            found = x509.load_pem_x509_crl(data)
+        else:
+            found = x509.load_der_x509_crl(data)
+        critical = [e.oid for e in found.extensions if e.critical]
+        critical += [e.oid for entry in found for e in entry.extensions if e.critical and e.oid not in ENTRY_PROCESSED]
+    except (ValueError, x509.DuplicateExtension):
         raise CertificateError("not a readable CRL (PEM or DER)", field="crl", message_zh="无法读取证书吊销列表") from None
+    if ExtensionOID.DELTA_CRL_INDICATOR in critical:
+        raise CertificateError(f"the CRL of {found.issuer.rfc4514_string()} is a delta CRL: only complete CRLs are supported",
+                               field="crl", message_zh="不支持增量证书吊销列表（delta CRL），请使用完整的吊销列表")
+    if critical:
+        oid = critical[0].dotted_string
+        raise CertificateError(f"the CRL of {found.issuer.rfc4514_string()} has a critical extension this platform does not "
+                               f"process ({oid}): it may not be a complete CRL", field="crl",
+                               message_zh=f"证书吊销列表含有本平台不处理的关键扩展（{oid}），可能不是完整的吊销列表")
+    return found
 
 
 @dataclass(frozen=True)

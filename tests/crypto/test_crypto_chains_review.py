@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from chain_builders import START, pki, serial
+from chain_builders import START, holder_of, pki, serial
 from crypto_builders import NOW
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -98,3 +98,44 @@ def test_a_crl_with_a_critical_extension_we_do_not_process_is_refused():
     with pytest.raises(CertificateError, match="critical extension") as caught:
         x509.TrustList([P.root[0]], [partial], intermediates=[P.sub[0]])
     assert caught.value.field == "crl"
+
+
+@pytest.mark.parametrize("suite", ["intl", "gm"])
+def test_the_crls_of_a_re_keyed_intermediate_of_the_same_name_do_not_refuse_each_others_holders(suite):
+    """A CA renews its intermediate with a new key under the same name (CFCA, BJCA do): the old
+    key's CRL and the new key's CRL both sit in trust/; each decides for its own key's holders
+    (its authorityKeyIdentifier names the key), neither refuses the other's."""
+    p = pki(suite)
+    renewed = x509.issue_ca(*p.root, f"{suite} Sub CA", days=1825, now=START)
+    new_holder, _ = holder_of(renewed, suite)
+    old_crl = crl.make(*p.sub, [], number=1, now=NOW - timedelta(hours=1))
+    new_crl = crl.make(*renewed, [crl.Revoked(serial(new_holder), NOW - timedelta(hours=1), "keyCompromise")],
+                       number=1, now=NOW - timedelta(hours=1))
+    trust = x509.TrustList([p.root[0]], [old_crl, new_crl])
+    assert trust.validate(p.holder, NOW, chain=[p.sub[0]]).issuer_cn == f"{suite} Sub CA"
+    with pytest.raises(CertificateError, match="revoked"):
+        trust.validate(new_holder, NOW, chain=[renewed[0]])
+
+
+@pytest.mark.parametrize("suite", ["intl", "gm"])
+def test_a_crl_of_a_retired_key_of_a_listed_ca_name_does_not_break_the_trust_list(suite):
+    p = pki(suite)
+    renewed = x509.issue_ca(*p.root, f"{suite} Sub CA", days=1825, now=START)
+    old_crl = crl.make(*p.sub, [], number=1, now=NOW - timedelta(hours=1))
+    trust = x509.TrustList([p.root[0]], [old_crl], intermediates=[renewed[0]])
+    new_holder, _ = holder_of(renewed, suite)
+    assert trust.validate(new_holder, NOW).issuer_cn == f"{suite} Sub CA"
+    assert trust.validate(p.holder, NOW, chain=[p.sub[0]]).issuer_cn == f"{suite} Sub CA"
+
+
+@pytest.mark.parametrize("suite", ["intl", "gm"])
+def test_a_crl_of_another_key_of_the_same_name_is_not_the_intermediates_but_one_without_a_key_id_must_verify(suite):
+    p = pki(suite)
+    impostor = x509.init_ca(f"{suite} Sub CA", suite, days=3650, now=START)
+    other = crl.make(*impostor, [crl.Revoked(serial(p.holder), NOW - timedelta(hours=1), "keyCompromise")],
+                     number=9, now=NOW - timedelta(hours=1))  # names the impostor's key: not the intermediate's CRL
+    assert x509.TrustList([p.root[0]], [other]).validate(p.holder, NOW, chain=[p.sub[0]]).issuer_cn == f"{suite} Sub CA"
+    if suite == "intl":
+        unnamed = _crl(impostor, [], at=NOW - timedelta(hours=1))  # no key identifier: it claims the name alone
+        with pytest.raises(CertificateError, match=r"CRL names .* but is not signed by it"):
+            x509.TrustList([p.root[0]], [unnamed]).validate(p.holder, NOW, chain=[p.sub[0]])

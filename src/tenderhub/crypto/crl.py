@@ -196,19 +196,34 @@ def sort(datas: list[bytes], cas: list[x509.Certificate]) -> tuple[list[Revocati
     known, pending = [], []
     for data in datas:
         found = load(data)
-        if any(ca.subject == found.issuer for ca in cas):
+        if any(claims(found, ca) for ca in cas):
             known.append(_checked(found, cas))
         else:
             pending.append(found)
     return known, pending
 
 
+def claims(found: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    """True when the CRL says it is ``ca``'s: its issuer name and, when both are present, its
+    authorityKeyIdentifier is the CA's subjectKeyIdentifier. A CA renewed with a new key under the
+    same name has two CRLs: each names its key, and neither is taken for (or refuses) the other."""
+    if found.issuer != ca.subject:
+        return False
+    try:
+        aki = found.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except x509.ExtensionNotFound:
+        aki = None
+    ski = certs.key_ids(ca)[0]
+    return aki is None or ski is None or aki == ski
+
+
 def of_path_ca(known: list[RevocationList], pending: list[x509.CertificateRevocationList],
                ca: x509.Certificate) -> RevocationList | None:
-    """The newest CRL of a CA on a certification path. A pending CRL naming this CA must be its own."""
+    """The newest CRL of a CA on a certification path. A pending CRL that claims this CA (its name,
+    and its key identifier when it names one) must be signed by it."""
     mine = [r for r in known if certs.same_ca(r.issuer, ca)]
     for found in pending:
-        if found.issuer != ca.subject:
+        if not claims(found, ca):
             continue
         if not signed_by(found, ca):
             raise CertificateError(f"a CRL names {ca.subject.rfc4514_string()} as its issuer but is not signed by it",

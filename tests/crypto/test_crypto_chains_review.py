@@ -139,3 +139,32 @@ def test_a_crl_of_another_key_of_the_same_name_is_not_the_intermediates_but_one_
         unnamed = _crl(impostor, [], at=NOW - timedelta(hours=1))  # no key identifier: it claims the name alone
         with pytest.raises(CertificateError, match=r"CRL names .* but is not signed by it"):
             x509.TrustList([p.root[0]], [unnamed]).validate(p.holder, NOW, chain=[p.sub[0]])
+
+
+def holder_with_usages(*usages: cx509.ObjectIdentifier, critical: bool = False) -> bytes:
+    """A company certificate under the intermediate with an extendedKeyUsage of ``usages``."""
+    pair, sub = keys.generate("intl"), x509.load(P.sub[0])
+    holder = x509.load(P.holder)
+    cert = (cx509.CertificateBuilder().subject_name(holder.subject).issuer_name(sub.subject)
+            .public_key(keys.load_ec_public(pair.public_pem)).serial_number(cx509.random_serial_number())
+            .not_valid_before(START).not_valid_after(START + timedelta(days=30))
+            .add_extension(cx509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(holder.extensions.get_extension_for_class(cx509.KeyUsage).value, critical=True)
+            .add_extension(cx509.ExtendedKeyUsage(list(usages)), critical=critical)
+            .add_extension(cx509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                sub.extensions.get_extension_for_class(cx509.SubjectKeyIdentifier).value), critical=False)
+            .sign(keys.load_ec_private(P.sub[1]), hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("critical", [False, True])
+def test_a_tls_server_certificate_of_a_trusted_ca_cannot_sign_documents_or_sign_in(critical):
+    """The company's web server key (extendedKeyUsage serverAuth only) is not its signing key."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID as Eku
+
+    server = holder_with_usages(Eku.SERVER_AUTH, critical=critical)
+    with pytest.raises(CertificateError, match="extendedKeyUsage") as caught:
+        P.trust.validate(server, NOW, chain=[P.sub[0]])
+    assert caught.value.field == "certificate"
+    for usages in ([Eku.CLIENT_AUTH, Eku.EMAIL_PROTECTION], [Eku.ANY_EXTENDED_KEY_USAGE], [cx509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")]):
+        assert P.trust.validate(holder_with_usages(*usages, critical=critical), NOW, chain=[P.sub[0]]).issuer_cn == "intl Sub CA"

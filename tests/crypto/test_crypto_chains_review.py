@@ -40,7 +40,7 @@ def test_a_holder_certificate_with_an_unreadable_extension_is_refused_not_crashe
 
 def test_a_chain_certificate_with_an_unreadable_extension_is_refused_not_crashed():
     look_alike = malformed(x509.load(P.sub[0]).subject, x509.load(P.root[0]).subject)
-    with pytest.raises(CertificateError, match="chain: .*unreadable extension") as caught:
+    with pytest.raises(CertificateError, match=r"chain: .*unreadable extension") as caught:
         P.trust.validate(P.holder, NOW, chain=[look_alike, P.sub[0]])
     assert caught.value.field == "chain"
 

@@ -176,7 +176,8 @@ def test_a_stale_crl_of_an_intermediate_makes_its_holders_status_unknown(suite):
 def test_a_crl_naming_an_intermediate_but_signed_by_another_key_is_refused_on_the_path(suite):
     p = PKIS[suite]
     impostor = x509.init_ca(f"{suite} Sub CA", suite, days=30, now=START)  # same name, other key
-    forged = crl.make(*impostor, [], number=9, now=NOW - timedelta(hours=1))
+    make = crl._make_gm if suite == "gm" else crl._make_intl  # the intermediate's name and key id, the impostor's signature
+    forged = make(x509.load(p.sub[0]), impostor[1], [], 9, NOW - timedelta(hours=1), NOW + timedelta(days=7))
     with pytest.raises(CertificateError, match=r"CRL names .* but is not signed by it"):
         x509.TrustList([p.root[0]], [forged]).validate(p.holder, NOW, chain=[p.sub[0]])
 

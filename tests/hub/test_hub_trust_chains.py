@@ -62,3 +62,31 @@ def test_a_subject_registers_itself_with_a_certificate_of_an_intermediate_ca(cli
     made = client.post("/hub/subjects", json={**body, "chain": sub.decode()})
     assert made.status_code == 201, made.text
     assert made.json()["registered_by"].startswith("certificate:")
+
+
+def broken_intermediate(hub: Hub) -> bytes:
+    """A certificate whose basicConstraints value is not DER: it loads, its extensions do not."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    start, pair = hub.clock.now() - timedelta(hours=1), keys.generate("intl")
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "intl 中级CA")])
+    return (cx509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(keys.load_ec_public(pair.public_pem)).serial_number(3)
+            .not_valid_before(start).not_valid_after(start + timedelta(days=3))
+            .add_extension(cx509.UnrecognizedExtension(ExtensionOID.BASIC_CONSTRAINTS, b"\x01\x02"), critical=True)
+            .sign(keys.load_ec_private(pair.private_pem), hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def test_a_certificate_whose_extensions_do_not_parse_is_a_clear_refusal_at_the_hub_not_a_500(client: TestClient, hub: Hub) -> None:
+    Platform(TestClient(client.app, headers=admin()), "TH110000002")
+    person, _sub = under_intermediate(hub, client, "intl", "李小红", "person", 33)
+    broken = broken_intermediate(hub).decode()
+    for body in (sso_body(client, person, "intl", chain=[broken]), sso_body(client, person, "intl", certificate=broken)):
+        answer = client.post("/hub/sso/assertion", json=body)
+        assert answer.status_code in (401, 403, 422), answer.text
+        assert "unreadable extension" in answer.text
+    record = subject_body(33, signed_at=hub.clock.now().isoformat())
+    made = client.post("/hub/subjects", json={"certificate": broken, "subject": record, "signature": "AAAA"})
+    assert made.status_code in (401, 403, 422) and "unreadable extension" in made.text, made.text

@@ -4,7 +4,7 @@ carries the intermediate, the root is in the platform's ``trust/`` directory."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from web_builders import PARTIES, Api
@@ -35,3 +35,29 @@ def test_a_bidder_signs_in_over_http_through_an_intermediate_ca(parties: Api) ->
     assert signed_in.status_code == 200, signed_in.text
     assert signed_in.json()["role"] == "bidder"
     assert attempt(chain=7).status_code == 422
+
+
+
+def broken_ca(now: datetime) -> bytes:
+    """A CA certificate whose basicConstraints value is not DER (it loads; its extensions do not)."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    start, pair = now - timedelta(hours=1), keys.generate("intl")
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "中级CA")])
+    return (cx509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(keys.load_ec_public(pair.public_pem)).serial_number(3)
+            .not_valid_before(start).not_valid_after(start + timedelta(days=3))
+            .add_extension(cx509.UnrecognizedExtension(ExtensionOID.BASIC_CONSTRAINTS, b"\x01\x02"), critical=True)
+            .sign(keys.load_ec_private(pair.private_pem), hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def test_a_chain_certificate_whose_extensions_do_not_parse_is_refused_as_a_certificate(parties: Api) -> None:
+    """Before the review the sign-in answered "unreadable sign-in response: error parsing asn1 value"."""
+    broken = broken_ca(parties.clock.now())
+    issued = parties.post("/api/auth/challenge").json()["challenge"]
+    answer = parties.post("/api/auth/certificate", {"certificate": broken.decode(), "challenge": issued,
+                                                    "signature": "AAAA", "chain": [broken.decode()]})
+    assert answer.status_code == 422, answer.text
+    assert "unreadable extension" in answer.text and answer.json()["field"] == "chain"

@@ -21,14 +21,18 @@ from tenderhub.crypto.errors import CertificateError, CryptoError
 from tenderhub.crypto.gmcert import SM3_WITH_SM2, subject_and_key
 
 SM2_IDS = (sm2.DEFAULT_ID, b"")  # GM/T 0009's default; the empty id OpenSSL 3.0 uses by default
+# extendedKeyUsage purposes of a person's or company's signing key (when the extension is present):
+# any, clientAuth (sign-in), emailProtection (S/MIME signing), documentSigning (RFC 9336)
+SIGNING_PURPOSES = {"2.5.29.37.0", "1.3.6.1.5.5.7.3.2", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36"}
 ECDSA_HASHES = {"1.2.840.10045.4.3.2": hashes.SHA256, "1.2.840.10045.4.3.3": hashes.SHA384}
 
 
 def load(pem: bytes) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificate(pem)
+        cert = x509.load_pem_x509_certificate(pem)
     except ValueError:
         raise CertificateError("not a readable PEM certificate", field="certificate") from None
+    return readable(cert, "certificate")
 
 
 def load_all(data: bytes, *, field: str = "chain") -> list[x509.Certificate]:
@@ -36,10 +40,23 @@ def load_all(data: bytes, *, field: str = "chain") -> list[x509.Certificate]:
     if not data.strip():
         return []
     try:
-        return x509.load_pem_x509_certificates(data)
+        found = x509.load_pem_x509_certificates(data)
     except ValueError:
         raise CertificateError(f"{field}: not readable PEM certificates", field=field,
                                message_zh=f"{field}：无法读取 PEM 证书") from None
+    return [readable(cert, field) for cert in found]
+
+
+def readable(cert: x509.Certificate, field: str) -> x509.Certificate:
+    """``cert`` once its names and extensions parse: ``cryptography`` reads them lazily and raises
+    ``ValueError`` (or ``DuplicateExtension``) on first use, which would leak as a 500."""
+    try:
+        _ = cert.subject, cert.issuer, cert.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        prefix = "" if field == "certificate" else f"{field}: "
+        raise CertificateError(f"{prefix}a certificate with an unreadable extension or name ({error})", field=field,
+                               message_zh=f"{prefix}证书的扩展或名称无法解析") from None
+    return cert
 
 
 def chain_field(value: object, field: str = "chain") -> list[bytes]:
@@ -104,6 +121,19 @@ def key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
         return cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return None
+
+
+def check_signing_purpose(cert: x509.Certificate) -> None:
+    """A holder certificate whose extendedKeyUsage names purposes must name one of ours: a TLS
+    server certificate (serverAuth only) of a trusted CA is a web server's key, not a signing key."""
+    try:
+        purposes = {oid.dotted_string for oid in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value}
+    except x509.ExtensionNotFound:
+        return
+    if not purposes & SIGNING_PURPOSES:
+        raise CertificateError(f"the certificate's extendedKeyUsage ({', '.join(sorted(purposes))}) allows neither "
+                               "signing documents nor signing in (clientAuth, emailProtection, documentSigning or any)",
+                               field="certificate", message_zh="证书的扩展密钥用法不允许签署文件或登录")
 
 
 def basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:

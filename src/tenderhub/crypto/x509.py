@@ -216,6 +216,7 @@ class TrustList:
         if usage is None or not usage.digital_signature:
             raise CertificateError("the certificate's key usage does not allow digital signatures",
                                    field="certificate", message_zh="证书密钥用法不允许数字签名")
+        certs.check_signing_purpose(holder)
         return found
 
     def validate(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None,

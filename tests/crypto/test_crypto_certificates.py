@@ -100,32 +100,32 @@ def signed(content: bytes = NOTICE, kind: str = "notice"):
 
 def test_a_signed_document_verifies_with_signer_kind_and_time():
     _, sig = signed()
-    doc = documents.verify_document(sig, NOTICE, TRUST)
+    doc = documents.verify_document(sig, NOTICE, TRUST, now=NOW)
     assert (doc.kind, doc.signed_at, doc.signer.uscc, doc.trusted) == ("notice", NOW, uscc(), True)
 
 
 def test_a_changed_document_is_refused():
     _, sig = signed()
     with pytest.raises(SignatureError, match="content has changed"):
-        documents.verify_document(sig, NOTICE + b"!", TRUST)
+        documents.verify_document(sig, NOTICE + b"!", TRUST, now=NOW)
 
 
 @pytest.mark.parametrize(("key", "value"), [("kind", "contract"), ("signed_at", "2020-01-01T00:00:00+00:00")])
 def test_a_changed_signed_attribute_is_refused(key, value):
     _, sig = signed()
     with pytest.raises(SignatureError):
-        documents.verify_document({**sig, key: value}, NOTICE, TRUST)
+        documents.verify_document({**sig, key: value}, NOTICE, TRUST, now=NOW)
 
 
 def test_a_document_signed_under_an_untrusted_ca_is_refused():
     _, sig = signed()
     with pytest.raises(CertificateError):
-        documents.verify_document(sig, NOTICE, x509.TrustList([CA_A[0]]))
+        documents.verify_document(sig, NOTICE, x509.TrustList([CA_A[0]]), now=NOW)
 
 
 def test_without_a_trust_list_the_signature_is_checked_but_marked_untrusted():
     _, sig = signed()
-    assert documents.verify_document(sig, NOTICE, None).trusted is False
+    assert documents.verify_document(sig, NOTICE, None, now=NOW).trusted is False
 
 
 def test_signing_with_a_key_that_is_not_the_certificates_is_refused():
@@ -138,4 +138,4 @@ def test_a_forged_signature_value_is_refused():
     _, sig = signed()
     forged = {**sig, "signature": base64.b64encode(b"\x30\x06\x02\x01\x01\x02\x01\x01").decode()}
     with pytest.raises(SignatureError):
-        documents.verify_document(forged, NOTICE, TRUST)
+        documents.verify_document(forged, NOTICE, TRUST, now=NOW)

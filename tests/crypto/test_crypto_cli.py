@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from crypto_builders import NOW, uscc
 
 from tenderhub.cli import main
+from tenderhub.core.shared.clock import SystemClock, beijing
 from tenderhub.crypto import crl, documents, keys, package, sealing, x509
 from tenderhub.crypto.errors import EnvelopeError
 
@@ -148,9 +149,10 @@ def test_ca_revoke_and_crl_make_the_trust_list_refuse_the_certificate(tmp_path, 
     assert main(["ca", "revoke", "--serial", info.serial, "--reason", "keyCompromise", "--dir", str(ca_dir)]) == 0
     assert main(["ca", "crl", "--out", str(tmp_path / "ca.crl"), "--dir", str(ca_dir)]) == 0
     ca_pem, crl_pem = (ca_dir / "ca.pem").read_bytes(), (tmp_path / "ca.crl").read_bytes()
-    assert x509.TrustList([ca_pem]).validate(cert, info.not_before).subject_cn == "张三"
+    now = SystemClock().now()  # ``ca revoke`` dates the revocation on the wall clock
+    assert x509.TrustList([ca_pem]).validate(cert, now).subject_cn == "张三"
     with pytest.raises(x509.CertificateError, match=f"serial {info.serial}.*keyCompromise"):
-        x509.TrustList([ca_pem], [crl_pem]).validate(cert, info.not_before)
+        x509.TrustList([ca_pem], [crl_pem]).validate(cert, now)
 
 
 def test_ca_revoke_refuses_a_serial_it_never_issued_and_a_second_revocation(tmp_path, capsys):
@@ -175,14 +177,16 @@ def test_ca_issue_refuses_a_key_of_the_other_suite(tmp_path, capsys):
     assert "gm CA issues gm certificates only" in capsys.readouterr().err
 
 
-def signed_notice(tmp_path: Path) -> tuple[Path, Path]:
-    ca_cert, ca_key = x509.init_ca("Doc CA", days=3650, now=NOW)
+def signed_notice(tmp_path: Path, *, at: datetime | None = None) -> tuple[Path, Path]:
+    """A company's signed notice; ``verify`` checks it at the wall clock (no platform receipt)."""
+    at = at or SystemClock().now()
+    ca_cert, ca_key = x509.init_ca("Doc CA", days=3650, now=at)
     pair = keys.generate("intl")
     cert = x509.issue(ca_cert, ca_key, subject_cn="招标人", kind="company", uscc=uscc(3),
-                      public_pem=pair.public_pem, days=365, now=NOW)
+                      public_pem=pair.public_pem, days=365, now=at)
     doc = tmp_path / "notice.html"
     doc.write_bytes("<h1>招标公告</h1>".encode())
-    sig = documents.sign_document("intl", cert, pair.private_pem, doc.read_bytes(), kind="notice", signed_at=NOW)
+    sig = documents.sign_document("intl", cert, pair.private_pem, doc.read_bytes(), kind="notice", signed_at=at)
     (tmp_path / "notice.html.sig.json").write_text(json.dumps(sig))
     (tmp_path / "ca.pem").write_bytes(ca_cert)
     (tmp_path / "ca.key").write_bytes(ca_key)
@@ -190,10 +194,12 @@ def signed_notice(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_verify_prints_who_signed_what_when(tmp_path, capsys):
-    doc, ca = signed_notice(tmp_path)
+    at = SystemClock().now() - timedelta(minutes=1)
+    doc, ca = signed_notice(tmp_path, at=at)
     assert main(["verify", str(doc), "--trust", str(ca)]) == 0
     out = capsys.readouterr().out
-    assert "招标人" in out and "notice" in out and "2027-03-01 10:00:00" in out and "trusted" in out
+    assert "招标人" in out and "notice" in out and f"{beijing(at):%Y-%m-%d %H:%M:%S} Beijing time (the signer's claim)" in out
+    assert "trusted" in out and "checked at:" in out and "the verification time" in out
 
 
 def test_verify_accepts_a_json_bundle(tmp_path, capsys):
@@ -214,8 +220,9 @@ def test_verify_fails_for_a_certificate_its_crl_revokes(tmp_path, capsys):
     doc, ca = signed_notice(tmp_path)
     sig = json.loads((tmp_path / "notice.html.sig.json").read_text())
     serial = int(x509.cert_info(sig["signer_cert"].encode()).serial, 16)
-    revoked = crl.Revoked(serial, NOW - timedelta(days=1), "superseded")
-    (tmp_path / "ca.crl").write_bytes(crl.make(ca.read_bytes(), (tmp_path / "ca.key").read_bytes(), [revoked], number=1, now=NOW))
+    now = SystemClock().now()
+    revoked = crl.Revoked(serial, now - timedelta(seconds=1), "superseded")
+    (tmp_path / "ca.crl").write_bytes(crl.make(ca.read_bytes(), (tmp_path / "ca.key").read_bytes(), [revoked], number=1, now=now))
     assert main(["verify", str(doc), "--trust", str(ca), "--crl", str(tmp_path / "ca.crl")]) == 1
     assert "was revoked" in capsys.readouterr().err
 

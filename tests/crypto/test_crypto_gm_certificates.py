@@ -109,10 +109,10 @@ def test_a_gm_certificate_signs_its_holder_in():
 def test_a_document_signed_with_a_gm_certificate_verifies_and_changes_are_caught():
     pair, cert = gm_holder()
     sig = documents.sign_document("gm", cert, pair.private_pem, "评标报告".encode(), kind="evaluation_report", signed_at=NOW)
-    doc = documents.verify_document(sig, "评标报告".encode(), TRUST)
+    doc = documents.verify_document(sig, "评标报告".encode(), TRUST, now=NOW)
     assert (doc.digest_alg, doc.signer.suite, doc.trusted) == ("sm3", "gm", True)
     with pytest.raises(SignatureError, match="content has changed"):
-        documents.verify_document(sig, "评标报告!".encode(), TRUST)
+        documents.verify_document(sig, "评标报告!".encode(), TRUST, now=NOW)
 
 
 @needs_sm2

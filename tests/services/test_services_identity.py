@@ -74,9 +74,9 @@ def test_published_documents_carry_a_platform_signature_that_verifies_and_detect
     bundle = documents.signed_document(world.svc, made["id"], "notice")
     trust = x509.TrustList([documents.trust_anchor(world.svc)])
     content = base64.b64decode(bundle["content_b64"])
-    assert verify_document(bundle["signature"], content, trust).kind == "notice"
+    assert verify_document(bundle["signature"], content, trust, now=world.clock.now()).kind == "notice"
     with pytest.raises(SignatureError):
-        verify_document(bundle["signature"], content.replace("测试".encode(), "篡改".encode()), trust)
+        verify_document(bundle["signature"], content.replace("测试".encode(), "篡改".encode()), trust, now=world.clock.now())
 
 
 def test_documents_export_writes_bundles_that_verify_on_the_command_line(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,10 @@ with ``--intermediate``, and the whole path is checked (``crypto/chain.py``).
 FILE is either a JSON bundle ``{"content_b64" | "content_path", "signature": {...}}``
 (``content_path`` relative to the bundle), or any file with its signature in FILE.sig.json.
 Exit 0 for a valid signature, 1 with the reason otherwise.
+
+The certificate path is checked at a trusted time, printed with its source (ADR 0019): the time
+the platform's sealed receipt in the signature attests, a platform's own sealing time, or else
+the verification time (now). The signer's claimed ``signed_at`` is shown as a claim only.
 """
 
 from __future__ import annotations
@@ -52,11 +56,14 @@ def describe(doc: VerifiedDocument) -> str:
     path = " → ".join(repr(cn) for cn in s.path) or repr(s.issuer_cn)
     chain = f"certificate issued by {path}, trusted" if doc.trusted else \
         f"certificate issued by {s.issuer_cn!r}, NOT checked (no --trust given)"
-    return (f"有效签名 / valid signature: {doc.kind}\n"
-            f"  signer:    {s.subject_cn} ({s.kind}{uscc})\n"
-            f"  signed at: {beijing(doc.signed_at):%Y-%m-%d %H:%M:%S} Beijing time\n"
-            f"  digest:    {doc.digest_alg} {doc.digest}\n"
-            f"  {chain}")
+    lines = [f"有效签名 / valid signature: {doc.kind}",
+             f"  signer:    {s.subject_cn} ({s.kind}{uscc})",
+             f"  signed at: {beijing(doc.signed_at):%Y-%m-%d %H:%M:%S} Beijing time (the signer's claim)"]
+    if doc.checked_at is not None:
+        lines.append(f"  checked at: {beijing(doc.checked_at):%Y-%m-%d %H:%M:%S} Beijing time, {doc.time_source}")
+    lines += [f"  digest:    {doc.digest_alg} {doc.digest}", f"  {chain}"]
+    lines += [f"  revoked after the checked time: {note}" for note in s.revoked_later]
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:

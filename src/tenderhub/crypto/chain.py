@@ -9,11 +9,12 @@ current one's issuer, its subjectKeyIdentifier equals the current one's authorit
 when both are present, and its key verifies the current one's signature; a CA seen twice (same
 name and key: a loop), a self-signed CA that is not an anchor, a path of more than
 ``MAX_INTERMEDIATES`` intermediates, and more than ``MAX_LINKS`` candidates end the search there. ``check`` then decides a complete path
-at one time (the signing or sign-in time), from the anchor down: each certificate within its
+at one time (the receipt, sign-in or attested time), from the anchor down: each certificate within its
 validity, each issuer a CA (basicConstraints CA=TRUE, keyUsage keyCertSign when present) whose
 pathLenConstraint allows the CAs below it, no critical extension we do not process, and each
-issued certificate not revoked by its issuer's newest CRL (so an intermediate revoked by the
-root revokes every certificate under it). A refusal names the certificate and the reason.
+issued certificate not revoked at that time by its issuer's newest CRL (so an intermediate
+revoked by the root revokes every certificate under it). The time is a trusted one chosen by the
+caller (ADR 0019), never a signer's claim. A refusal names the certificate and the reason.
 """
 
 from __future__ import annotations
@@ -136,15 +137,19 @@ def link_problem(path: list[x509.Certificate], ca: x509.Certificate) -> tuple[st
 # ---- checking ------------------------------------------------------------------------------
 
 
-def check(path: list[x509.Certificate], at: datetime, checked_at: datetime, revocations: Revocations) -> None:
-    """Refuse the path at ``at`` (CRLs current at ``checked_at`` too), from the anchor down."""
+def check(path: list[x509.Certificate], at: datetime, checked_at: datetime, revocations: Revocations) -> list[str]:
+    """Refuse the path at ``at`` (CRLs current at ``checked_at`` too), from the anchor down; the
+    revocations dated after ``at`` (which do not refuse it) are returned, described."""
+    later: list[str] = []
     for i in range(len(path) - 1, -1, -1):
         check_period(path, i, at)
         check_extensions(path, i)
         if i > 0:
             check_issuer(path, i)
         if i < len(path) - 1 and (current := revocations(path[i + 1])) is not None:
-            current.check(path[i + 1], path[i].serial_number, cn(path[i]), at, checked_at)
+            note = current.check(path[i + 1], path[i].serial_number, cn(path[i]), at, checked_at)
+            later += [note] if note else []
+    return later
 
 
 def check_period(path: list[x509.Certificate], i: int, at: datetime) -> None:
@@ -182,13 +187,13 @@ def check_issuer(path: list[x509.Certificate], i: int) -> None:
 
 
 def validate(holder: x509.Certificate, anchors: list[x509.Certificate], pool: list[x509.Certificate],
-             at: datetime, checked_at: datetime, revocations: Revocations) -> list[x509.Certificate]:
-    """The first path from ``holder`` to an anchor that passes ``check``; else the reason."""
+             at: datetime, checked_at: datetime, revocations: Revocations) -> tuple[list[x509.Certificate], list[str]]:
+    """The first path from ``holder`` to an anchor that passes ``check`` and its later
+    revocations; else the reason."""
     builder, first_error = Builder(anchors, pool), None
     for n, path in enumerate(builder.paths(holder)):
         try:
-            check(path, at, checked_at, revocations)
-            return path
+            return path, check(path, at, checked_at, revocations)
         except CertificateError as error:
             first_error = first_error or error
         if n + 1 >= MAX_PATHS:

@@ -5,11 +5,13 @@ DER code (tbsCertList v2 signed SM3withSM2), with CRLNumber and authorityKeyIden
 CRLReason per entry. Any CRL (an OpenSSL-made one too) is read by ``cryptography`` and its
 signature checked against the CA that issued it.
 
-A revoked certificate is refused (电子签名法 第13条: a signature is reliable only while its
-creation data is the signer's alone; 第15条: compromised creation data must no longer be
-used). For keyCompromise and cACompromise it is refused at every time, since without a
-trusted timestamp a signing time can be back-dated; for the other reasons from the
-revocation date on, so documents signed before (superseded, cessationOfOperation …) still verify.
+A certificate revoked before the time its path is checked at is refused, whatever the reason
+(电子签名法 第13条: a signature is reliable only while its creation data is the signer's alone;
+第15条: compromised creation data must no longer be used); one revoked after that time passes
+and the revocation is reported. That time is a trusted one (ADR 0019: the platform's receipt
+time, the time its seal attests, or the verification time), never the signer's claimed
+``signed_at``. The effective revocation time is the earlier of the revocation date and the
+entry's invalidityDate (when the key is known to have been compromised since).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "cACompromise": 2, "affili
                 "superseded": 4, "cessationOfOperation": 5, "certificateHold": 6,
                 "privilegeWithdrawn": 9, "aACompromise": 10}
 REASONS = tuple(REASON_CODES)
-ALWAYS = ("keyCompromise", "cACompromise", "aACompromise")
 CRL_NUMBER, CRL_REASON = "2.5.29.20", "2.5.29.21"
 ENTRY_PROCESSED = {CRLEntryExtensionOID.CRL_REASON, CRLEntryExtensionOID.INVALIDITY_DATE}
 
@@ -120,18 +121,30 @@ class RevocationList:
     issuer: x509.Certificate
     crl: x509.CertificateRevocationList
 
-    def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> None:
+    def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> str | None:
+        """Refuse ``serial`` revoked at or before ``at`` (the trusted time); the CRL must be current
+        at ``checked_at`` too. A revocation after ``at``: its description (the certificate passes)."""
         if not certs.same_ca(ca, self.issuer):
-            return
+            return None
         following = self.crl.next_update_utc
         if following is not None and max(as_utc(at), as_utc(checked_at or at)) > following:
             raise stale_error(subject_cn, ca, following)
         entry = self.crl.get_revoked_certificate_by_serial_number(serial)
         if entry is None:
-            return
-        reason = reason_of(entry)
-        if reason in ALWAYS or as_utc(at) >= entry.revocation_date_utc:
-            raise revoked_error(subject_cn, serial, entry.revocation_date_utc, reason)
+            return None
+        reason, since = reason_of(entry), effective(entry)
+        if as_utc(at) >= since:
+            raise revoked_error(subject_cn, serial, since, reason)
+        return f"{subject_cn!r} (serial {serial:x}) was revoked later, at {beijing(since):%Y-%m-%d %H:%M:%S} Beijing time, reason {reason}"
+
+
+def effective(entry: x509.RevokedCertificate) -> datetime:
+    """From when a revocation counts: its date, or the invalidityDate when that is earlier."""
+    try:
+        invalid = entry.extensions.get_extension_for_class(x509.InvalidityDate).value.invalidity_date_utc
+    except x509.ExtensionNotFound:
+        return entry.revocation_date_utc
+    return min(invalid, entry.revocation_date_utc)
 
 
 def newest(lists: list[RevocationList], ca: x509.Certificate) -> RevocationList | None:

@@ -5,7 +5,16 @@ contracts), meeting 电子签名法 第13条: a change to content or signature i
 The signature covers the canonical JSON (sorted keys, no spaces, UTF-8) of the signed
 attributes ``{format, kind, digest_alg, digest, signed_at, signer_cert_sha256}``, so the kind
 and the claimed signing time are protected too (like CMS signed attributes). ``signed_at``
-is the signer's claim, not a trusted timestamp. ``signer_chain`` (optional, a list of PEMs)
+is the signer's claim, not a trusted timestamp: it is informational and may not be later than
+the trusted time (+ ``SKEW``). The certificate path is checked at a trusted time (ADR 0019):
+* ``at`` given by the caller: the platform's receipt (server clock) of a signature it is sent;
+* a ``receipt`` in the signature: the platform's seal (kind ``signature_receipt``) over the
+  signature and the time the platform received it, that time; the sealing certificate must be a
+  ``platform`` certificate, itself checked at that time;
+* a signature by a ``platform`` certificate (the platform's own seal): its ``signed_at``, the
+  time the trusted party attests;
+* otherwise the verification time ``now``.
+A later revocation on the path passes and is reported (``signer.revoked_later``). ``signer_chain`` (optional, a list of PEMs)
 carries the intermediate CA certificates between the signer's certificate and a trusted root,
 outside the signed attributes like CMS ``certificates``: they are public, and the path is checked.
 """
@@ -16,7 +25,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tenderhub.core.shared.clock import as_utc
@@ -27,6 +36,8 @@ from tenderhub.crypto.x509 import CertInfo, TrustList, cert_info
 
 FORMAT = "tenderhub-detached-signature/1"
 FIELDS = ("format", "kind", "digest_alg", "digest", "signed_at", "signer_cert", "signature")
+RECEIPT_KIND = "signature_receipt"
+SKEW = timedelta(minutes=5)  # how much later than the trusted time a signer's clock may claim
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,8 @@ class VerifiedDocument:
     digest: str
     signer: CertInfo
     trusted: bool
+    checked_at: datetime | None = None  # the trusted time the certificate path was checked at
+    time_source: str = "not checked"  # where that time comes from
 
 
 def signed_bytes(sig: dict[str, Any]) -> bytes:
@@ -89,11 +102,12 @@ def _parse(sig: dict[str, Any]) -> tuple[str, datetime, bytes]:
     return suite, at, raw
 
 
-def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None, *,
-                    now: datetime | None = None) -> VerifiedDocument:
+def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None, *, now: datetime,
+                    at: datetime | None = None) -> VerifiedDocument:
     """Who signed what when; ``SignatureError``/``CertificateError`` with the reason otherwise.
-    ``now``: the verification time, at which the signer's CA's CRL must be current."""
-    suite, at, raw = _parse(sig)
+    ``now``: the verification time, at which every CRL on the path must be current; ``at``: the
+    trusted time to check the certificate at (the platform's receipt time), else as the module says."""
+    suite, claimed, raw = _parse(sig)
     if signing.digest(suite, content) != sig["digest"]:
         raise _refuse("the content has changed since it was signed", "content", "文件内容已被修改")
     info = cert_info(sig["signer_cert"].encode())
@@ -101,7 +115,52 @@ def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None
         raise _refuse("the digest algorithm does not match the signer's key", "signature")
     if not signing.verify(suite, info.public_pem, signed_bytes(sig), raw):
         raise _refuse("the signature does not verify", "signature", "签名验证失败")
-    if trust is not None:
-        chain = [c.encode() for c in sig.get("signer_chain", [])]
-        info = trust.validate(sig["signer_cert"].encode(), at, checked_at=now, chain=chain)
-    return VerifiedDocument(sig["kind"], at, sig["digest_alg"], sig["digest"], info, trust is not None)
+    if trust is None:
+        return VerifiedDocument(sig["kind"], claimed, sig["digest_alg"], sig["digest"], info, False)
+    trusted, source = (as_utc(at), "received by this platform") if at is not None else trusted_time(sig, info, claimed, trust, now)
+    if claimed > trusted + SKEW:
+        raise _refuse(f"the claimed signing time {claimed.isoformat()} is later than the trusted time "
+                      f"{trusted.isoformat()} ({source})", "signed_at", "签名声称的签署时间晚于可信时间")
+    chain = [c.encode() for c in sig.get("signer_chain", [])]
+    info = trust.validate(sig["signer_cert"].encode(), trusted, checked_at=now, chain=chain)
+    return VerifiedDocument(sig["kind"], claimed, sig["digest_alg"], sig["digest"], info, True, trusted, source)
+
+
+def trusted_time(sig: dict[str, Any], info: CertInfo, claimed: datetime, trust: TrustList,
+                 now: datetime) -> tuple[datetime, str]:
+    """The time to check the signer's certificate at, and where it comes from."""
+    if "receipt" in sig:
+        return attested_time(sig, trust, now)
+    if info.kind == "platform":
+        return as_utc(claimed), f"the time sealed by the platform {info.subject_cn!r}"
+    return as_utc(now), "the verification time (no platform receipt)"
+
+
+def signed_core(sig: dict[str, Any]) -> dict[str, Any]:
+    """The signature itself, without the platform's receipt."""
+    return {k: v for k, v in sig.items() if k in (*FIELDS, "signer_chain")}
+
+
+def receipt_content(sig: dict[str, Any], received_at: str) -> bytes:
+    body = {"kind": RECEIPT_KIND, "received_at": received_at, "signature": signed_core(sig)}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def seal_receipt(sig: dict[str, Any], cert_pem: bytes, private_pem: bytes, *, suite: str, received_at: datetime) -> dict[str, Any]:
+    """The signature with the platform's receipt: its seal over the signature and ``received_at``."""
+    when = as_utc(received_at).isoformat()
+    seal = sign_document(suite, cert_pem, private_pem, receipt_content(sig, when), kind=RECEIPT_KIND, signed_at=received_at)
+    return {**signed_core(sig), "receipt": {"received_at": when, "seal": seal}}
+
+
+def attested_time(sig: dict[str, Any], trust: TrustList, now: datetime) -> tuple[datetime, str]:
+    """The time the platform's receipt attests, once the seal and its platform certificate verify."""
+    receipt = sig["receipt"]
+    if not isinstance(receipt, dict) or not isinstance(receipt.get("received_at"), str) or not isinstance(receipt.get("seal"), dict):
+        raise _refuse("receipt: {received_at, seal} expected", "receipt")
+    seal = verify_document(receipt["seal"], receipt_content(sig, receipt["received_at"]), trust, now=now)
+    if seal.signer.kind != "platform" or seal.kind != RECEIPT_KIND or seal.checked_at != seal.signed_at:
+        raise _refuse("receipt: not a platform's signature receipt", "receipt", "回执不是交易平台的签名回执")
+    if seal.signed_at != datetime.fromisoformat(receipt["received_at"]):
+        raise _refuse("receipt: the received time differs from the seal's time", "receipt", "回执的接收时间与签章时间不一致")
+    return as_utc(seal.signed_at), f"received by the platform {seal.signer.subject_cn!r} (its sealed receipt)"

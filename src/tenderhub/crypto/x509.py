@@ -44,6 +44,7 @@ class CertInfo:
     public_pem: bytes
     suite: str = "intl"
     path: tuple[str, ...] = ()  # the CAs from the issuer up to the trust anchor, once validated
+    revoked_later: tuple[str, ...] = ()  # revocations on the path dated after the time it was checked at
 
 
 def _name(cn: str, kind: str | None = None, uscc: str | None = None) -> x509.Name:
@@ -195,12 +196,13 @@ class TrustList:
         self.revocations, self.pending_crls = crl.sort(crls or [], [*self.cas, *self.intermediates])
 
     def path(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None,
-             chain: Sequence[bytes] = ()) -> list[x509.Certificate]:
+             chain: Sequence[bytes] = ()) -> tuple[list[x509.Certificate], list[str]]:
         """The checked certification path of a certificate (itself first, the anchor last) at ``at``
-        (the signing or sign-in time), or ``CertificateError`` naming the certificate that fails and
-        why. ``chain``: intermediate CA certificates that came with it (PEM, any order). Every CRL on
-        the path must be current at ``checked_at`` too (the verification time; default ``at``): a
-        back-dated ``at`` cannot make a stale CRL do."""
+        and the revocations on it dated after ``at``, or ``CertificateError`` naming the certificate
+        that fails and why. ``at`` must be a trusted time (the platform's receipt or sign-in time,
+        a time the platform's seal attests, the verification time: ADR 0019), never a signer's
+        claim. ``chain``: intermediate CA certificates that came with it (PEM, any order). Every CRL
+        on the path must be current at ``checked_at`` too (the verification time; default ``at``)."""
         holder, bundled = load(cert_pem), certs.load_all(cert_pem, field="certificate")[1:]
         if certs.is_ca(holder):
             raise CertificateError("a CA certificate cannot sign documents or sign in", field="certificate",
@@ -221,6 +223,7 @@ class TrustList:
 
     def validate(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None,
                  chain: Sequence[bytes] = ()) -> CertInfo:
-        """The certificate's facts at ``at`` once its path is checked (``path``)."""
-        found = self.path(cert_pem, at, checked_at=checked_at, chain=chain)
-        return replace(cert_info(certs.pem(found[0])), path=tuple(ca_chain.cn(c) for c in found[1:]))
+        """The certificate's facts at the trusted time ``at`` once its path is checked (``path``)."""
+        found, later = self.path(cert_pem, at, checked_at=checked_at, chain=chain)
+        return replace(cert_info(certs.pem(found[0])), path=tuple(ca_chain.cn(c) for c in found[1:]),
+                       revoked_later=tuple(later))

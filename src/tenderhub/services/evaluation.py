@@ -155,19 +155,21 @@ def sign_report(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, 
 
 
 def personal_signature(svc: Services, tender: Any, lot: str, kind: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A signer's own detached signature of the document (optional), verified before it is kept."""
+    """A signer's own detached signature of the document (optional), verified at the platform's
+    receipt time (server clock, never the signer's claimed ``signed_at``: ADR 0019) and kept with
+    the platform's sealed receipt of that time, so ``tenderhub verify`` checks it at that time later."""
     if data.get("signature") is None:
         return None
-    from tenderhub.crypto.documents import verify_document
+    from tenderhub.crypto.documents import seal_receipt, verify_document
     from tenderhub.services.documents import canonical, content_of
     from tenderhub.services.sealed import vault_of
 
-    signature = dict(p.mapping(data, "signature"))
-    now = svc.clock.now()
-    verified = verify_document(signature, canonical(content_of(tender, kind, lot)), vault_of(svc).identity.trust_list(now), now=now)
+    signature, vault, now = dict(p.mapping(data, "signature")), vault_of(svc), svc.clock.now()
+    verified = verify_document(signature, canonical(content_of(tender, kind, lot)), vault.identity.trust_list(now), now=now, at=now)
     if verified.kind != kind:
         raise Forbidden(f"the signature is for a {verified.kind}, not a {kind}", message_zh="签名的文件类型不符", field="signature")
-    return signature
+    return seal_receipt(signature, vault.identity.certificate(now), vault.keys.pair("signing", "intl").private_pem,
+                        suite="intl", received_at=now)
 
 
 

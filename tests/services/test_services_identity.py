@@ -104,7 +104,7 @@ def person_certificate(world: World, n: int) -> tuple[bytes, bytes]:
     return x509.issue(ca_cert, ca_key, subject_cn=f"专家{n}", kind="person", uscc=None, public_pem=pair.public_pem, days=365, now=world.clock.now()), pair.private_pem
 
 
-def test_bidders_sign_the_opening_record_and_experts_the_report_with_their_own_certificates(world: World, tmp_path: Path) -> None:
+def test_bidders_sign_the_opening_record_and_experts_the_report_with_their_own_certificates(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tenderhub.crypto.documents import sign_document
     from tenderhub.services import bids, evaluation, sealed
 
@@ -126,6 +126,8 @@ def test_bidders_sign_the_opening_record_and_experts_the_report_with_their_own_c
     cert, private = company_certificate(world, tmp_path, 11)
     by_bidder = sign_document("intl", cert, private, record, kind="opening_record", signed_at=world.clock.now())
     sealed.sign_opening_record(world.svc, world.actors["b11"], tender_id, {"lot": lot, "signature": by_bidder})
+    kept = dict(documents.personal_signatures(world.svc, tender_id, "opening_record", lot))["b11"]
+    assert kept["receipt"]["received_at"] == world.clock.now().isoformat() and kept["signature"] == by_bidder["signature"]
     with pytest.raises(SignatureError):
         forged = sign_document("intl", cert, private, record + b" ", kind="opening_record", signed_at=world.clock.now())
         sealed.sign_opening_record(world.svc, world.actors["b12"], tender_id, {"lot": lot, "signature": forged})
@@ -140,6 +142,37 @@ def test_bidders_sign_the_opening_record_and_experts_the_report_with_their_own_c
     assert main(["documents", "export", "--data-dir", str(settings.data_dir), "--db", settings.db_url, "--out", str(out)]) == 0
     personal = sorted(p.name.split("-signed-by-")[1] for p in out.glob("*-signed-by-*.json"))
     assert personal == ["b11.json", "e1.json"]
-    for bundle in out.glob("*-signed-by-*.json"):
-        assert main(["verify", str(bundle), "--trust", str(Path(settings.data_dir) / "trust" / "ca11.pem"),
+    for bundle in out.glob("*-signed-by-*.json"):  # checked at the receipt time the platform sealed (ADR 0019)
+        assert main(["verify", str(bundle), "--trust", str(Path(settings.data_dir) / "trust" / "ca11.pem"), "--trust", str(out / "trust-ca.pem"),
                      "--trust", str(Path(settings.data_dir) / "trust" / "person-ca1.pem")]) == 0
+        assert "Beijing time, received by the platform" in capsys.readouterr().out
+
+
+def test_a_bidder_cannot_back_date_its_signature_past_its_certificates_expiry(world: World, tmp_path: Path) -> None:
+    """The platform checks a signature it receives at its own clock, not at the claimed signed_at."""
+    from tenderhub.crypto.documents import sign_document
+    from tenderhub.crypto.errors import CertificateError
+    from tenderhub.services import bids, sealed
+
+    tenderer = world.subject("tenderer", "tenderer", 1)
+    made = tenders.create_tender(world.svc, tenderer, a_tender_body())
+    lot, tender_id = made["lots"][0]["code"], made["id"]
+    world.at("2026-12-01T09:00")
+    tenders.publish(world.svc, tenderer, tender_id, {"doc_sale_end": "2026-12-07"})
+    ca_cert, ca_key = x509.init_ca("测试CA21", days=365, now=world.clock.now())
+    (Path(world.platform.settings.data_dir) / "trust").mkdir(parents=True, exist_ok=True)
+    (Path(world.platform.settings.data_dir) / "trust" / "ca21.pem").write_bytes(ca_cert)
+    pair = keys.generate("intl")
+    short = x509.issue(ca_cert, ca_key, subject_cn="company 21", kind="company", uscc=uscc(21), public_pem=pair.public_pem, days=3, now=world.clock.now())
+    claimed = world.clock.now()  # while the certificate was valid
+    for n in (21, 22, 23):
+        bidder = world.subject(f"b{n}", "bidder", n)
+        bids.register(world.svc, bidder, tender_id, {"lot": lot})
+        bids.submit(world.svc, bidder, tender_id, {"lot": lot, "price": 9000000 + n})
+    world.at("2026-12-21T09:30")
+    bids.open_bids(world.svc, tenderer, tender_id, {"lot": lot})
+    record = base64.b64decode(documents.signed_document(world.svc, tender_id, "opening_record", lot)["content_b64"])
+    back_dated = sign_document("intl", short, pair.private_pem, record, kind="opening_record", signed_at=claimed)
+    with pytest.raises(CertificateError, match="expired"):
+        sealed.sign_opening_record(world.svc, world.actors["b21"], tender_id, {"lot": lot, "signature": back_dated})
+    assert documents.personal_signatures(world.svc, tender_id, "opening_record", lot) == []

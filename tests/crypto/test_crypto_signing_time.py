@@ -63,7 +63,7 @@ def test_a_superseded_certificate_with_a_back_dated_claim_is_refused(suite):
     p = pki(suite)
     listed = revoking(suite, p, NOW - timedelta(days=10), "superseded")
     sig = sign(suite, p, NOW - timedelta(days=20))  # before the revocation, but nobody attests it
-    with pytest.raises(CertificateError, match="revoked.*superseded"):
+    with pytest.raises(CertificateError, match=r"revoked.*superseded"):
         documents.verify_document(sig, CONTENT, trust(p, listed), now=NOW)
 
 

@@ -157,6 +157,9 @@ def test_a_receipt_whose_time_or_signature_was_changed_is_refused():
         documents.verify_document(grafted, CONTENT, trust(p), now=NOW)
     with pytest.raises(SignatureError, match="receipt"):
         documents.verify_document({**kept, "receipt": "yesterday"}, CONTENT, trust(p), now=NOW)
+    nested = {**kept, "receipt": {**kept["receipt"], "seal": received(p, kept["receipt"]["seal"], when)}}
+    with pytest.raises(SignatureError, match="without a receipt of its own"):
+        documents.verify_document(nested, CONTENT, trust(p), now=NOW)
 
 
 def test_a_receipt_by_a_platform_the_verifier_does_not_trust_is_refused():

@@ -156,8 +156,9 @@ def seal_receipt(sig: dict[str, Any], cert_pem: bytes, private_pem: bytes, *, su
 def attested_time(sig: dict[str, Any], trust: TrustList, now: datetime) -> tuple[datetime, str]:
     """The time the platform's receipt attests, once the seal and its platform certificate verify."""
     receipt = sig["receipt"]
-    if not isinstance(receipt, dict) or not isinstance(receipt.get("received_at"), str) or not isinstance(receipt.get("seal"), dict):
-        raise _refuse("receipt: {received_at, seal} expected", "receipt")
+    if not isinstance(receipt, dict) or not isinstance(receipt.get("received_at"), str) or not isinstance(receipt.get("seal"), dict) \
+            or "receipt" in receipt["seal"]:
+        raise _refuse("receipt: {received_at, seal} expected, the seal without a receipt of its own", "receipt")
     seal = verify_document(receipt["seal"], receipt_content(sig, receipt["received_at"]), trust, now=now)
     if seal.signer.kind != "platform" or seal.kind != RECEIPT_KIND or seal.checked_at != seal.signed_at:
         raise _refuse("receipt: not a platform's signature receipt", "receipt", "回执不是交易平台的签名回执")

@@ -146,7 +146,7 @@ def sign_report(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, 
             raise Conflict("there is no report to sign yet", message_zh="评标报告尚未生成", field="lot", code="no_report")
         dissent = p.text(data, "dissent", default="")
         at = svc.clock.now()
-        proof = personal_signature(svc, tender, lot.code, "evaluation_report", data)
+        proof = personal_signature(svc, tender, lot.code, "evaluation_report", data, at=at)
         signed = reports.sign(lot.evaluation.report, actor.user_id, at=at, dissents=bool(dissent), reason=dissent)
         signed.document_signature = proof
         tender.record("evaluation:report:signed", lot.id, at, actor.user_id, dissent, personal=proof is not None)
@@ -154,17 +154,19 @@ def sign_report(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, 
         return {"lot": lot.code, "signed": actor.user_id, "electronic_signature": proof is not None}
 
 
-def personal_signature(svc: Services, tender: Any, lot: str, kind: str, data: Mapping[str, Any]) -> dict[str, Any] | None:
+def personal_signature(svc: Services, tender: Any, lot: str, kind: str, data: Mapping[str, Any], *,
+                       at: datetime | None = None) -> dict[str, Any] | None:
     """A signer's own detached signature of the document (optional), verified at the platform's
     receipt time (server clock, never the signer's claimed ``signed_at``: ADR 0019) and kept with
-    the platform's sealed receipt of that time, so ``tenderhub verify`` checks it at that time later."""
+    the platform's sealed receipt of that time, so ``tenderhub verify`` checks it at that time later.
+    ``at``: the receipt time, the time of the use case's audit event (default: the clock now)."""
     if data.get("signature") is None:
         return None
     from tenderhub.crypto.documents import seal_receipt, verify_document
     from tenderhub.services.documents import canonical, content_of
     from tenderhub.services.sealed import vault_of
 
-    signature, vault, now = dict(p.mapping(data, "signature")), vault_of(svc), svc.clock.now()
+    signature, vault, now = dict(p.mapping(data, "signature")), vault_of(svc), at or svc.clock.now()
     verified = verify_document(signature, canonical(content_of(tender, kind, lot)), vault.identity.trust_list(now), now=now, at=now)
     if verified.kind != kind:
         raise Forbidden(f"the signature is for a {verified.kind}, not a {kind}", message_zh="签名的文件类型不符", field="signature")

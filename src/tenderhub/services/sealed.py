@@ -392,7 +392,7 @@ def sign_opening_record(svc: Services, actor: Actor, tender_id: str, data: Mappi
     bidder, lot = bidder_of(actor), p.text(data, "lot")
 
     def act_on(tender: Tender, act: Any) -> None:
-        proof = personal_signature(svc, tender, lot, "opening_record", data)
+        proof = personal_signature(svc, tender, lot, "opening_record", data, at=act.at)
         sealing.sign_opening_record(tender, act, lot_id=lot, bidder_id=bidder.bidder_id, signature=json.dumps(proof) if proof else "")
 
     return change(svc, actor, tender_id, act_on, guard=lambda tender, who: None)

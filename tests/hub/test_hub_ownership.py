@@ -4,6 +4,7 @@ both win (PostgreSQL: no check-then-insert race)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -82,10 +83,8 @@ def test_two_first_releases_of_one_ocid_from_two_platforms_at_once_leave_one_own
 
     def hold(stage: str, _doc: dict[str, Any]) -> None:
         if stage == "started":
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both.wait()
-            except threading.BrokenBarrierError:
-                pass
 
     hub.pause = hold
     outcomes: dict[str, Any] = {}

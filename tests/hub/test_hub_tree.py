@@ -176,12 +176,14 @@ def test_a_refused_release_stops_the_cursor_before_it(wire: Any, lower: Hub) -> 
     publish(platform, range(0, 2))
     forwarder.forward_once()
     upper_client.post("/hub/platforms", json=registration("TH110000002", other), headers={"Authorization": f"Bearer {TOKEN}"})
-    squatted = {**release(3, title="另一个"), "ocid": "ocds-thxxxx-T2025-0009"}  # same id, other content (its own process)
-    assert upper_client.post("/hub/releases", json=envelope("TH110000002", other, squatted)).status_code == 201
-    publish(platform, range(2, 5))
+    taken = "ocds-thxxxx-T2025-0009"  # upstream, another platform published under this ocid first
+    assert upper_client.post("/hub/releases", json=envelope("TH110000002", other, release(0, ocid=taken))).status_code == 201
+    publish(platform, range(2, 3))
+    assert platform.post(release(3, ocid=taken)).status_code == 201  # the lower hub knows no other owner
+    publish(platform, range(4, 5))
     with pytest.raises(Refused):
         forwarder.forward_once()
-    assert read_position(lower) == 3  # release 2 acknowledged, release 3 (id taken upstream) not
+    assert read_position(lower) == 3  # release 2 acknowledged, release 3 (its ocid another's upstream) not
     with pytest.raises(Refused):  # retried later: refused again, the cursor does not pass it
         forwarder.forward_once()
     assert read_position(lower) == 3

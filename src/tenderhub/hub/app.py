@@ -111,8 +111,8 @@ def post_release(request: Request, body: Any = Body(...)) -> JSONResponse:
     return JSONResponse(outcome.receipt, status_code=201 if outcome.created else 200)
 
 
-def get_release(request: Request, release_id: str) -> dict[str, Any]:
-    return feed.release(the_hub(request), release_id)
+def get_release(request: Request, release_id: str, ocid: str | None = None) -> dict[str, Any]:
+    return feed.release(the_hub(request), release_id, ocid)
 
 
 def get_feed(request: Request, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:

@@ -73,9 +73,9 @@ def lock_cursor(conn: sa.Connection) -> int:
 
 
 def unindexed(conn: sa.Connection, after: int, limit: int) -> list[Any]:
-    f, r = tables.feed, tables.releases
-    query = (sa.select(f.c.position, f.c.platform_id, r.c.canonical, r.c.received_at).join(r, r.c.id == f.c.release_id)
-             .where(f.c.position > after).order_by(f.c.position).limit(limit))
+    r = tables.releases
+    query = (sa.select(r.c.position, r.c.platform_id, r.c.canonical, r.c.received_at)
+             .where(r.c.position > after).order_by(r.c.position).limit(limit))
     return list(conn.execute(query).all())
 
 

@@ -1,0 +1,264 @@
+"""The hub's release rows: storing judged releases in one transaction, and reading them back.
+
+``store(hub, new, receipts=…)`` takes releases whose signature and schema were checked
+(``batch.py``) and, per attempt (a stale SQLite snapshot, a concurrent insert of the same
+(ocid, id) or a PostgreSQL deadlock runs it again):
+
+1. **claims** their ocids in a short transaction of its own (``claim``): registered prefixes
+   decide first; an unclaimed ocid is inserted into ``hub_ocids`` with ``ON CONFLICT DO
+   NOTHING`` and the owners read back, so of two first releases racing for one ocid exactly
+   one platform owns it (the primary key decides, not a read before the insert). A claim
+   outlives a failed ingest: the platform's valid signed release made it.
+2. in **the ingest transaction**: the stored (ocid, id)s (``repeat`` with the stored receipt,
+   or ``release_id_reused``), the feed positions (``feed_head``, lock held to the commit,
+   ADR 0008), the log leaves (``MerkleLog.append_many``), the receipts (one hub signature
+   each, or one for all: ``receipts="batch"``, ADR 0013) and **one row per release** holding
+   the release, its platform signature or batch reference and path, its position and its
+   receipt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tenderhub.core.shared.errors import DomainError
+from tenderhub.hub import batchsig, ingest, protocol, tables
+from tenderhub.hub.context import Hub
+from tenderhub.hub.ingest import Envelope
+from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entry_for_release
+
+INLINE = 16  # fewer items than this are signed in the calling thread
+T = TypeVar("T")
+R = TypeVar("R")
+Result = tuple[str, dict[str, Any] | None, DomainError | None]  # (created | repeat | refused, receipt, error)
+
+
+@dataclass(frozen=True)
+class New:
+    index: int
+    env: Envelope
+    data: bytes  # canonical JSON
+    digest: str  # hex SHA-256 of data
+
+
+def store(hub: Hub, new: list[New], *, receipts: str = "release", lock_first: bool = True) -> dict[int, Result]:
+    for attempt in range(ingest.ATTEMPTS):
+        try:
+            results = {i: ("refused", None, e) for i, e in claim(hub, new).items()}
+            kept = [n for n in new if n.index not in results]
+            return results | (_store(hub, kept, receipts, lock_first or attempt > 0) if kept else {})
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+            if not ingest.retryable(exc):
+                raise
+    raise ingest.busy()
+
+
+# ---- ownership ---------------------------------------------------------------------------------
+
+def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` (waits for a concurrent insert of the same key)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+def claim(hub: Hub, new: Sequence[New]) -> dict[int, DomainError]:
+    """The items whose ocid is another platform's (or outside their own prefix), by index."""
+    with hub.engine.connect() as conn, conn.begin():
+        prefixes = registered_prefixes(conn)
+        refused = {n.index: e for n in new if (e := ingest.prefix_refusal(prefixes, n.env)) is not None}
+        wanted = [n.env for n in new if n.index not in refused]
+        owners = ocid_owners(conn, sorted({str(e.release["ocid"]) for e in wanted}))
+        first: dict[str, str] = {}
+        for env in wanted:
+            first.setdefault(str(env.release["ocid"]), env.platform_id)
+        unclaimed = sorted(set(first) - set(owners))
+        if unclaimed:
+            insert_ignore(conn, tables.ocids, [{"ocid": o, "platform_id": first[o]} for o in unclaimed])
+            owners.update(ocid_owners(conn, unclaimed))
+    refused.update({n.index: e for n in new if n.index not in refused and (e := ingest.owner_refusal(owners, n.env)) is not None})
+    return refused
+
+
+def registered_prefixes(conn: sa.Connection) -> dict[str, str]:
+    p = tables.platforms
+    return {row.ocid_prefix: row.id for row in conn.execute(sa.select(p.c.id, p.c.ocid_prefix).where(p.c.ocid_prefix.is_not(None)))}
+
+
+def ocid_owners(conn: sa.Connection, ocids: list[str]) -> dict[str, str]:
+    o, found = tables.ocids, {}
+    for start in range(0, len(ocids), ingest.CHUNK):
+        found.update({row.ocid: row.platform_id for row in conn.execute(sa.select(o).where(o.c.ocid.in_(ocids[start:start + ingest.CHUNK])))})
+    return found
+
+
+# ---- the ingest transaction ---------------------------------------------------------------------
+
+def write_lock(conn: sa.Connection) -> None:
+    """SQLite: take the write lock before reading (a retry after a stale snapshot, a batch)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.update(tables.feed_head).where(tables.feed_head.c.id == 1).values(last=tables.feed_head.c.last))
+
+
+def _store(hub: Hub, todo: list[New], receipts: str, lock_first: bool) -> dict[int, Result]:
+    with hub.engine.connect() as conn, conn.begin():
+        if lock_first:
+            write_lock(conn)
+        known = known_rows(conn, [n.env.key for n in todo])
+        results: dict[int, Result] = {}
+        for n in todo:
+            if n.env.key in known:
+                digest, receipt = known[n.env.key]
+                results[n.index] = ("repeat", receipt, None) if digest == n.digest else ("refused", None, ingest.reused(n.env.key[1]))
+        new = [n for n in todo if n.index not in results]
+        if new:
+            results.update(_insert(hub, conn, new, receipts))
+    return results
+
+
+def next_positions(conn: sa.Connection, count: int) -> range:
+    """``count`` feed positions from the one counter row, whose lock is held to the commit."""
+    head = tables.feed_head
+    conn.execute(sa.update(head).where(head.c.id == 1).values(last=head.c.last + count))
+    last = int(conn.execute(sa.select(head.c.last).where(head.c.id == 1)).scalar_one())
+    return range(last - count + 1, last + 1)
+
+
+def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dict[int, Result]:
+    for n in new:
+        ingest.pause(hub, "started", n.env.release)
+    for n in new:
+        ingest.pause(hub, "written", n.env.release)
+    when = hub.clock.now()
+    positions = next_positions(conn, len(new))
+    entries = [entry_for_release(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id, when) for n in new]
+    leaves = MerkleLog(SqlLeafStore(conn)).append_many(entries)  # same transaction
+    key, stamp = hub.key_info()["fingerprint"], when.isoformat()
+    bodies = [ingest.receipt_body(n.env, n.digest, pos, stamp, leaf, key) for n, pos, leaf in zip(new, positions, leaves, strict=True)]
+    texts = [protocol.canonical(body) for body in bodies]
+    signed = _sign_one_by_one(hub, texts) if receipts == "release" else _sign_together(hub, conn, key, texts)
+    batches = _platform_batches(conn, new)
+    rows = [_row(n, pos, when, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
+    conn.execute(sa.insert(tables.releases), rows)
+    return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+
+
+def _sign_one_by_one(hub: Hub, texts: list[bytes]) -> list[dict[str, Any]]:
+    pair = hub.signing_pair()
+    return [{"receipt_signature": s} for s in in_parallel(lambda text: protocol.sign_bytes(pair, text), texts)]
+
+
+def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) -> list[dict[str, Any]]:
+    """One hub signature over the Merkle root of the receipts; each keeps its index and path."""
+    root, paths = batchsig.merkle([hashlib.sha256(text).digest() for text in texts])
+    signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root.hex()))
+    row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature}
+    batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row)).inserted_primary_key[0]
+    return [{"receipt_batch": batch_id, "receipt_index": i, "receipt_path": batchsig.path_text(path),
+             "batch": {"size": len(texts), "index": i, "root": row["root"], "path": [h.hex() for h in path], "signature": signature}}
+            for i, path in enumerate(paths)]
+
+
+def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, str], int]:
+    """The id of each platform batch the new releases belong to (stored once each)."""
+    heads = {(n.env.platform_id, n.env.proof.root): n.env.proof for n in new if n.env.proof is not None}
+    if not heads:
+        return {}
+    pb = tables.platform_batches
+    insert_ignore(conn, pb, [{"platform_id": p, "size": proof.size, "root": root, "signature": proof.signature} for (p, root), proof in sorted(heads.items())])
+    rows = conn.execute(sa.select(pb.c.id, pb.c.platform_id, pb.c.root).where(pb.c.root.in_(sorted({root for _, root in heads}))))
+    return {(row.platform_id, row.root): row.id for row in rows}
+
+
+def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[str, Any], batches: dict[tuple[str, str], int]) -> dict[str, Any]:
+    proof = n.env.proof
+    return {"position": position, "id": n.env.release["id"], "ocid": n.env.release["ocid"], "platform_id": n.env.platform_id,
+            "digest": n.digest, "canonical": n.data.decode("utf-8"), "signature": n.env.signature, "date": n.env.release["date"],
+            "batch_id": batches[(n.env.platform_id, proof.root)] if proof else None, "batch_index": proof.index if proof else None,
+            "batch_path": batchsig.path_text(proof.path) if proof else None, "received_at": when, "receipt": receipt_text.decode("utf-8"),
+            "receipt_signature": receipt.get("receipt_signature"), "receipt_batch": receipt.get("receipt_batch"),
+            "receipt_index": receipt.get("receipt_index"), "receipt_path": receipt.get("receipt_path")}
+
+
+def _receipt(body: dict[str, Any], signed: dict[str, Any]) -> dict[str, Any]:
+    if "batch" in signed:
+        return {"receipt": body, "suite": "intl", "batch": signed["batch"]}
+    return {"receipt": body, "signature": signed["receipt_signature"], "suite": "intl"}
+
+
+# ---- reading rows back ---------------------------------------------------------------------------
+
+def stored_query() -> sa.Select[Any]:
+    """Release rows with their platform batch and receipt batch (when they have one)."""
+    r, pb, rb = tables.releases, tables.platform_batches, tables.receipt_batches
+    return (sa.select(r, pb.c.size.label("batch_size"), pb.c.root.label("batch_root"), pb.c.signature.label("batch_signature"),
+                      rb.c.size.label("receipt_size"), rb.c.root.label("receipt_root"), rb.c.signature.label("receipt_batch_signature"))
+            .select_from(r.outerjoin(pb, pb.c.id == r.c.batch_id).outerjoin(rb, rb.c.id == r.c.receipt_batch)))
+
+
+def receipt_of(row: Any) -> dict[str, Any]:
+    """The hub's receipt as it was issued: signed alone, or with its place in a receipt batch."""
+    body = load_json(row.receipt)
+    if row.receipt_signature is not None:
+        return {"receipt": body, "signature": row.receipt_signature, "suite": "intl"}
+    path = [h.hex() for h in batchsig.path_of_text(row.receipt_path or "")]
+    return {"receipt": body, "suite": "intl", "batch": {"size": row.receipt_size, "index": row.receipt_index, "root": row.receipt_root,
+                                                        "path": path, "signature": row.receipt_batch_signature}}
+
+
+def envelope_of(row: Any) -> dict[str, Any]:
+    """The release as its platform signed it: ``signature``, or ``batch`` (a proof that verifies alone)."""
+    out: dict[str, Any] = {"platform_id": row.platform_id, "release": load_json(row.canonical)}
+    if row.signature is not None:
+        return out | {"signature": row.signature}
+    path = [h.hex() for h in batchsig.path_of_text(row.batch_path or "")]
+    return out | {"batch": {"size": row.batch_size, "index": row.batch_index, "root": row.batch_root, "path": path, "signature": row.batch_signature}}
+
+
+def load_json(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # integers beyond 64 bits: the standard library reads them
+        return json.loads(text)
+
+
+def known_rows(conn: sa.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """Stored (digest, receipt) by (ocid, id), for the keys given (read in chunks)."""
+    r, wanted, found = tables.releases, set(keys), {}
+    ids = sorted({rid for _, rid in wanted})
+    for start in range(0, len(ids), ingest.CHUNK):
+        for row in conn.execute(stored_query().where(r.c.id.in_(ids[start:start + ingest.CHUNK]))):
+            if (row.ocid, row.id) in wanted:
+                found[(row.ocid, row.id)] = (row.digest, receipt_of(row))
+    return found
+
+
+# ---- the crypto pool ---------------------------------------------------------------------------
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="hub-crypto")
+
+
+def in_parallel(work: Callable[[T], R], values: list[T]) -> list[R]:
+    """``[work(v) for v in values]`` spread over the pool in one chunk per worker
+    (``cryptography`` releases the GIL while it computes)."""
+    if len(values) < INLINE:
+        return [work(v) for v in values]
+    workers = _pool()._max_workers
+    chunks = [values[i::workers] for i in range(workers)]
+    done = list(_pool().map(lambda chunk: [work(v) for v in chunk], chunks))
+    out: list[R] = [None] * len(values)  # type: ignore[list-item]
+    for i, chunk in enumerate(done):
+        out[i::workers] = chunk
+    return out

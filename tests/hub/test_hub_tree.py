@@ -17,7 +17,7 @@ from hub_support import PLATFORM, T0, Platform, client_for, make_hub, registrati
 
 from tenderhub.core.shared.clock import FixedClock
 from tenderhub.crypto import keys
-from tenderhub.hub import protocol, tables, tree
+from tenderhub.hub import batchsig, protocol, tables, tree
 from tenderhub.hub.context import Hub, open_hub
 from tenderhub.hub.protocol import envelope
 from tenderhub.hub.relay import Refused, Transient
@@ -123,6 +123,21 @@ def test_the_upper_hub_holds_the_platforms_original_signature(wire: Any, lower: 
     entries = upper_client.get("/hub/log/entries").json()["entries"]  # the upper hub's log covers them
     assert [json.loads(e["entry"])["release_id"] for e in entries] == [release(n)["id"] for n in range(3)]
     assert upper_client.get("/hub/log/sth").json()["size"] == 3
+
+
+def test_a_batch_signed_release_reaches_the_upper_hub_with_its_proof(wire: Any, lower: Hub) -> None:
+    """ADR 0013: the forwarder sends each release with its platform's batch head and audit
+    path; the upper hub verifies it with the platform's key alone, and forwards it the same way."""
+    upper_client, _flaky, forwarder, platform = wire
+    docs = [release(n) for n in range(9)]
+    answer = platform.client.post(protocol.BATCH_PATH, json=batchsig.sign_releases(PLATFORM, platform.pair, docs)).json()
+    assert answer["created"] == 9
+    drain(forwarder)
+    upper_doc = upper_client.get(f"/hub/releases/{docs[5]['id']}").json()
+    lower_doc = client_for(lower).get(f"/hub/releases/{docs[5]['id']}").json()
+    assert upper_doc["batch"] == lower_doc["batch"] and "signature" not in upper_doc  # never re-signed
+    assert batchsig.parse_proof(upper_doc["batch"], "/batch").proves(bytes.fromhex(protocol.digest(docs[5])))
+    assert len(upper_client.get("/hub/feed", params={"limit": 100}).json()["items"]) == 9
 
 
 def test_the_upper_hub_lists_forwarded_platforms_with_via(wire: Any) -> None:

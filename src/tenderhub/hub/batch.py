@@ -133,7 +133,9 @@ def judge(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts
     _check_proofs(items)
     if signed_batch is not None:
         _check_signed_batch(hub, items, signed_batch)
-    in_parallel(_check, [it for it in items if it.pending])
+    in_parallel(_check_signature, [it for it in items if it.pending and it.env and it.env.signature is not None])
+    for it in items:
+        _check_schema(it)  # in this thread: the validator holds the GIL, a pool would only add switching
     todo = _pair_twins(items)
     new = [New(it.index, _env(it), it.data, it.digest) for it in todo]
     _apply(items, store(hub, new, receipts=form, lock_first=not single) if new else {})
@@ -235,18 +237,20 @@ def _platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes]:
     return row.suite, row.public_pem.encode()
 
 
-def _check(item: Item) -> None:
-    """The item's own signature (when it has one), then the schema (runs in the pool)."""
+def _check_signature(item: Item) -> None:
+    """The item's own signature (runs in the pool: ``cryptography`` releases the GIL)."""
     env = item.env
-    if not item.pending or env is None or item.key is None:
-        return
-    if env.signature is not None and not protocol.verify_bytes(item.key[0], item.key[1], item.data, env.signature):
-        item.refuse(ingest.bad_signature())
-        return
-    try:
-        check_release(env.release)
-    except ReleaseInvalid as error:
-        item.refuse(error, error.problems)
+    if item.pending and env is not None and env.signature is not None and item.key is not None:
+        if not protocol.verify_bytes(item.key[0], item.key[1], item.data, env.signature):
+            item.refuse(ingest.bad_signature())
+
+
+def _check_schema(item: Item) -> None:
+    if item.pending and item.env is not None:
+        try:
+            check_release(item.env.release)
+        except ReleaseInvalid as error:
+            item.refuse(error, error.problems)
 
 
 def _pair_twins(items: list[Item]) -> list[Item]:

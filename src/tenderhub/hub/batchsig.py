@@ -72,7 +72,7 @@ def receipt_head(hub_key: str, size: int, root_hex: str) -> dict[str, Any]:
 
 def path_text(path: Sequence[bytes]) -> str:
     """A path as stored: the hashes' hex digits, one after the other."""
-    return "".join(h.hex() for h in path)
+    return b"".join(path).hex()
 
 
 def path_of_text(text: str) -> list[bytes]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from datetime import UTC, datetime
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from tenderhub.hub import batchsig, ingest, protocol, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import Envelope
 from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entry_for_release
+from tenderhub.hub.tlog.sqlstore import bulk_insert
 
 INLINE = 16  # fewer items than this are signed in the calling thread
 T = TypeVar("T")
@@ -148,9 +150,17 @@ def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dic
     texts = [protocol.canonical(body) for body in bodies]
     signed = _sign_one_by_one(hub, texts) if receipts == "release" else _sign_together(hub, conn, key, texts)
     batches = _platform_batches(conn, new)
-    rows = [_row(n, pos, when, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
-    conn.execute(sa.insert(tables.releases), rows)
+    stamp_db = driver_time(conn, when)
+    rows = [_row(n, pos, stamp_db, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
+    bulk_insert(conn, tables.releases, rows)
     return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+
+
+def driver_time(conn: sa.Connection, at: datetime) -> datetime | str:
+    """A UTC time as the driver stores it for ``UtcDateTime`` (SQLite: SQLAlchemy's text form)."""
+    if conn.dialect.name != "sqlite":
+        return at.astimezone(UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sign_one_by_one(hub: Hub, texts: list[bytes]) -> list[dict[str, Any]]:

@@ -37,6 +37,17 @@ nodes = sa.Table(
 )
 
 
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, object]]) -> None:
+    """One DBAPI ``executemany`` of ``rows`` (all with the keys of the first), without
+    SQLAlchemy's per-row parameter processing: values must be what the driver takes (text,
+    integers, bytes; times as ``driver_time``)."""
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = list(rows[0])
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) VALUES ({', '.join([mark] * len(names))})"
+    conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+
+
 def create_tables(engine: sa.Engine) -> None:
     """Create the log's tables if absent (the hub's database, not the trading platform's)."""
     metadata.create_all(engine)
@@ -60,10 +71,10 @@ class SqlLeafStore:
             batch: dict[Node, bytes] = {}
             rows = [_stage(start + i, bytes(e), batch, known) for i, e in enumerate(entries)]
             if rows:
-                conn.execute(sa.insert(leaves), rows)
+                bulk_insert(conn, leaves, rows)
             made = [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in batch.items() if lv > 0]
             if made:
-                conn.execute(sa.insert(nodes), made)
+                bulk_insert(conn, nodes, made)
             return list(range(start, start + len(rows)))
 
     def leaf_hash(self, index: int) -> bytes:

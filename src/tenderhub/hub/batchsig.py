@@ -70,13 +70,13 @@ def receipt_head(hub_key: str, size: int, root_hex: str) -> dict[str, Any]:
     return {"type": RECEIPT_BATCH, "hub_key": hub_key, "size": size, "root": root_hex}
 
 
-def path_text(path: Sequence[bytes]) -> str:
-    """A path as stored: the hashes' hex digits, one after the other."""
-    return b"".join(path).hex()
+def path_bytes(path: Sequence[bytes]) -> bytes:
+    """A path as stored: the hashes one after the other."""
+    return b"".join(path)
 
 
-def path_of_text(text: str) -> list[bytes]:
-    return [bytes.fromhex(text[i:i + 64]) for i in range(0, len(text), 64)]
+def path_of_bytes(raw: bytes) -> list[bytes]:
+    return [bytes(raw[i:i + 32]) for i in range(0, len(raw), 32)]
 
 
 @dataclass(frozen=True)

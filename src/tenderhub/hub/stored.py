@@ -174,7 +174,7 @@ def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) 
     signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root.hex()))
     row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature}
     batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row)).inserted_primary_key[0]
-    return [{"receipt_batch": batch_id, "receipt_index": i, "receipt_path": batchsig.path_text(path),
+    return [{"receipt_batch": batch_id, "receipt_index": i, "receipt_path": batchsig.path_bytes(path),
              "batch": {"size": len(texts), "index": i, "root": row["root"], "path": [h.hex() for h in path], "signature": signature}}
             for i, path in enumerate(paths)]
 
@@ -195,7 +195,7 @@ def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[st
     return {"position": position, "id": n.env.release["id"], "ocid": n.env.release["ocid"], "platform_id": n.env.platform_id,
             "digest": n.digest, "canonical": n.data.decode("utf-8"), "signature": n.env.signature, "date": n.env.release["date"],
             "batch_id": batches[(n.env.platform_id, proof.root)] if proof else None, "batch_index": proof.index if proof else None,
-            "batch_path": batchsig.path_text(proof.path) if proof else None, "received_at": when, "receipt": receipt_text.decode("utf-8"),
+            "batch_path": batchsig.path_bytes(proof.path) if proof else None, "received_at": when, "receipt": receipt_text.decode("utf-8"),
             "receipt_signature": receipt.get("receipt_signature"), "receipt_batch": receipt.get("receipt_batch"),
             "receipt_index": receipt.get("receipt_index"), "receipt_path": receipt.get("receipt_path")}
 
@@ -221,7 +221,7 @@ def receipt_of(row: Any) -> dict[str, Any]:
     body = load_json(row.receipt)
     if row.receipt_signature is not None:
         return {"receipt": body, "signature": row.receipt_signature, "suite": "intl"}
-    path = [h.hex() for h in batchsig.path_of_text(row.receipt_path or "")]
+    path = [h.hex() for h in batchsig.path_of_bytes(row.receipt_path or b"")]
     return {"receipt": body, "suite": "intl", "batch": {"size": row.receipt_size, "index": row.receipt_index, "root": row.receipt_root,
                                                         "path": path, "signature": row.receipt_batch_signature}}
 
@@ -231,7 +231,7 @@ def envelope_of(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"platform_id": row.platform_id, "release": load_json(row.canonical)}
     if row.signature is not None:
         return out | {"signature": row.signature}
-    path = [h.hex() for h in batchsig.path_of_text(row.batch_path or "")]
+    path = [h.hex() for h in batchsig.path_of_bytes(row.batch_path or b"")]
     return out | {"batch": {"size": row.batch_size, "index": row.batch_index, "root": row.batch_root, "path": path, "signature": row.batch_signature}}
 
 

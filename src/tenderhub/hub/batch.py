@@ -240,9 +240,9 @@ def _platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes]:
 def _check_signature(item: Item) -> None:
     """The item's own signature (runs in the pool: ``cryptography`` releases the GIL)."""
     env = item.env
-    if item.pending and env is not None and env.signature is not None and item.key is not None:
-        if not protocol.verify_bytes(item.key[0], item.key[1], item.data, env.signature):
-            item.refuse(ingest.bad_signature())
+    if (item.pending and env is not None and env.signature is not None and item.key is not None
+            and not protocol.verify_bytes(item.key[0], item.key[1], item.data, env.signature)):
+        item.refuse(ingest.bad_signature())
 
 
 def _check_schema(item: Item) -> None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -243,13 +243,17 @@ def load_json(text: str) -> Any:
 
 
 def known_rows(conn: sa.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-    """Stored (digest, receipt) by (ocid, id), for the keys given (read in chunks)."""
-    r, wanted, found = tables.releases, set(keys), {}
+    """Stored (digest, receipt) by (ocid, id), for the keys given (read in chunks; the
+    receipts, with their batches, only of the positions found)."""
+    r, wanted, positions = tables.releases, set(keys), []
     ids = sorted({rid for _, rid in wanted})
     for start in range(0, len(ids), ingest.CHUNK):
-        for row in conn.execute(stored_query().where(r.c.id.in_(ids[start:start + ingest.CHUNK]))):
-            if (row.ocid, row.id) in wanted:
-                found[(row.ocid, row.id)] = (row.digest, receipt_of(row))
+        rows = conn.execute(sa.select(r.c.position, r.c.ocid, r.c.id).where(r.c.id.in_(ids[start:start + ingest.CHUNK])))
+        positions += [row.position for row in rows if (row.ocid, row.id) in wanted]
+    found = {}
+    for start in range(0, len(positions), ingest.CHUNK):
+        for row in conn.execute(stored_query().where(r.c.position.in_(positions[start:start + ingest.CHUNK]))):
+            found[(row.ocid, row.id)] = (row.digest, receipt_of(row))
     return found
 
 

@@ -38,14 +38,20 @@ nodes = sa.Table(
 
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, object]]) -> None:
-    """One DBAPI ``executemany`` of ``rows`` (all with the keys of the first), without
-    SQLAlchemy's per-row parameter processing: values must be what the driver takes (text,
-    integers, bytes; times as ``driver_time``)."""
+    """``rows`` (all with the keys of the first) in the caller's transaction, without
+    SQLAlchemy's per-row parameter processing: ``COPY … FROM STDIN`` on PostgreSQL (psycopg),
+    one DBAPI ``executemany`` elsewhere. Values must be what the driver takes (text, integers,
+    bytes; times as ``hub.stored.driver_time``)."""
     quote = conn.dialect.identifier_preparer.quote
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     names = list(rows[0])
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) VALUES ({', '.join([mark] * len(names))})"
-    conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+    columns = f"{quote(table.name)} ({', '.join(map(quote, names))})"
+    if conn.dialect.driver == "psycopg":
+        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(tuple(row[n] for n in names))
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", [tuple(row[n] for n in names) for row in rows])
 
 
 def create_tables(engine: sa.Engine) -> None:

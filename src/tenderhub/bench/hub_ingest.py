@@ -281,8 +281,8 @@ def _measure(root: Path, base: str, kind: str, count: int, batch: int, options: 
     gc.freeze()  # the set-up's N requests held in memory are no hub's working set: not rescanned by every collection
     rows = [(d["id"], d["ocid"], protocol.canonical(d).decode("utf-8")) for d in docs]
     first, *others = options.modes
-    result = {"bench": "hub-ingest", "database": kind, "releases": count, "batch": batch, "ocids": ocids, "signing": first,
-              "setup_s": rounded(t_setup[0], 1)}
+    result: dict[str, Any] = {"bench": "hub-ingest", "database": kind, "releases": count, "batch": batch, "ocids": ocids,
+                              "signing": first, "setup_s": rounded(t_setup[0], 1)}
     result.update(_primary(root, base, kind, first, inputs[first], pair, rows, options.profile, out))
     for mode in others:
         result.update(_secondary(root, base, kind, mode, inputs[mode], pair, result["raw_rows_per_s"], out))

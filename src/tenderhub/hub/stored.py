@@ -173,7 +173,7 @@ def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) 
     root, paths = batchsig.merkle([hashlib.sha256(text).digest() for text in texts])
     signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root.hex()))
     row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature}
-    batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row)).inserted_primary_key[0]
+    batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row).returning(tables.receipt_batches.c.id)).scalar_one()
     return [{"receipt_batch": batch_id, "receipt_index": i, "receipt_path": batchsig.path_bytes(path),
              "batch": {"size": len(texts), "index": i, "root": row["root"], "path": [h.hex() for h in path], "signature": signature}}
             for i, path in enumerate(paths)]

@@ -12,7 +12,7 @@ from tenderhub.db import tables
 from tenderhub.db.engine import make_engine, sqlite_url_for
 
 
-def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_and_normal_sync(
+def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_and_full_sync(
     tmp_path: Path,
 ) -> None:
     engine = make_engine(sqlite_url_for(tmp_path / "data"))
@@ -21,7 +21,7 @@ def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_and_normal_sync(
         assert (pragma("journal_mode"), pragma("foreign_keys"), pragma("synchronous")) == (
             "wal",
             1,
-            1,
+            2,  # FULL: the WAL is fsynced at every commit (ADR 0016)
         )
         assert pragma("busy_timeout") == 5000
     engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -100,3 +101,39 @@ def test_publication_is_refused_once_the_project_is_revoked(system: Embedded) ->
         tenders.publish(svc, tenderer, made["id"], {"doc_sale_end": "2026-12-09"})
     assert refused.value.code == "REVOKED_INVESTMENT_PROJECT"
     assert tenders.get_tender(svc, tenderer, made["id"])["status"] == "draft"
+
+
+class WritingRegistry(MemoryProjectRegistry):
+    """A registry whose lookup waits for another writer on the same platform (a slow remote registry
+    while others work): it must not be asked while the publication holds the tender's write lock."""
+
+    def __init__(self, write: Any) -> None:
+        super().__init__()
+        self.write, self.finished = write, False
+
+    def lookup(self, code: str) -> Project | None:
+        worker = threading.Thread(target=self.write, daemon=True)
+        worker.start()
+        worker.join(timeout=3)
+        self.finished = not worker.is_alive()
+        return super().lookup(code)
+
+
+def test_publication_asks_the_registry_outside_the_write_lock(system: Embedded) -> None:
+    member = system.members[0]
+    svc = member.platform.services
+    tenderer = subjects.actor_for_token(svc, register_platform_subject(member, 1, "tenderer", "tenderer")["token"])
+    system.client.post("/hub/projects", json=project(), headers=admin(system.admin_token))
+    made = tenders.create_tender(svc, tenderer, tender_body(CODE))
+
+    def write() -> None:  # another use case taking the same tender's write lock
+        with svc.uow(tenderer) as uow:
+            tenders.load(uow, made["id"], for_update=True)
+            uow.commit()
+
+    registry = WritingRegistry(write)
+    registry.add(Project(CODE, "朝阳区道路改造工程", uscc(1), "valid"))
+    svc.projects = registry
+    svc.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=BEIJING))  # type: ignore[attr-defined]
+    assert tenders.publish(svc, tenderer, made["id"], {"doc_sale_end": "2026-12-09"})["status"] == "active"
+    assert registry.finished, "the other writer waited for the registry call: it was made under the write lock"

@@ -17,7 +17,11 @@ hub's signed tree head, proves each head in it and checks that the local chain e
 one (``tenderhub.hub.transparency.check_with_hub``): a platform that rewrote an old row and
 recomputed every hash after it (the chain alone still verifies) fails, naming the first
 logged head it no longer has. ``--hub-key`` pins the hub's public key (default: the hub's
-``GET /hub/key``). Exit 2 when the hub cannot be reached.
+``GET /hub/key``). Exit 2 when the hub cannot be reached. ``--hub`` may name an upper hub of
+the tree: the platform's heads reach it through its own hub (``hub/tree.py``) and are logged
+there too, so the same check runs against the upper hub's log; the facts then name the lower
+hub that forwarded them and the state of its log as the upper hub sees it (``via``: ``ok``,
+``waiting`` or ``forked``, ``hub/monitor.py``; shown, not a failure of the platform).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from tenderhub.db.engine import make_engine, make_session_factory
 from tenderhub.db.repositories.audit import GENESIS, AuditRecord, AuditRepository, row_hash
 from tenderhub.db.repositories.blobs import BlobRepository
 from tenderhub.db.uow import UnitOfWork
-from tenderhub.hub.transparency import check_with_hub
+from tenderhub.hub.transparency import check_with_hub, lower_hub_of
 from tenderhub.settings import Settings
 
 PAGE = 1000
@@ -251,12 +255,14 @@ def add_hub_facts(facts: dict[str, Any], args: argparse.Namespace, url: str) -> 
     try:
         with httpx.Client(base_url=args.hub, timeout=30) as client:
             sth, problems = check_with_hub(client, args.platform_id, heads, pem)
+            via = lower_hub_of(client, args.platform_id)
     except httpx.HTTPError as exc:
         Console(stderr=True).print(f"[red]✗ hub {escape(args.hub)} unreachable / 无法访问公共服务平台: {escape(str(exc))}[/red]")
         return 2
     except Forbidden as exc:
-        sth, problems = None, [str(exc)]
-    facts["hub"] = {"url": args.hub, "platform_id": args.platform_id, "sth": sth.as_dict() if sth else None, "problems": problems}
+        sth, problems, via = None, [str(exc)], None
+    facts["hub"] = {"url": args.hub, "platform_id": args.platform_id, "sth": sth.as_dict() if sth else None, "problems": problems,
+                    "via": via}
     facts["ok"] = facts["ok"] and not problems
     return None
 
@@ -323,6 +329,9 @@ def render(console: Console, facts: dict[str, Any]) -> None:
 
 def render_hub(console: Console, hub: dict[str, Any]) -> None:
     size = hub["sth"]["size"] if hub["sth"] else "?"
+    if via := hub.get("via"):
+        mark = "[red]✗[/red]" if via["state"] == "forked" else "·"
+        console.print(f"{mark} 经下级公共服务平台 via lower hub {escape(via['id'])}: its log {via['state']}", soft_wrap=True)
     if not hub["problems"]:
         console.print(f"[green]✓ 与公共服务平台日志一致 consistent with the hub's log[/green] (tree size {size})", soft_wrap=True)
         return

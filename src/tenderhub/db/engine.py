@@ -1,6 +1,7 @@
 """Engines for SQLite (default, file in the data dir) and PostgreSQL (``postgresql+psycopg``).
 
-SQLite connections get WAL, foreign keys, a busy timeout and ``synchronous=NORMAL``; the
+SQLite connections get WAL, foreign keys, a busy timeout and ``synchronous=FULL`` (a commit is
+on disk when it returns: receipts are issued after commits, ADR 0016); the
 pysqlite driver's own transaction handling is switched off and SQLAlchemy's ``begin`` emits
 a plain ``BEGIN`` so transactions really start where SQLAlchemy thinks they do (the unit of
 work then takes the write lock first thing in ``commit``: see ``uow.py``).
@@ -43,7 +44,7 @@ def _configure_sqlite(engine: sa.Engine, *, foreign_keys: bool) -> None:
         "PRAGMA journal_mode=WAL",
         f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
         f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-        "PRAGMA synchronous=NORMAL",
+        "PRAGMA synchronous=FULL",
     )
 
     @event.listens_for(engine, "connect")

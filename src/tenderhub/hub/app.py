@@ -7,6 +7,8 @@
 | ``GET /hub/key`` | the hub's receipt-signing public key |
 | ``POST /hub/releases`` | ingest one signed OCDS release; 201 with a signed receipt, 200 on a repeat |
 | ``POST /hub/platforms:forward`` | register a platform forwarded by a lower hub, signed by it (``tree.py``) |
+| ``POST /hub/tree-heads:forward`` | a lower hub's signed tree head and consistency proof (``monitor.py``) |
+| ``GET /hub/lower-hubs``, ``GET /hub/lower-hubs/{id}[/tree-heads]`` | the lower hubs' logs: state, tree heads accepted, fork evidence |
 | ``POST /hub/releases:batch`` | ingest up to 1000 signed releases in one transaction, one outcome each (``batch.py``) |
 | ``GET /hub/releases/{id}`` | one release, its platform signature and its receipt |
 | ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
@@ -36,6 +38,7 @@ from tenderhub.hub import (
     credit,
     feed,
     messages,
+    monitor,
     projects,
     registry,
     sso,
@@ -70,6 +73,7 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
     blacklist.install(app, hub)
     batch.install(app)  # POST /hub/releases:batch
     tree.install(app)  # POST /hub/platforms:forward (a lower hub's platforms, hub/tree.py)
+    monitor.install(app)  # POST /hub/tree-heads:forward, GET /hub/lower-hubs[/{id}[/tree-heads]] (hub/monitor.py)
     subjects.install(app, hub)
     trust.install(app, hub)
     sso.install(app, hub)
@@ -81,8 +85,10 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
 
 
 def on_release_invalid(request: Request, error: ReleaseInvalid) -> JSONResponse:
-    return problem(422, "invalid", (error.message_zh, error.message_en), instance=request.url.path,
-                   field=error.field, code=error.code, extra={"problems": error.problems})
+    """422: the schema's problems, or a rule's (``kind`` rule_violation, with rule, law and article)."""
+    cited = {k: v for k, v in error.as_dict().items() if k in ("rule", "law", "article", "citations")}
+    return problem(422, error.kind, (error.message_zh, error.message_en), instance=request.url.path,
+                   field=error.field, code=error.code, extra={"problems": error.problems, **cited})
 
 
 def register_platform(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> JSONResponse:

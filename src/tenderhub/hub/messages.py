@@ -4,7 +4,7 @@ The schemas ship in ``hub/schemas/{name}.json``, each with an ``$id`` ``urn:tend
 they reference one another by that ``$id`` and the OCDS release by its official URL (the hub
 validates a release against that schema patched with the bids, lots and tenderhub extensions,
 ``hub/validation.py``). They describe the wire format; the parsing code (``ingest``, ``batch``,
-``registry``, ``tree``, ``transparency``) stays the authority that accepts or refuses a message
+``registry``, ``tree``, ``monitor``, ``transparency``) stays the authority that accepts or refuses a message
 and words the error. (Not ``hub/schema.py``, which creates the hub's database tables.)
 
 ``install(app)`` adds ``GET /hub/schemas`` (the list) and ``GET /hub/schemas/{name}``, sets the
@@ -50,6 +50,8 @@ USES: dict[str, tuple[Use, ...]] = {
     "batch-response": (Use("POST", "/hub/releases:batch", ("200",)),),
     "platform-registration": (Use("POST", "/hub/platforms"),),
     "forwarded-registration": (Use("POST", "/hub/platforms:forward"),),
+    "forwarded-tree-head": (Use("POST", "/hub/tree-heads:forward"),),
+    "lower-hub": (Use("POST", "/hub/tree-heads:forward", ("201", "200")), Use("GET", "/hub/lower-hubs/{hub_id}", ("200",))),
     "chain-head": (Use("POST", "/hub/chain-heads"),),
     "chain-head-receipt": (Use("POST", "/hub/chain-heads", ("201", "200")),),
     "signed-tree-head": (Use("GET", "/hub/log/sth", ("200",)),),

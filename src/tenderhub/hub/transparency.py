@@ -3,11 +3,14 @@
 Hub side: every ingested release is appended as ``entry_for_release`` in the ingest's own
 transaction (``append_release``); ``log_chain_head`` appends a platform's signed audit chain
 head and indexes it in ``hub_chain_heads`` (so a platform's heads are read without scanning
-the log); ``tree_head``, ``inclusion``, ``consistency``, ``entries`` serve the log.
+the log; with the platform's signature, which a lower hub forwards upward: ``signed_heads``);
+``tree_head``, ``inclusion``, ``consistency``, ``entries`` serve the log.
 
 Platform side: ``post_chain_head`` sends the platform's current audit head (the relay's
 periodic job); ``RemoteLog`` and ``check_with_hub`` check a local chain against what the hub
-logged, proving each logged head in the signed tree head with the hub's inclusion proofs.
+logged, proving each logged head in the signed tree head with the hub's inclusion proofs;
+against an upper hub of the tree, ``lower_hub_of`` names the lower hub that forwarded the
+platform's heads and the state of its log.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ chain_heads = sa.Table(  # the index of chain-head leaves: a platform's heads wi
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("logged_at", UtcDateTime, nullable=False),
+    # the platform's signature of {platform_id, seq, hash}, so a lower hub forwards the head as the
+    # platform signed it (hub/tree.py); NULL for heads logged before migration 0004
+    sa.Column("signature", sa.Text, nullable=True),
     sa.UniqueConstraint("platform_id", "seq", name="uq_hub_chain_heads_platform_seq"),
     sa.Index("ix_hub_chain_heads_platform_leaf", "platform_id", "leaf_index"),
 )
@@ -134,7 +140,7 @@ def _store_head(hub: Hub, post: HeadPost, entry: bytes, at: datetime) -> tuple[b
             return False, _same_head(post, known)
         index = merkle_log(conn).append(entry)
         conn.execute(sa.insert(h).values(leaf_index=index, platform_id=post.platform_id, seq=post.seq,
-                                         hash=post.hash, logged_at=at))
+                                         hash=post.hash, logged_at=at, signature=post.signature))
     return True, index
 
 
@@ -202,6 +208,16 @@ def platform_heads(hub: Hub, platform_id: str, after: int = -1, limit: int = PAG
     return {"platform_id": platform_id, "heads": heads, "next": heads[-1]["leaf_index"] if len(heads) == limit else None}
 
 
+def signed_heads(hub: Hub, after: int, limit: int) -> list[Any]:
+    """Heads logged after leaf ``after`` with the platform's signature, in log order (the
+    forwarder of a lower hub, ``hub/tree.py``); appends are serialized, so log order is commit order."""
+    h = chain_heads
+    query = (sa.select(h.c.leaf_index, h.c.platform_id, h.c.seq, h.c.hash, h.c.signature)
+             .where(h.c.leaf_index > after, h.c.signature.is_not(None)).order_by(h.c.leaf_index).limit(limit))
+    with hub.engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
 # ---- platform side -------------------------------------------------------------------------
 
 
@@ -266,6 +282,16 @@ def check_with_hub(client: httpx.Client, platform_id: str, heads: list[tuple[int
     """The STH and the problems of ``check_chain_heads`` for the local chain ``heads``."""
     sth = fetch_sth(client, hub_pem)
     return sth, check_chain_heads(RemoteLog(client, platform_id, sth), platform_id, heads, sth=sth)
+
+
+def lower_hub_of(client: httpx.Client, platform_id: str) -> dict[str, Any] | None:
+    """At an upper hub: the lower hub that forwarded the platform (``via``) and the state of
+    that hub's log (``hub/monitor.py``); ``None`` for a platform registered here directly."""
+    via = _get(client, f"/hub/platforms/{platform_id}").get("via")
+    if not via:
+        return None
+    found = _get(client, f"/hub/lower-hubs/{via}")
+    return {"id": via, "state": found["state"], "tree_head": found["tree_head"]}
 
 
 def _get(client: httpx.Client, path: str, **params: Any) -> dict[str, Any]:

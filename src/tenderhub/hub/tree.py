@@ -30,7 +30,21 @@ error, 5xx or 429 keeps the cursor and backs off (``relay.Backoff``); the upper 
 idempotent by release id, so a lost answer only leads to a ``repeat``: exactly once. A
 refused release stops the cursor before it and is retried after backoff until an operator
 resolves it (the batch judges each release on its own, so later releases of that batch may be
-stored upstream already: they come back as ``repeat``). Chain heads are not forwarded (yet).
+stored upstream already: they come back as ``repeat``).
+
+**Forwarded chain heads** are the platforms' audit chain heads as the platforms signed them
+(``POST /hub/chain-heads`` upstream, checked there against the platform's own key): the
+forwarder follows ``hub_chain_heads`` in log order from a second cursor row (``HEADS``) and
+advances it over each head the upper hub logged (201) or already had (200), so across an
+outage each head is logged upstream once. Heads logged before migration 0004 have no stored
+signature and are not forwarded. ``tenderhub audit verify --hub UPPER`` then checks a
+platform's chain against the upper hub's log as well.
+
+**Tree heads.** Each round ends with the lower hub's signed tree head and a consistency proof
+from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
+flags a lower hub whose log forked or was rewritten, refusing from then on what that hub
+vouches for (its registrations and tree heads: 409 ``hub_forked``); ``GET /hub/lower-hubs``
+shows it to everyone.
 """
 
 from __future__ import annotations
@@ -47,9 +61,10 @@ import sqlalchemy as sa
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
-from tenderhub.hub import protocol, registry, stored, tables
+from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
+from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency
 from tenderhub.hub.context import Hub
+from tenderhub.hub.monitor import lower_hub_key
 from tenderhub.hub.relay import (
     Backoff,
     Refused,
@@ -64,12 +79,13 @@ log = logging.getLogger("tenderhub.hub.tree")
 FORWARD_PATH = "/hub/platforms:forward"
 FORWARD_TYPE = "tenderhub.hub.forwarded-registration/1"
 LIMIT = 500
+FEED, HEADS = 1, 2  # the cursor rows: the feed position, the leaf index of the last chain head forwarded
 
 cursor = sa.Table(
     "hub_upstream_cursor",
     tables.metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("position", sa.BigInteger, nullable=False),  # the last feed position the upper hub acknowledged
+    sa.Column("position", sa.BigInteger, nullable=False),  # the last feed position (leaf index) the upper hub acknowledged
 )
 
 
@@ -93,18 +109,6 @@ def accept_forwarded(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
         raise Invalid("registration.kind: only trading platforms are forwarded", message_zh="registration.kind：只转发交易平台登记", field="registration.kind")
     row = registry.member_row(hub, registration, via=hub_id)
     return _store_forwarded(hub, row), registry.get(hub, row["id"])
-
-
-def lower_hub_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
-    p = tables.platforms
-    with hub.engine.connect() as conn:
-        row = conn.execute(sa.select(p.c.suite, p.c.public_pem, p.c.kind).where(p.c.id == hub_id)).first()
-    if row is None:
-        raise NotFound(f"hub {hub_id} is not registered", message_zh=f"公共服务平台 {hub_id} 未登记", field="/hub_id")
-    if row.kind != "hub":
-        raise Forbidden(f"{hub_id} is not registered as a hub (kind hub)", message_zh=f"{hub_id} 未登记为下级公共服务平台",
-                        field="/hub_id", code="not_a_hub")
-    return row.suite, row.public_pem.encode()
 
 
 def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
@@ -167,16 +171,17 @@ def forwarded_registration(hub: Hub, hub_id: str, row: Any) -> dict[str, Any]:
             "signature": protocol.sign(hub.signing_pair(), signed_part(hub_id, registration))}
 
 
-def read_position(hub: Hub) -> int:
+def read_position(hub: Hub, row: int = FEED) -> int:
+    """The feed cursor (0: nothing yet), or the ``HEADS`` cursor (-1: nothing yet)."""
     with hub.engine.connect() as conn:
-        found = conn.execute(sa.select(cursor.c.position).where(cursor.c.id == 1)).scalar()
-    return int(found or 0)
+        found = conn.execute(sa.select(cursor.c.position).where(cursor.c.id == row)).scalar()
+    return int(found) if found is not None else (0 if row == FEED else -1)
 
 
-def store_position(hub: Hub, position: int) -> None:
+def store_position(hub: Hub, position: int, row: int = FEED) -> None:
     with hub.engine.begin() as conn:
-        if conn.execute(sa.update(cursor).where(cursor.c.id == 1).values(position=position)).rowcount == 0:
-            conn.execute(sa.insert(cursor).values(id=1, position=position))
+        if conn.execute(sa.update(cursor).where(cursor.c.id == row).values(position=position)).rowcount == 0:
+            conn.execute(sa.insert(cursor).values(id=row, position=position))
 
 
 def pending(hub: Hub, after: int, limit: int) -> list[Any]:
@@ -193,10 +198,11 @@ class Round:
     created: int = 0
     repeat: int = 0
     position: int = 0
+    heads: int = 0  # chain heads forwarded
 
     @property
     def handled(self) -> int:
-        return self.created + self.repeat
+        return self.created + self.repeat + self.heads
 
 
 class Forwarder:
@@ -207,18 +213,51 @@ class Forwarder:
         self.hub, self.client, self.hub_id, self.limit = hub, client, hub_id, limit
         self.name, self.token = name or f"公共服务平台 / hub {hub_id}", token
         self.joined, self.forwarded, self.posts = False, set[str](), 0
+        self.accepted: tuple[int, str] | None = None  # (size, root) of the upper hub's last accepted tree head
         self.backoff = Backoff()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def forward_once(self) -> Round:
-        """Join (once), forward new registrations, then one batch of the feed."""
+        """Join (once), forward new registrations, one batch of the feed, new chain heads, the tree head."""
         if not self.joined:
             join_upstream(self.hub, self.client, self.hub_id, self.name, self.token)
             self.joined = True
         self.forward_registrations()
         items = pending(self.hub, read_position(self.hub), self.limit)
-        return self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+        done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+        done.heads = self.forward_heads()
+        self.forward_tree_head()
+        return done
+
+    def forward_heads(self) -> int:
+        """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them; the cursor
+        advances over each head the upper hub logged or already had."""
+        after, sent = read_position(self.hub, HEADS), 0
+        try:
+            for head in transparency.signed_heads(self.hub, after, self.limit):
+                body = {"platform_id": head.platform_id, "seq": head.seq, "hash": head.hash, "signature": head.signature}
+                hub_answer(hub_call(self.client, "POST", transparency.HEADS_PATH, json=body))
+                after, sent = head.leaf_index, sent + 1
+        finally:
+            if sent:
+                store_position(self.hub, after, HEADS)
+        return sent
+
+    def forward_tree_head(self) -> bool:
+        """This hub's signed tree head, proven consistent with the last one the upper hub accepted."""
+        if self.accepted is None:
+            found = hub_answer(hub_call(self.client, "GET", f"/hub/lower-hubs/{self.hub_id}"))["tree_head"]
+            self.accepted = (found["size"], found["root"]) if found else (0, "")
+        sth = transparency.tree_head(self.hub)
+        if (sth.size, sth.root_hex) == self.accepted:
+            return False
+        answer = hub_call(self.client, "POST", monitor.FORWARD_STH_PATH, json=monitor.tree_head_post(self.hub, self.hub_id, sth, self.accepted[0]))
+        if answer.status_code not in (200, 201):
+            self.accepted = None  # read the upper hub's view again next round
+        hub_answer(answer)
+        self.accepted = (sth.size, sth.root_hex)
+        return True
 
     def forward_registrations(self) -> None:
         p = tables.platforms

@@ -135,8 +135,13 @@ def change(svc: Services, actor: Actor, tender_id: str, action: Callable[[Tender
 def publish(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
     sale_end, docs = p.day(data, "doc_sale_end"), p.items(data, "documents", default=[{"title": "招标文件"}])
 
+    with svc.uow(actor) as uow:  # the registry is asked outside the write lock (a remote call may be slow)
+        unlocked = load(uow, tender_id)
+        require_manager(unlocked, actor)
+    # still approved at publication; the code is fixed at creation, so the unlocked read is the one published
+    check_project(svc.projects, unlocked.investment_project_code)
+
     def act_on(tender: Tender, act: Act) -> None:
-        check_project(svc.projects, tender.investment_project_code)  # still approved at publication
         publishing.publish(tender, act, doc_sale_end=sale_end, documents=[document(d, f"documents[{i}].", 1, act.at) for i, d in enumerate(docs)])
 
     return change(svc, actor, tender_id, act_on)

@@ -122,4 +122,11 @@ RULES: list[Rule] = [
          "({votes}/{size}); the tenderer must extend it"),
         None, Unit.RATIO, key="evaluation_time_extension", numerator=1, denominator=3,
     ),
+    rule(  # checked by the hub on every release it receives (hub/validation.py), dataset 508
+        "experts_before_result", "works gp", [(LAW, 37), (GP_REGS, 43)],
+        ("评标专家名单在中标结果确定前保密", "Expert names stay secret until the result"),
+        ("评标委员会成员的名单在中标结果确定前应当保密：{path} 列出标段 {lot} 的评标专家，但本发布没有该标段有效的中标结果（awards[].status = active）",
+         "The committee's names stay secret until the winner is determined: {path} names the experts of lot {lot}, "
+         "but this release has no active award of that lot"),
+    ),
 ]

@@ -1,8 +1,8 @@
 """The portal indexer: a follower of the hub's commit-ordered changes feed.
 
 Ingest stores a release, its log leaf, its feed position and its receipt, and nothing of the
-portal. The indexer reads ``hub_feed`` after its stored cursor (``portal_index_cursor``, one
-row), derives the announcements of each new release (``announcements.publish``: procedure
+portal. The indexer reads the feed (``hub_releases`` by position) after its stored cursor
+(``portal_index_cursor``, one row), derives the announcements of each new release (``announcements.publish``: procedure
 summary, index rows, webhook deliveries) and advances the cursor **in the same transaction**
 as those rows: a batch is indexed exactly once, and an indexer stopped between batches
 resumes at the first release it has not indexed. Feed positions are handed out at commit

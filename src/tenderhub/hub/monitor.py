@@ -1,0 +1,293 @@
+"""The upper hub watches its lower hubs' transparency logs (电子招标投标办法 第45条, RFC 9162 §8.2).
+
+A lower hub of the tree (``hub/tree.py``) sends its signed tree head (STH) with each forwarding
+round (``POST /hub/tree-heads:forward``): ``{hub_id, sth, first, consistency, signature}``,
+``signature`` the lower hub's over the canonical JSON of ``{"type": TYPE, "hub_id", "sth",
+"first", "consistency"}``; ``consistency`` proves the tree ``sth`` extends the tree of ``first``
+leaves, which must be the size of the last STH this hub accepted from it (0 at first: the
+first STH is taken on trust). The upper hub checks, in this order:
+
+* ``hub_id`` is a member of kind ``hub`` (404, 403 ``not_a_hub``) that is not flagged (409
+  ``hub_forked``; ``lower_hub_key``);
+* the post's signature and the STH's signature verify with its registered key (401/403
+  ``bad_signature``, ``bad_sth``: a forged post flags nobody);
+* ``first`` is the size of the last accepted STH (else 409 ``stale_tree_head``: read it again
+  from ``GET /hub/lower-hubs/{id}`` and prove from there);
+* the same size and root again is a repeat (200); otherwise the proof must verify
+  (``verify_consistency``): then the STH is kept (201, ``hub_lower_tree_heads``).
+
+A proof that does not verify, a smaller tree or another root at the same size means the lower
+hub signed two histories that cannot both be true: its log forked or was rewritten. The
+upper hub keeps the evidence (both STHs, both signed by the lower hub, and the failed proof
+with the post's signature) in ``hub_lower_forks``, answers 409 ``hub_log_forked``, and refuses
+from then on what the lower hub vouches for with its own key: its tree heads and the
+registrations it forwards (409 ``hub_forked``). Releases and chain heads it forwards carry
+their platform's own signature and are judged on it as before (ADR 0015).
+
+``GET /hub/lower-hubs`` is the public monitor view: every lower hub, its state (``ok``,
+``forked``, ``waiting`` for a first STH), its last accepted STH and the fork's evidence;
+``GET /hub/lower-hubs/{id}`` one of them, ``GET /hub/lower-hubs/{id}/tree-heads`` the accepted
+STHs in size order (``after``, a page of ``PAGE``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
+from tenderhub.db.types import JsonType, UtcDateTime
+from tenderhub.hub import protocol, registry, tables, transparency
+from tenderhub.hub.access import the_hub
+from tenderhub.hub.context import Hub
+from tenderhub.hub.tlog import SignedTreeHead, verify_consistency, verify_sth
+
+FORWARD_STH_PATH = "/hub/tree-heads:forward"
+TYPE = "tenderhub.hub.forwarded-tree-head/1"
+PAGE = 100
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+# ---- tables (on the hub's metadata; migration 0004) -----------------------------------------
+
+tree_heads = sa.Table(  # every STH accepted from a lower hub, consistent with the one before
+    "hub_lower_tree_heads",
+    tables.metadata,
+    sa.Column("hub_id", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("timestamp", UtcDateTime, nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("key_fingerprint", sa.String(64), nullable=False),
+    sa.Column("accepted_at", UtcDateTime, nullable=False),
+)
+
+forks = sa.Table(  # a lower hub caught with two histories: the evidence, kept for anyone to check
+    "hub_lower_forks",
+    tables.metadata,
+    sa.Column("hub_id", sa.String(64), primary_key=True),
+    sa.Column("detected_at", UtcDateTime, nullable=False),
+    sa.Column("evidence", JsonType, nullable=False),
+)
+
+
+# ---- the lower hub's key, refused once it forked --------------------------------------------
+
+def lower_hub_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
+    """The registered key of the lower hub ``hub_id``; 404 unknown, 403 not a hub, 409 forked."""
+    p = tables.platforms
+    with hub.engine.connect() as conn:
+        row = conn.execute(sa.select(p.c.suite, p.c.public_pem, p.c.kind).where(p.c.id == hub_id)).first()
+        forked = conn.execute(sa.select(forks.c.detected_at).where(forks.c.hub_id == hub_id)).first()
+    if row is None:
+        raise NotFound(f"hub {hub_id} is not registered", message_zh=f"公共服务平台 {hub_id} 未登记", field="/hub_id")
+    if row.kind != "hub":
+        raise Forbidden(f"{hub_id} is not registered as a hub (kind hub)", message_zh=f"{hub_id} 未登记为下级公共服务平台",
+                        field="/hub_id", code="not_a_hub")
+    if forked is not None:
+        raise Conflict(f"hub {hub_id} signed two inconsistent logs (detected {forked.detected_at.isoformat()}): "
+                        f"nothing it vouches for is accepted; evidence at GET /hub/lower-hubs/{hub_id}",
+                        message_zh=f"下级公共服务平台 {hub_id} 的日志已分叉或被改写，不再接受其转发；证据见 GET /hub/lower-hubs/{hub_id}",
+                        field="/hub_id", code="hub_forked")
+    return row.suite, row.public_pem.encode()
+
+
+# ---- a forwarded tree head ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TreeHeadPost:
+    hub_id: str
+    sth: SignedTreeHead
+    first: int
+    consistency: list[str]
+    signature: str
+    raw_sth: dict[str, Any]
+
+    def signed(self) -> dict[str, Any]:
+        return signed_part(self.hub_id, self.raw_sth, self.first, self.consistency)
+
+
+def signed_part(hub_id: str, sth: dict[str, Any], first: int, consistency: list[str]) -> dict[str, Any]:
+    return {"type": TYPE, "hub_id": hub_id, "sth": sth, "first": first, "consistency": consistency}
+
+
+def parse(body: Any) -> TreeHeadPost:
+    if not isinstance(body, dict):
+        raise Invalid("a JSON object {hub_id, sth, first, consistency, signature} is required", message_zh="须为 JSON 对象", field="/")
+    hub_id, raw, signature = registry.text(body, "hub_id"), registry.section(body, "sth"), registry.text(body, "signature")
+    first, proof = body.get("first"), body.get("consistency")
+    if isinstance(first, bool) or not isinstance(first, int) or first < 0:
+        raise Invalid("/first: a non-negative integer is required", message_zh="/first：须为非负整数", field="/first")
+    if not isinstance(proof, list) or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in proof):
+        raise Invalid("/consistency: a list of hashes (64 lowercase hex digits) is required", message_zh="/consistency：须为哈希列表", field="/consistency")
+    return TreeHeadPost(hub_id, _sth(raw), first, proof, signature, raw)
+
+
+def _sth(raw: dict[str, Any]) -> SignedTreeHead:
+    try:
+        sth = SignedTreeHead.from_dict(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Invalid(f"/sth: not a signed tree head ({exc})", message_zh="/sth：不是签名树头", field="/sth") from None
+    if sth.size < 0 or not _HEX64.fullmatch(sth.root_hex) or sth.timestamp.utcoffset() is None or sth.as_dict() != raw:
+        raise Invalid("/sth: exactly {size, root, timestamp, signature, key_fingerprint} as GET /hub/log/sth writes them",
+                      message_zh="/sth：须与 GET /hub/log/sth 的签名树头逐字段一致", field="/sth")
+    return sth
+
+
+def accept_tree_head(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
+    """Check and keep a lower hub's STH: (created, the lower hub's monitor view)."""
+    post = parse(body)
+    suite, pem = lower_hub_key(hub, post.hub_id)
+    if not protocol.verify(suite, pem, post.signed(), post.signature):
+        raise Forbidden("the signature does not verify with the lower hub's registered key",
+                        message_zh="签名无法用下级公共服务平台登记的公钥验证", field="/signature", code="bad_signature")
+    if not verify_sth(post.sth, pem):
+        raise Forbidden("the tree head is not signed by the lower hub's registered key",
+                        message_zh="树头不是下级公共服务平台登记的公钥所签", field="/sth/signature", code="bad_sth")
+    try:
+        created = _judge(hub, post)
+    except sa.exc.IntegrityError:  # the same hub posted concurrently
+        raise Conflict("another tree head of this hub was accepted meanwhile: retry", message_zh="请重试", code="busy") from None
+    return created, lower_hub(hub, post.hub_id)
+
+
+def _judge(hub: Hub, post: TreeHeadPost) -> bool:
+    with hub.engine.begin() as conn:
+        _lock(conn, post.hub_id)
+        last = _last(conn, post.hub_id)
+        size, root = (last.size, last.root) if last is not None else (0, "")
+        if post.first != size:
+            raise Conflict(f"prove consistency from size {size}, the last tree head accepted from {post.hub_id}",
+                           message_zh=f"须从已接受的树头（大小 {size}）起证明一致性", field="/first", code="stale_tree_head")
+        if last is not None and (post.sth.size, post.sth.root_hex) == (size, root):
+            return False
+        if last is None or verify_consistency(size, post.sth.size, bytes.fromhex(root), post.sth.root, _hashes(post)):
+            conn.execute(sa.insert(tree_heads).values(_row(post.sth, hub.clock.now(), post.hub_id)))
+            return True
+        conn.execute(sa.insert(forks).values(hub_id=post.hub_id, detected_at=hub.clock.now(), evidence=_evidence(last, post)))
+    raise forked_now(post.hub_id, size, post.sth.size)
+
+
+def forked_now(hub_id: str, size: int, new_size: int) -> Conflict:
+    return Conflict(f"hub {hub_id}'s tree head of size {new_size} is not consistent with the one of size {size} it signed before: "
+                    f"its log forked or was rewritten; forwarding from it is refused (evidence: GET /hub/lower-hubs/{hub_id})",
+                    message_zh=f"下级公共服务平台 {hub_id} 的树头（大小 {new_size}）与其此前签名的树头（大小 {size}）不一致：日志分叉或被改写，拒绝其继续转发",
+                    field="/consistency", code="hub_log_forked")
+
+
+def _lock(conn: sa.Connection, hub_id: str) -> None:
+    """One judge per lower hub at a time: the write lock (SQLite) or its registry row (PostgreSQL)."""
+    p = tables.platforms
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.update(tree_heads).where(sa.false()).values(size=tree_heads.c.size))
+    else:
+        conn.execute(sa.select(p.c.id).where(p.c.id == hub_id).with_for_update())
+
+
+def _last(conn: sa.Connection, hub_id: str) -> Any:
+    t = tree_heads
+    return conn.execute(sa.select(t).where(t.c.hub_id == hub_id).order_by(t.c.size.desc()).limit(1)).first()
+
+
+def _hashes(post: TreeHeadPost) -> list[bytes]:
+    return [bytes.fromhex(h) for h in post.consistency]
+
+
+def _row(sth: SignedTreeHead, at: Any, hub_id: str) -> dict[str, Any]:
+    return {"hub_id": hub_id, "size": sth.size, "root": sth.root_hex, "timestamp": sth.timestamp,
+            "signature": sth.signature_b64, "key_fingerprint": sth.key_fingerprint, "accepted_at": at}
+
+
+def _evidence(last: Any, post: TreeHeadPost) -> dict[str, Any]:
+    """Both heads as the lower hub signed them, and its signed claim that one extends the other."""
+    return {"accepted": sth_view(last), "presented": post.raw_sth,
+            "claim": {"first": post.first, "consistency": post.consistency, "signature": post.signature, "type": TYPE},
+            "check": "verify_consistency(accepted.size, presented.size, accepted.root, presented.root, claim.consistency) is false"}
+
+
+# ---- the lower hub's side: the message ------------------------------------------------------
+
+def tree_head_post(hub: Hub, hub_id: str, sth: SignedTreeHead, first: int) -> dict[str, Any]:
+    """The body of ``POST /hub/tree-heads:forward``: ``sth`` with the proof from size ``first``.
+    A log now smaller than ``first`` cannot be proven: its head goes up with no proof, and the
+    upper hub sees the rollback."""
+    log = transparency.merkle_log(hub.engine)
+    proof = [h.hex() for h in log.consistency_proof(first, sth.size)] if first <= sth.size else []
+    raw = sth.as_dict()
+    return {"hub_id": hub_id, "sth": raw, "first": first, "consistency": proof,
+            "signature": protocol.sign(hub.signing_pair(), signed_part(hub_id, raw, first, proof))}
+
+
+# ---- views ----------------------------------------------------------------------------------
+
+def sth_view(row: Any) -> dict[str, Any]:
+    sth = SignedTreeHead(row.size, row.root, row.timestamp, row.signature, row.key_fingerprint)
+    return sth.as_dict()
+
+
+def lower_hubs(hub: Hub, hub_id: str | None = None) -> list[dict[str, Any]]:
+    p, t = tables.platforms, tree_heads
+    counts = sa.select(t.c.hub_id, sa.func.count().label("accepted"), sa.func.max(t.c.size).label("size")).group_by(t.c.hub_id).subquery()
+    query = (sa.select(p.c.id, p.c.name, counts.c.accepted, counts.c.size, forks.c.detected_at, forks.c.evidence)
+             .outerjoin(counts, counts.c.hub_id == p.c.id).outerjoin(forks, forks.c.hub_id == p.c.id)
+             .where(p.c.kind == "hub", *([p.c.id == hub_id] if hub_id else [])).order_by(p.c.id))
+    with hub.engine.connect() as conn:
+        rows = conn.execute(query).all()
+        heads = {r.id: conn.execute(sa.select(t).where(t.c.hub_id == r.id, t.c.size == r.size)).first() for r in rows if r.size is not None}
+    return [_hub_view(r, heads.get(r.id)) for r in rows]
+
+
+def _hub_view(row: Any, head: Any) -> dict[str, Any]:
+    state = "forked" if row.detected_at is not None else "ok" if head is not None else "waiting"
+    fork = {"detected_at": row.detected_at.isoformat(), "evidence": row.evidence} if row.detected_at is not None else None
+    return {"id": row.id, "name": row.name, "state": state, "accepted": row.accepted or 0,
+            "tree_head": sth_view(head) if head is not None else None, "fork": fork}
+
+
+def lower_hub(hub: Hub, hub_id: str) -> dict[str, Any]:
+    found = lower_hubs(hub, hub_id)
+    if not found:
+        raise NotFound(f"no lower hub {hub_id}", message_zh=f"没有下级公共服务平台 {hub_id}", field="hub_id")
+    return found[0]
+
+
+def accepted_heads(hub: Hub, hub_id: str, after: int = -1) -> dict[str, Any]:
+    lower_hub(hub, hub_id)
+    t = tree_heads
+    with hub.engine.connect() as conn:
+        rows = conn.execute(sa.select(t).where(t.c.hub_id == hub_id, t.c.size > after).order_by(t.c.size).limit(PAGE)).all()
+    found = [{**sth_view(r), "accepted_at": r.accepted_at.isoformat()} for r in rows]
+    return {"hub_id": hub_id, "tree_heads": found, "next": found[-1]["size"] if len(found) == PAGE else None}
+
+
+# ---- routes ---------------------------------------------------------------------------------
+
+def post_tree_head(request: Request, body: Any = Body(...)) -> JSONResponse:
+    """接收下级公共服务平台的签名树头 / A lower hub's signed tree head with its consistency proof: 201 kept, 200 the same again."""
+    created, view = accept_tree_head(the_hub(request), body)
+    return JSONResponse(view, status_code=201 if created else 200)
+
+
+def get_lower_hubs(request: Request) -> list[dict[str, Any]]:
+    """下级公共服务平台日志监测 / The lower hubs' logs as this hub sees them: state, last tree head, fork evidence."""
+    return lower_hubs(the_hub(request))
+
+
+def get_lower_hub(request: Request, hub_id: str) -> dict[str, Any]:
+    return lower_hub(the_hub(request), hub_id)
+
+
+def get_accepted_heads(request: Request, hub_id: str, after: int = -1) -> dict[str, Any]:
+    """已接受的下级树头 / The tree heads accepted from a lower hub, in size order (``after``: a size)."""
+    return accepted_heads(the_hub(request), hub_id, after)
+
+
+def install(app: FastAPI) -> None:
+    app.add_api_route(FORWARD_STH_PATH, post_tree_head, methods=["POST"], tags=["hub"])
+    app.add_api_route("/hub/lower-hubs", get_lower_hubs, methods=["GET"], tags=["hub"])
+    app.add_api_route("/hub/lower-hubs/{hub_id}", get_lower_hub, methods=["GET"], tags=["hub"])
+    app.add_api_route("/hub/lower-hubs/{hub_id}/tree-heads", get_accepted_heads, methods=["GET"], tags=["hub"])

@@ -25,7 +25,7 @@ release (release, platform signature or batch reference, feed position, receipt)
 transparency-log leaves (one ``append_many``), the feed positions (one update of
 ``feed_head``, its lock held to the commit, so positions stay in commit order, ADR 0008). A
 database failure rolls the whole transaction back and the call raises: nothing of the batch
-is stored (but the ocids it claimed), and the same batch can be sent again. The whole batch
+is stored, and the same batch can be sent again. The whole batch
 is received at one instant (one ``received_at``). The portal's announcements are derived
 afterwards by the indexer that follows the feed (``portal/indexer.py``).
 

@@ -1,20 +1,22 @@
 """The hub's release rows: storing judged releases in one transaction, and reading them back.
 
 ``store(hub, new, receipts=…)`` takes releases whose signature and schema were checked
-(``batch.py``) and, per attempt (a stale SQLite snapshot, a concurrent insert of the same
-(ocid, id) or a PostgreSQL deadlock runs it again):
+(``batch.py``) and stores them in **one transaction** (run again after a stale SQLite
+snapshot, a concurrent insert of the same (ocid, id) or a PostgreSQL deadlock):
 
-1. **claims** their ocids in a short transaction of its own (``claim``): registered prefixes
-   decide first; an unclaimed ocid is inserted into ``hub_ocids`` with ``ON CONFLICT DO
-   NOTHING`` and the owners read back, so of two first releases racing for one ocid exactly
-   one platform owns it (the primary key decides, not a read before the insert). A claim
-   outlives a failed ingest: the platform's valid signed release made it.
-2. in **the ingest transaction**: the stored (ocid, id)s (``repeat`` with the stored receipt,
-   or ``release_id_reused``), the feed positions (``feed_head``, lock held to the commit,
-   ADR 0008), the log leaves (``MerkleLog.append_many``), the receipts (one hub signature
-   each, or one for all: ``receipts="batch"``, ADR 0013) and **one row per release** holding
-   the release, its platform signature or batch reference and path, its position and its
-   receipt.
+1. **claims** their ocids (``claim``): registered prefixes decide first; an unclaimed ocid is
+   inserted into ``hub_ocids`` with ``ON CONFLICT DO NOTHING`` and the owners read back, so of
+   two first releases racing for one ocid exactly one platform owns it (the primary key
+   decides, not a read before the insert: the second waits for the first's commit). Another
+   platform's ocid refuses the item (``foreign_ocid``).
+2. the stored (ocid, id)s: ``repeat`` with the stored receipt, or ``release_id_reused``;
+3. for the new ones, the feed positions (``feed_head``, lock held to the commit, ADR 0008),
+   the log leaves (``MerkleLog.append_many``), the receipts (one hub signature each, or one
+   for all: ``receipts="batch"``, ADR 0013) and **one row per release** holding the release,
+   its platform signature or batch reference and path, its position and its receipt.
+
+Lock order: ocid claims (sorted), then ``feed_head``, then the log's lock; a transaction
+holding ``feed_head`` has claimed all it needs, so none waits for another in a cycle.
 """
 
 from __future__ import annotations
@@ -57,9 +59,7 @@ class New:
 def store(hub: Hub, new: list[New], *, receipts: str = "release", lock_first: bool = True) -> dict[int, Result]:
     for attempt in range(ingest.ATTEMPTS):
         try:
-            results = {i: ("refused", None, e) for i, e in claim(hub, new).items()}
-            kept = [n for n in new if n.index not in results]
-            return results | (_store(hub, kept, receipts, lock_first or attempt > 0) if kept else {})
+            return _store(hub, new, receipts, lock_first or attempt > 0)
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
             if not ingest.retryable(exc):
                 raise
@@ -74,20 +74,20 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
-def claim(hub: Hub, new: Sequence[New]) -> dict[int, DomainError]:
-    """The items whose ocid is another platform's (or outside their own prefix), by index."""
-    with hub.engine.connect() as conn, conn.begin():
-        prefixes = registered_prefixes(conn)
-        refused = {n.index: e for n in new if (e := ingest.prefix_refusal(prefixes, n.env)) is not None}
-        wanted = [n.env for n in new if n.index not in refused]
-        owners = ocid_owners(conn, sorted({str(e.release["ocid"]) for e in wanted}))
-        first: dict[str, str] = {}
-        for env in wanted:
-            first.setdefault(str(env.release["ocid"]), env.platform_id)
-        unclaimed = sorted(set(first) - set(owners))
-        if unclaimed:
-            insert_ignore(conn, tables.ocids, [{"ocid": o, "platform_id": first[o]} for o in unclaimed])
-            owners.update(ocid_owners(conn, unclaimed))
+def claim(conn: sa.Connection, new: Sequence[New]) -> dict[int, DomainError]:
+    """Claim the unclaimed ocids (in sorted order: one lock order); the items whose ocid is
+    another platform's (or outside their own prefix), by index."""
+    prefixes = registered_prefixes(conn)
+    refused = {n.index: e for n in new if (e := ingest.prefix_refusal(prefixes, n.env)) is not None}
+    wanted = [n.env for n in new if n.index not in refused]
+    owners = ocid_owners(conn, sorted({str(e.release["ocid"]) for e in wanted}))
+    first: dict[str, str] = {}
+    for env in wanted:
+        first.setdefault(str(env.release["ocid"]), env.platform_id)
+    unclaimed = sorted(set(first) - set(owners))
+    if unclaimed:
+        insert_ignore(conn, tables.ocids, [{"ocid": o, "platform_id": first[o]} for o in unclaimed])
+        owners.update(ocid_owners(conn, unclaimed))
     refused.update({n.index: e for n in new if n.index not in refused and (e := ingest.owner_refusal(owners, n.env)) is not None})
     return refused
 
@@ -116,8 +116,12 @@ def _store(hub: Hub, todo: list[New], receipts: str, lock_first: bool) -> dict[i
     with hub.engine.connect() as conn, conn.begin():
         if lock_first:
             write_lock(conn)
+        for stage in ("started", "written"):
+            for n in todo:
+                ingest.pause(hub, stage, n.env.release)
+        results: dict[int, Result] = {i: ("refused", None, e) for i, e in claim(conn, todo).items()}
+        todo = [n for n in todo if n.index not in results]
         known = known_rows(conn, [n.env.key for n in todo])
-        results: dict[int, Result] = {}
         for n in todo:
             if n.env.key in known:
                 digest, receipt = known[n.env.key]
@@ -137,10 +141,6 @@ def next_positions(conn: sa.Connection, count: int) -> range:
 
 
 def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dict[int, Result]:
-    for n in new:
-        ingest.pause(hub, "started", n.env.release)
-    for n in new:
-        ingest.pause(hub, "written", n.env.release)
     when = hub.clock.now()
     positions = next_positions(conn, len(new))
     entries = [entry_for_release(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id, when) for n in new]

@@ -152,7 +152,7 @@ def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dic
     batches = _platform_batches(conn, new)
     stamp_db = driver_time(conn, when)
     rows = [_row(n, pos, stamp_db, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
-    bulk_insert(conn, tables.releases, rows)
+    bulk_insert(conn, tables.releases, COLUMNS, rows)
     return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
 
 
@@ -190,14 +190,17 @@ def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, st
     return {(row.platform_id, row.root): row.id for row in rows}
 
 
-def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[str, Any], batches: dict[tuple[str, str], int]) -> dict[str, Any]:
-    proof = n.env.proof
-    return {"position": position, "id": n.env.release["id"], "ocid": n.env.release["ocid"], "platform_id": n.env.platform_id,
-            "digest": n.digest, "canonical": n.data.decode("utf-8"), "signature": n.env.signature, "date": n.env.release["date"],
-            "batch_id": batches[(n.env.platform_id, proof.root)] if proof else None, "batch_index": proof.index if proof else None,
-            "batch_path": batchsig.path_bytes(proof.path) if proof else None, "received_at": when, "receipt": receipt_text.decode("utf-8"),
-            "receipt_signature": receipt.get("receipt_signature"), "receipt_batch": receipt.get("receipt_batch"),
-            "receipt_index": receipt.get("receipt_index"), "receipt_path": receipt.get("receipt_path")}
+COLUMNS = ("position", "id", "ocid", "platform_id", "digest", "canonical", "signature", "date", "batch_id", "batch_index",
+           "batch_path", "received_at", "receipt", "receipt_signature", "receipt_batch", "receipt_index", "receipt_path")
+
+
+def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[str, Any], batches: dict[tuple[str, str], int]) -> tuple[Any, ...]:
+    """The values of ``COLUMNS``."""
+    env, proof = n.env, n.env.proof
+    return (position, env.release["id"], env.release["ocid"], env.platform_id, n.digest, n.data.decode("utf-8"), env.signature,
+            env.release["date"], batches[(env.platform_id, proof.root)] if proof else None, proof.index if proof else None,
+            batchsig.path_bytes(proof.path) if proof else None, when, receipt_text.decode("utf-8"), receipt.get("receipt_signature"),
+            receipt.get("receipt_batch"), receipt.get("receipt_index"), receipt.get("receipt_path"))
 
 
 def _receipt(body: dict[str, Any], signed: dict[str, Any]) -> dict[str, Any]:

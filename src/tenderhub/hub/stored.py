@@ -74,22 +74,30 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
-def claim(conn: sa.Connection, new: Sequence[New]) -> dict[int, DomainError]:
-    """Claim the unclaimed ocids (in sorted order: one lock order); the items whose ocid is
-    another platform's (or outside their own prefix), by index."""
+def claim(conn: sa.Connection, new: Sequence[New]) -> tuple[dict[int, DomainError], set[str]]:
+    """Claim the items' ocids (one ``INSERT … ON CONFLICT DO NOTHING RETURNING``, in sorted
+    order: one lock order); the items whose ocid is another platform's (or outside their own
+    prefix) by index, and the ocids claimed now (no release of them is stored yet)."""
     prefixes = registered_prefixes(conn)
     refused = {n.index: e for n in new if (e := ingest.prefix_refusal(prefixes, n.env)) is not None}
-    wanted = [n.env for n in new if n.index not in refused]
-    owners = ocid_owners(conn, sorted({str(e.release["ocid"]) for e in wanted}))
     first: dict[str, str] = {}
-    for env in wanted:
-        first.setdefault(str(env.release["ocid"]), env.platform_id)
-    unclaimed = sorted(set(first) - set(owners))
-    if unclaimed:
-        insert_ignore(conn, tables.ocids, [{"ocid": o, "platform_id": first[o]} for o in unclaimed])
-        owners.update(ocid_owners(conn, unclaimed))
+    for n in new:
+        if n.index not in refused:
+            first.setdefault(str(n.env.release["ocid"]), n.env.platform_id)
+    fresh = claim_rows(conn, [{"ocid": o, "platform_id": first[o]} for o in sorted(first)])
+    owners = {o: first[o] for o in fresh} | ocid_owners(conn, sorted(set(first) - fresh))
     refused.update({n.index: e for n in new if n.index not in refused and (e := ingest.owner_refusal(owners, n.env)) is not None})
-    return refused
+    return refused, fresh
+
+
+def claim_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """The ocids of ``rows`` inserted now (the others were claimed before, perhaps by another
+    platform, perhaps by a transaction this one waited for)."""
+    if not rows:
+        return set()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(tables.ocids).on_conflict_do_nothing().returning(tables.ocids.c.ocid)
+    return set(conn.execute(statement, rows).scalars().all())
 
 
 def registered_prefixes(conn: sa.Connection) -> dict[str, str]:
@@ -119,9 +127,10 @@ def _store(hub: Hub, todo: list[New], receipts: str, lock_first: bool) -> dict[i
         for stage in ("started", "written"):
             for n in todo:
                 ingest.pause(hub, stage, n.env.release)
-        results: dict[int, Result] = {i: ("refused", None, e) for i, e in claim(conn, todo).items()}
+        refused, fresh = claim(conn, todo)
+        results: dict[int, Result] = {i: ("refused", None, e) for i, e in refused.items()}
         todo = [n for n in todo if n.index not in results]
-        known = known_rows(conn, [n.env.key for n in todo])
+        known = known_rows(conn, [n.env.key for n in todo if n.env.key[0] not in fresh])  # a new ocid has no release yet
         for n in todo:
             if n.env.key in known:
                 digest, receipt = known[n.env.key]

@@ -53,14 +53,16 @@ releases = sa.Table(
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("canonical", sa.Text, nullable=False),
     sa.Column("signature", sa.Text, nullable=True),  # the platform's signature of this release alone, or
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("hub_platform_batches.id"), nullable=True),  # its signed batch,
+    # no foreign keys to the batch tables: written in the same transaction as the rows that name
+    # them, and on PostgreSQL a key check per row costs as much as the row (ADR 0013)
+    sa.Column("batch_id", sa.Integer, nullable=True),  # its signed batch (hub_platform_batches),
     sa.Column("batch_index", sa.Integer, nullable=True),  # its leaf there
     sa.Column("batch_path", sa.LargeBinary, nullable=True),  # and its audit path (32 bytes a hash, leaf end first)
     sa.Column("date", sa.String(64), nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
     sa.Column("receipt", sa.Text, nullable=False),  # the receipt body, canonical JSON
     sa.Column("receipt_signature", sa.Text, nullable=True),  # the hub's signature of this receipt alone, or
-    sa.Column("receipt_batch", sa.Integer, sa.ForeignKey("hub_receipt_batches.id"), nullable=True),
+    sa.Column("receipt_batch", sa.Integer, nullable=True),  # hub_receipt_batches
     sa.Column("receipt_index", sa.Integer, nullable=True),
     sa.Column("receipt_path", sa.LargeBinary, nullable=True),
     # idempotency and uniqueness within the contracting process (OCDS: a release id is unique

@@ -80,9 +80,7 @@ def _new_releases() -> None:
                     sa.Column("receipt_batch", sa.Integer(), nullable=True),
                     sa.Column("receipt_index", sa.Integer(), nullable=True),
                     sa.Column("receipt_path", sa.LargeBinary(), nullable=True),
-                    sa.ForeignKeyConstraint(["batch_id"], ["hub_platform_batches.id"]),
                     sa.ForeignKeyConstraint(["platform_id"], ["hub_platforms.id"]),
-                    sa.ForeignKeyConstraint(["receipt_batch"], ["hub_receipt_batches.id"]),
                     sa.PrimaryKeyConstraint("position"),
                     sa.UniqueConstraint("ocid", "id", name="uq_hub_releases_ocid_id"))
     with op.batch_alter_table("hub_releases", schema=None) as batch_op:

@@ -350,5 +350,5 @@ def _measure_http(root: Path, base: str, kind: str, chunks: list[dict[str, Any]]
 
 def _print_profile(profiler: cProfile.Profile, out: Out) -> None:
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
     out(text.getvalue())

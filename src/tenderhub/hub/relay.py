@@ -22,7 +22,7 @@ release (invalid, release id reused) marks the row failed and the relay goes on 
 next one; the row stays pending for an operator to look at (its acknowledged releases are
 not sent again). Rows with non-public tags are marked sent without sending anything.
 
-Exactly once: the hub is idempotent by release id, so when an answer is lost the releases
+Exactly once: the hub is idempotent by (ocid, release id), so when an answer is lost the releases
 are sent again and get the same receipts (``repeat``); nothing is duplicated. ``acks`` only
 saves requests: ``MemoryAcks`` forgets on restart (the first rows after it may resend
 releases the hub already has, answered ``repeat``), ``FileAcks(DATA_DIR/hub-acks.jsonl)``

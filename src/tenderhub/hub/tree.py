@@ -27,7 +27,7 @@ order from the cursor in ``hub_upstream_cursor`` (one row), forwards the registr
 not forwarded yet in this process, posts up to ``limit`` envelopes, and advances the cursor
 over the items the upper hub answered ``created`` or ``repeat`` (its receipts). A transport
 error, 5xx or 429 keeps the cursor and backs off (``relay.Backoff``); the upper hub is
-idempotent by release id, so a lost answer only leads to a ``repeat``: exactly once. A
+idempotent by (ocid, release id), so a lost answer only leads to a ``repeat``: exactly once. A
 refused release stops the cursor before it and is retried after backoff until an operator
 resolves it (the batch judges each release on its own, so later releases of that batch may be
 stored upstream already: they come back as ``repeat``).

@@ -309,3 +309,32 @@ def test_a_last_chunk_written_for_an_immediate_finish_still_records_its_offset(a
     assert area.state("u1").received == len(DATA)  # read back from the offset record
     store = FileBlobStore(tmp_path / "blobs")
     assert area.finish("u1", store).digest == DIGEST and store.verify(DIGEST)
+
+
+def test_a_begun_upload_holds_only_its_meta_until_the_first_chunk(area: UploadArea) -> None:
+    area.begin("u1", len(DATA), DIGEST)
+    assert sorted(p.name for p in (area.root / "u1").iterdir()) == ["meta.json"]  # one new file, not three
+    assert area.state("u1").received == 0 and area.partial("u1") is None
+    assert send(area, 0, 4096) == 4096
+    assert {"data", "offset"} <= {p.name for p in (area.root / "u1").iterdir()}
+
+
+def test_finishing_an_upload_with_nothing_sent_is_incomplete_even_when_the_store_has_those_bytes(area: UploadArea, tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path / "blobs")
+    store.put_stream(io.BytesIO(DATA))  # the same package, stored by an earlier upload
+    area.begin("u2", len(DATA), DIGEST)
+    with pytest.raises(Conflict) as incomplete:
+        area.finish("u2", store)
+    assert incomplete.value.code == "upload_incomplete"
+
+
+def test_preparing_a_fresh_store_and_area_makes_their_directories_and_lock_files_once(area: UploadArea, tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path / "blobs")
+    for _ in range(2):  # again: nothing to make
+        store.prepare()
+        area.prepare()
+    assert len([p for p in store.root.iterdir() if len(p.name) == 2 and p.is_dir()]) == 256
+    assert sorted(p.name for p in (store.root / ".locks").iterdir()) == [f"{n:02x}" for n in range(256)]
+    assert len(list((area.root / ".begin").iterdir())) == 256
+    area.begin("u1", len(DATA), DIGEST)
+    assert area.finish_whole("u1", DATA, store, checked_sha256=DIGEST) == BlobRef(DIGEST, len(DATA))

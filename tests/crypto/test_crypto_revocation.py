@@ -73,9 +73,13 @@ def test_a_crl_of_one_ca_does_not_revoke_the_same_serial_of_another():
 @SUITE
 def test_a_crl_signed_by_an_untrusted_ca_is_refused(suite):
     stranger = x509.init_ca(f"{suite} CA", suite, days=30, now=NOW)  # same name, other key
-    made = crl.make(*stranger, [], number=1, now=NOW)
+    make = crl._make_gm if suite == "gm" else crl._make_intl  # claims the trusted CA's name and key id
+    forged = make(x509.load(CAS[suite][0]), stranger[1], [], 1, NOW, NOW + timedelta(days=7))
     with pytest.raises(CertificateError, match="not signed by a trusted CA"):
-        x509.TrustList([CAS[suite][0]], [made])
+        x509.TrustList([CAS[suite][0]], [forged])
+    cert, serial = holder(suite)  # the stranger's own CRL names its own key: it is not the trusted CA's
+    own = crl.make(*stranger, [crl.Revoked(serial, NOW, "keyCompromise")], number=1, now=NOW)
+    assert x509.TrustList([CAS[suite][0]], [own]).validate(cert, NOW).subject_cn
 
 
 def test_a_gm_crl_with_a_changed_entry_is_refused():

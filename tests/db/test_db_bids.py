@@ -73,7 +73,27 @@ def test_a_bidders_load_holds_only_its_bids_and_writes_back_only_them(stored: Te
         submission.withdraw(tender, LATER, bid_id="lot-1-b1-2", bidder_id="bidder-2")
         u.commit()
     assert rows(engine) == {"lot-1-b1-1": (0, 1, "submitted"), "lot-1-b1-2": (1, 2, "withdrawn"), "lot-1-b1-3": (2, 1, "submitted")}
-    assert tender_row(engine)[0] == 2  # a changed bid raises its tender's version
+    assert tender_row(engine)[0] == 1  # under the tender's lock a changed bid leaves its version (ADR 0014)
+
+
+def test_a_bid_changed_without_the_tender_lock_raises_the_tenders_version(stored: Tender, uow: Uow, engine: sa.Engine) -> None:
+    with uow() as u:
+        tender = u.tenders.get(stored.id, bidder_id="bidder-2")
+        submission.withdraw(tender, LATER, bid_id="lot-1-b1-2", bidder_id="bidder-2")
+        u.commit()
+    assert tender_row(engine)[0] == 2  # optimistic: the version covers the bids
+
+
+def test_a_tender_read_before_its_lock_was_taken_still_has_its_version_checked(stored: Tender, uow: Uow, engine: sa.Engine) -> None:
+    with uow() as u:
+        u.tenders.get(stored.id, bidder_id="bidder-2")  # read without the lock: what it saw may be stale
+        with engine.begin() as conn:  # meanwhile someone else changes the tender
+            conn.execute(sa.update(tables.tenders).values(version=2))
+        with pytest.raises((Conflict, sa.exc.OperationalError)):  # SQLite: its snapshot cannot take the lock
+            tender = u.tenders.get_for_update(stored.id, bidder_id="bidder-2")
+            submission.withdraw(tender, LATER, bid_id="lot-1-b1-2", bidder_id="bidder-2")
+            u.commit()  # PostgreSQL: the version check finds the change
+    assert rows(engine)["lot-1-b1-2"] == (1, 1, "submitted")
 
 
 def test_a_new_bid_in_a_partial_load_is_inserted_with_the_lots_next_number(stored: Tender, uow: Uow, engine: sa.Engine) -> None:
@@ -154,3 +174,13 @@ def test_revision_0003_moves_existing_bids_out_of_the_documents_and_back(db_url:
             assert conn.execute(sa.select(tables.tenders.c.doc)).scalar_one()["lots"][0] == lot
     finally:
         engine.dispose()
+
+
+def test_after_a_commit_the_lock_is_gone_and_a_further_bid_change_raises_the_version(stored: Tender, uow: Uow, engine: sa.Engine) -> None:
+    with uow() as u:
+        tender = u.tenders.get_for_update(stored.id, bidder_id="bidder-2")
+        u.commit()  # nothing changed; the lock is released
+        submission.withdraw(tender, LATER, bid_id="lot-1-b1-2", bidder_id="bidder-2")
+        u.commit()
+    assert tender_row(engine)[0] == 2 and rows(engine)["lot-1-b1-2"] == (1, 2, "withdrawn")
+

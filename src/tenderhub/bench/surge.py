@@ -8,8 +8,8 @@ set-up only**, the lot's deadline is moved to ``--deadline-s`` seconds after now
 through the tender repository (the use cases would refuse a bid period that short). Each
 bidder seals one document of S MB with its own key (the real bidder tool).
 
-Timed: ``tenderhub serve --workers W`` on 127.0.0.1 (system clock); httpx clients with at most
-``--concurrency`` uploads in flight: ``POST /api/tenders/{id}/sealed-uploads``, ``PUT
+Timed: ``tenderhub serve --workers W`` on 127.0.0.1 (system clock); a lean HTTP/1.1 client
+(``bench/http_lean.py``, keep-alive connections) with at most ``--concurrency`` uploads in flight: ``POST /api/tenders/{id}/sealed-uploads``, ``PUT
 /api/sealed-uploads/{upload_id}?offset=N`` per chunk but the last, ``POST …/finish?offset=N``
 with the last chunk → signed receipt (a package that fits one chunk: two requests).
 Connection errors, 5xx and 409 ``stale_version`` are retried (begin again resumes the same
@@ -61,6 +61,7 @@ from tenderhub.bench.common import (
     write_fsynced,
 )
 from tenderhub.bench.common import published_tender as publish_tender
+from tenderhub.bench.http_lean import Connection, Pool, Response, TransportError
 from tenderhub.core.shared.clock import FixedClock, SystemClock
 from tenderhub.crypto import signing
 from tenderhub.services import sealed
@@ -254,16 +255,17 @@ def wait_ready(server: Server, timeout: float) -> None:
 
 
 async def surge(server: Server, tender_id: str, lot: str, people: list[Bidder], concurrency: int, chunk: int, kill: bool) -> Outcome:
-    outcome, gate = Outcome(), asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60.0, limits=limits, trust_env=False) as client:
+    outcome, pool = Outcome(), Pool("127.0.0.1", server.port, concurrency)  # at most `concurrency` uploads in flight
+    try:
         killer = asyncio.create_task(kill_midway(server, outcome, len(people))) if kill else None
-        await asyncio.gather(*(one_bidder(client, gate, tender_id, lot, b, chunk, outcome) for b in people))
+        await asyncio.gather(*(one_bidder(pool, tender_id, lot, b, chunk, outcome) for b in people))
         if killer is not None:
             if outcome.killed_at is None:  # too few receipts ever came: no kill
                 killer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await killer
+    finally:
+        pool.close()
     return outcome
 
 
@@ -282,9 +284,8 @@ class Retry(Exception):
     pass
 
 
-async def one_bidder(client: httpx.AsyncClient, gate: asyncio.Semaphore, tender_id: str, lot: str, bidder: Bidder,
-                     chunk: int, outcome: Outcome) -> None:
-    async with gate:
+async def one_bidder(pool: Pool, tender_id: str, lot: str, bidder: Bidder, chunk: int, outcome: Outcome) -> None:
+    async with pool.connection() as client:
         data, started = bidder.bid.path.read_bytes(), time.perf_counter()
         for attempt in range(MAX_ATTEMPTS):
             try:
@@ -308,25 +309,25 @@ class Refused(Exception):
     pass
 
 
-async def upload(client: httpx.AsyncClient, tender_id: str, lot: str, bidder: Bidder, data: bytes, chunk: int) -> dict[str, Any]:
+async def upload(client: Connection, tender_id: str, lot: str, bidder: Bidder, data: bytes, chunk: int) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {bidder.token}"}
     body = {"lot": lot, "summary": bidder.bid.summary, "sha256": bidder.bid.sha256}
-    state = await call(client.post(f"/api/tenders/{tender_id}/sealed-uploads", json=body, headers=headers))
+    state = await call(client.post(f"/api/tenders/{tender_id}/sealed-uploads", json_body=body, headers=headers))
     upload_id, offset = state["upload_id"], state["received"]
     raw = {**headers, "Content-Type": "application/octet-stream"}
     while len(data) - offset > chunk:
-        state = await call(client.put(f"/api/sealed-uploads/{upload_id}", params={"offset": offset}, content=data[offset:offset + chunk], headers=raw))
+        state = await call(client.put(f"/api/sealed-uploads/{upload_id}?offset={offset}", content=data[offset:offset + chunk], headers=raw))
         offset = state["received"]
     if offset == len(data):  # nothing left (a resumed upload): a plain finish
         return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish", headers=headers))
-    return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish", params={"offset": offset}, content=data[offset:], headers=raw))
+    return await call(client.post(f"/api/sealed-uploads/{upload_id}/finish?offset={offset}", content=data[offset:], headers=raw))
 
 
 async def call(request: Any) -> dict[str, Any]:
     try:
-        response: httpx.Response = await request
-    except httpx.TransportError as error:
-        raise Retry(f"transport: {type(error).__name__}") from None
+        response: Response = await request
+    except TransportError as error:
+        raise Retry(f"transport: {error}") from None
     if response.status_code < 300:
         return dict(response.json())
     code = problem_code(response)
@@ -335,7 +336,7 @@ async def call(request: Any) -> dict[str, Any]:
     raise Refused(f"{response.status_code} {code}: {response.text[:300]}")
 
 
-def problem_code(response: httpx.Response) -> str:
+def problem_code(response: Response) -> str:
     try:
         return str(response.json().get("code", ""))
     except ValueError:

@@ -96,6 +96,13 @@ class FileBlobStore:
             return False
         return True
 
+    def prepare(self) -> None:
+        """Make what the first uploads of a fresh store would otherwise make one by one: the
+        256 first-level directories and the 256 lock files of ``digest_lock`` (a new file
+        costs ≈ 0.65 ms of CPU on the ext4 here; ``serve`` calls this once at start-up)."""
+        self._fan_out()
+        make_stripes(self.root / ".locks")
+
     @contextmanager
     def digest_lock(self, digest: str) -> Iterator[None]:
         """An exclusive lock for one digest across threads and processes (``flock`` on one of
@@ -156,15 +163,16 @@ class FileBlobStore:
         that no blob's adoption has to fsync the root for a new one."""
         if self._fanned_out or self.root in _FANNED_OUT:
             return
-        with _FAN_OUT_LOCK:  # the first concurrent stores of a process: one does it
-            make_dirs(self.root)
-            missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
-            for folder in missing:
-                folder.mkdir(exist_ok=True)
-            if missing:
-                fsync_dir(self.root)
+        with _FAN_OUT_LOCK:  # the first concurrent stores of a process: one does it, the others find it done
+            if self.root not in _FANNED_OUT:
+                make_dirs(self.root)
+                missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
+                for folder in missing:
+                    folder.mkdir(exist_ok=True)
+                if missing:
+                    fsync_dir(self.root)
+                _FANNED_OUT.add(self.root)
         self._fanned_out = True
-        _FANNED_OUT.add(self.root)
 
     def _temp_file(self) -> Path:
         make_dirs(self.root / TMP)
@@ -190,3 +198,11 @@ def _sorted_dirs(path: Path) -> list[Path]:
         return []
     return [path / n for n in sorted(os.listdir(path)) if len(n) == 2 and (path / n).is_dir()]
 
+
+def make_stripes(folder: Path) -> None:
+    """The 256 lock files ``folder/00`` … ``folder/ff`` (empty; they only carry ``flock``s)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    present = {p.name for p in folder.iterdir()}
+    for n in range(256):
+        if f"{n:02x}" not in present:
+            (folder / f"{n:02x}").touch()

@@ -1,14 +1,18 @@
 """``tenderhub ca init|issue|revoke|crl``: a certificate authority for people, companies and
 platforms, in the intl (P-256) or gm (SM2) suite.
 
-    tenderhub ca init --name NAME [--suite intl|gm] [--dir DIR] [--days N]
+    tenderhub ca init --name NAME [--suite intl|gm] [--dir DIR] [--days N] [--path-len N]
+    tenderhub ca init --intermediate --issuer-dir ROOT_DIR --name NAME [--dir DIR] [--days N] [--path-len N]
     tenderhub ca issue --kind person|company|platform --cn NAME [--uscc CODE]
                        --public-key PUB.pem [--dir DIR] --out CERT.pem [--days N]
     tenderhub ca revoke --serial HEX [--reason REASON] [--dir DIR]
     tenderhub ca crl --out CA.crl [--days N] [--dir DIR]
 
 DIR holds ca.pem, ca.key (0600) and index.json: the certificates issued (serial, holder,
-expiry), the revoked ones (serial, time, reason) and the last CRL number.
+expiry), the revoked ones (serial, time, reason) and the last CRL number. An intermediate CA's
+DIR holds chain.pem too: its own certificate and those of the intermediates above it (not the
+root); ``ca issue`` writes the holder's certificate followed by chain.pem, so the file carries
+its path. The issuing CA records the intermediate in its index.json (``ca revoke`` revokes it).
 """
 
 from __future__ import annotations
@@ -32,7 +36,11 @@ def add_parser(subs: Any) -> None:
     inner = ca.add_subparsers(dest="ca_command", required=True)
     init = inner.add_parser("init", help="create a CA (ca.pem, ca.key 0600) in DIR")
     init.add_argument("--name", required=True, help="the CA's common name")
-    init.add_argument("--suite", default="intl", choices=["intl", "gm"])
+    init.add_argument("--suite", choices=["intl", "gm"], help="intl (default) or gm; an intermediate takes its issuer's")
+    init.add_argument("--intermediate", action="store_true", help="an intermediate CA issued by the CA in --issuer-dir")
+    init.add_argument("--issuer-dir", type=Path, help="the directory of the issuing CA (with --intermediate)")
+    init.add_argument("--path-len", type=int, default=None,
+                      help="how many intermediate CAs may stand below this one (default: no limit for a root, 0 for an intermediate)")
     _common(init, handler=run_init, days=3650)
     issue = inner.add_parser("issue", help="issue a certificate for a public key (the CA's suite)")
     issue.add_argument("--kind", required=True, choices=list(x509.KINDS))
@@ -79,16 +87,48 @@ def write_index(directory: Path, index: dict[str, Any]) -> None:
 def run_init(args: argparse.Namespace) -> int:
     if (args.dir / "ca.key").exists():
         return fail(FileExistsError(f"{args.dir / 'ca.key'} exists: refusing to replace a CA key"))
+    if args.intermediate != (args.issuer_dir is not None):
+        return fail(ValueError("--intermediate and --issuer-dir go together"))
+    if args.path_len is not None and args.path_len < 0:
+        return fail(ValueError("--path-len must be 0 or more"))
     try:
-        cert, key = x509.init_ca(args.name, args.suite, days=args.days)
-    except DomainError as e:
+        cert, key, chain = make_intermediate(args) if args.intermediate else \
+            (*x509.init_ca(args.name, args.suite or "intl", days=args.days, path_length=args.path_len), b"")
+    except (DomainError, OSError, ValueError) as e:
         return fail(e)
     args.dir.mkdir(parents=True, exist_ok=True)
     keys.write_private_file(args.dir / "ca.key", key)
     (args.dir / "ca.pem").write_bytes(cert)
+    if chain:
+        (args.dir / "chain.pem").write_bytes(chain)
     write_index(args.dir, read_index(args.dir))
-    print(f"CA {args.name!r} ({args.suite}): {args.dir / 'ca.pem'} (key {args.dir / 'ca.key'}, 0600)")
+    info = x509.cert_info(cert)
+    under = f", intermediate under {info.issuer_cn!r}" if args.intermediate else ""
+    print(f"CA {args.name!r} ({info.suite}{under}): {args.dir / 'ca.pem'} (key {args.dir / 'ca.key'}, 0600)")
     return 0
+
+
+def make_intermediate(args: argparse.Namespace) -> tuple[bytes, bytes, bytes]:
+    """(certificate, key, chain.pem) of a new intermediate CA; recorded in the issuer's index."""
+    issuer_cert = (args.issuer_dir / "ca.pem").read_bytes()
+    suite = x509.cert_info(issuer_cert).suite
+    if args.suite and args.suite != suite:
+        raise ValueError(f"the issuing CA is {suite}: an intermediate CA has its issuer's suite")
+    limit = 0 if args.path_len is None else args.path_len
+    cert, key = x509.issue_ca(issuer_cert, (args.issuer_dir / "ca.key").read_bytes(), args.name,
+                              days=args.days, path_length=limit)
+    record_issued(args.issuer_dir, cert)
+    above = args.issuer_dir / "chain.pem"
+    return cert, key, cert + (above.read_bytes() if above.exists() else b"")
+
+
+def record_issued(directory: Path, cert: bytes) -> x509.CertInfo:
+    info = x509.cert_info(cert)
+    index = read_index(directory)
+    index["issued"].append({"serial": info.serial, "cn": info.subject_cn, "kind": info.kind or "ca",
+                            "not_after": info.not_after.isoformat(), "fingerprint": info.fingerprint})
+    write_index(directory, index)
+    return info
 
 
 def run_issue(args: argparse.Namespace) -> int:
@@ -100,13 +140,11 @@ def run_issue(args: argparse.Namespace) -> int:
         )
     except (DomainError, OSError) as e:
         return fail(e)
-    args.out.write_bytes(cert)
-    info = x509.cert_info(cert)
-    index = read_index(args.dir)
-    index["issued"].append({"serial": info.serial, "cn": info.subject_cn, "kind": info.kind,
-                            "not_after": info.not_after.isoformat(), "fingerprint": info.fingerprint})
-    write_index(args.dir, index)
-    print(f"{info.kind} {info.subject_cn!r} serial {info.serial}, valid to {info.not_after:%Y-%m-%d}: {args.out}")
+    chain = args.dir / "chain.pem"
+    args.out.write_bytes(cert + (chain.read_bytes() if chain.exists() else b""))
+    info = record_issued(args.dir, cert)
+    path = " with its chain" if chain.exists() else ""
+    print(f"{info.kind} {info.subject_cn!r} serial {info.serial}, valid to {info.not_after:%Y-%m-%d}: {args.out}{path}")
     return 0
 
 

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return run_embedded(args)
     settings = trading_settings(args)
     platform = build(settings)
+    prepare_storage(platform)
     path, token = ensure_operator(platform)
     if token:
         print(f"运营人员 API 令牌（仅显示一次）/ Operator API token (shown once): {token}")
@@ -100,6 +101,16 @@ def run(args: argparse.Namespace) -> int:
         if membership is not None:
             membership.close()
     return 0
+
+
+def prepare_storage(platform: Platform) -> None:
+    """What a fresh blob store and upload area would otherwise make during their first uploads
+    (directories and lock files), made once before serving."""
+    vault = platform.services.vault
+    for part in (getattr(vault, "blobs", None), getattr(vault, "uploads", None)):
+        prepare = getattr(part, "prepare", None)
+        if prepare is not None:
+            prepare()
 
 
 def run_workers(platform: Platform, args: argparse.Namespace) -> int:

@@ -1,5 +1,7 @@
-"""``tenderhub verify FILE [--trust CA.pem ...] [--crl CA.crl ...]``: who signed what, when
-(电子签名法 第13条); either suite; a certificate a given CRL revokes is refused.
+"""``tenderhub verify FILE [--trust CA.pem ...] [--intermediate SUB.pem ...] [--crl CA.crl ...]``:
+who signed what, when (电子签名法 第13条); either suite; a certificate a given CRL revokes is refused.
+The trusted CAs are the roots; intermediate CAs come with the signature (``signer_chain``) or
+with ``--intermediate``, and the whole path is checked (``crypto/chain.py``).
 
 FILE is either a JSON bundle ``{"content_b64" | "content_path", "signature": {...}}``
 (``content_path`` relative to the bundle), or any file with its signature in FILE.sig.json.
@@ -25,7 +27,10 @@ def add_parser(subs: Any) -> None:
     verify = subs.add_parser("verify", help="verify a signed document")
     verify.add_argument("file", type=Path, help="a signed bundle (.json) or a file with FILE.sig.json")
     verify.add_argument("--trust", type=Path, action="append", default=[], help="a trusted CA (repeatable)")
-    verify.add_argument("--crl", type=Path, action="append", default=[], help="a CRL of a trusted CA (repeatable)")
+    verify.add_argument("--intermediate", type=Path, action="append", default=[],
+                        help="an intermediate CA certificate, not trusted itself (repeatable)")
+    verify.add_argument("--crl", type=Path, action="append", default=[],
+                        help="a CRL of a trusted or intermediate CA (repeatable)")
     verify.set_defaults(handler=run)
 
 
@@ -44,7 +49,8 @@ def load(path: Path) -> tuple[dict[str, Any], bytes]:
 def describe(doc: VerifiedDocument) -> str:
     s = doc.signer
     uscc = f", USCC {s.uscc}" if s.uscc else ""
-    chain = f"certificate issued by {s.issuer_cn!r}, trusted" if doc.trusted else \
+    path = " → ".join(repr(cn) for cn in s.path) or repr(s.issuer_cn)
+    chain = f"certificate issued by {path}, trusted" if doc.trusted else \
         f"certificate issued by {s.issuer_cn!r}, NOT checked (no --trust given)"
     return (f"有效签名 / valid signature: {doc.kind}\n"
             f"  signer:    {s.subject_cn} ({s.kind}{uscc})\n"
@@ -57,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         sig, content = load(args.file)
         crls = [p.read_bytes() for p in args.crl]
-        trust = TrustList([p.read_bytes() for p in args.trust], crls) if args.trust else None
+        between = [p.read_bytes() for p in args.intermediate]
+        trust = TrustList([p.read_bytes() for p in args.trust], crls, intermediates=between) if args.trust else None
         doc = verify_document(sig, content, trust, now=SystemClock().now())
     except DomainError as e:
         print(f"签名无效 / invalid: {e.message_en}", file=sys.stderr)

@@ -21,14 +21,58 @@ from tenderhub.crypto.errors import CertificateError, CryptoError
 from tenderhub.crypto.gmcert import SM3_WITH_SM2, subject_and_key
 
 SM2_IDS = (sm2.DEFAULT_ID, b"")  # GM/T 0009's default; the empty id OpenSSL 3.0 uses by default
+# extendedKeyUsage purposes of a person's or company's signing key (when the extension is present):
+# any, clientAuth (sign-in), emailProtection (S/MIME signing), documentSigning (RFC 9336)
+SIGNING_PURPOSES = {"2.5.29.37.0", "1.3.6.1.5.5.7.3.2", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36"}
 ECDSA_HASHES = {"1.2.840.10045.4.3.2": hashes.SHA256, "1.2.840.10045.4.3.3": hashes.SHA384}
 
 
 def load(pem: bytes) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificate(pem)
+        cert = x509.load_pem_x509_certificate(pem)
     except ValueError:
         raise CertificateError("not a readable PEM certificate", field="certificate") from None
+    return readable(cert, "certificate")
+
+
+def load_all(data: bytes, *, field: str = "chain") -> list[x509.Certificate]:
+    """Every certificate of a PEM bundle (one or more ``CERTIFICATE`` blocks), in order."""
+    if not data.strip():
+        return []
+    try:
+        found = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CertificateError(f"{field}: not readable PEM certificates", field=field,
+                               message_zh=f"{field}：无法读取 PEM 证书") from None
+    return [readable(cert, field) for cert in found]
+
+
+def readable(cert: x509.Certificate, field: str) -> x509.Certificate:
+    """``cert`` once its names and extensions parse: ``cryptography`` reads them lazily and raises
+    ``ValueError`` (or ``DuplicateExtension``) on first use, which would leak as a 500."""
+    try:
+        _ = cert.subject, cert.issuer, cert.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        prefix = "" if field == "certificate" else f"{field}: "
+        raise CertificateError(f"{prefix}a certificate with an unreadable extension or name ({error})", field=field,
+                               message_zh=f"{prefix}证书的扩展或名称无法解析") from None
+    return cert
+
+
+def chain_field(value: object, field: str = "chain") -> list[bytes]:
+    """An API's optional ``chain`` next to a certificate: a list of PEM strings or one string of
+    PEM blocks (absent: none); each must be a readable certificate."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or any(not isinstance(v, str) for v in items):
+        raise CertificateError(f"{field}: a list of PEM certificates is expected", field=field,
+                               message_zh=f"{field}：须为 PEM 证书列表")
+    return [pem(c) for v in items for c in load_all(v.encode(), field=field)]
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.PEM)
 
 
 def public_key(cert: x509.Certificate) -> tuple[str, bytes]:
@@ -77,6 +121,44 @@ def key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
         return cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return None
+
+
+def check_signing_purpose(cert: x509.Certificate) -> None:
+    """A holder certificate whose extendedKeyUsage names purposes must name one of ours: a TLS
+    server certificate (serverAuth only) of a trusted CA is a web server's key, not a signing key."""
+    try:
+        purposes = {oid.dotted_string for oid in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value}
+    except x509.ExtensionNotFound:
+        return
+    if not purposes & SIGNING_PURPOSES:
+        raise CertificateError(f"the certificate's extendedKeyUsage ({', '.join(sorted(purposes))}) allows neither "
+                               "signing documents nor signing in (clientAuth, emailProtection, documentSigning or any)",
+                               field="certificate", message_zh="证书的扩展密钥用法不允许签署文件或登录")
+
+
+def basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def key_ids(cert: x509.Certificate) -> tuple[bytes | None, bytes | None]:
+    """(subjectKeyIdentifier, authorityKeyIdentifier keyIdentifier), each when present."""
+    try:
+        ski: bytes | None = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        ski = None
+    try:
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except x509.ExtensionNotFound:
+        aki = None
+    return ski, aki
+
+
+def same_ca(a: x509.Certificate, b: x509.Certificate) -> bool:
+    """One CA: the same name and key (a re-issued CA certificate still signs the same CRLs)."""
+    return a == b or (a.subject == b.subject and public_key(a) == public_key(b))
 
 
 def is_ca(cert: x509.Certificate) -> bool:

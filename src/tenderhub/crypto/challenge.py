@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tenderhub.core.shared.clock import as_utc
@@ -35,12 +36,13 @@ def issued_at(challenge: str) -> datetime:
 
 
 def verify_response(trust: TrustList, cert_pem: bytes, challenge: str, signature: bytes,
-                    now: datetime, max_age_s: int = 300) -> CertInfo:
-    """The signer's certificate facts when the response is good; a typed refusal otherwise."""
+                    now: datetime, max_age_s: int = 300, *, chain: Sequence[bytes] = ()) -> CertInfo:
+    """The signer's certificate facts when the response is good; a typed refusal otherwise.
+    ``chain``: intermediate CA certificates that came with the certificate (PEM)."""
     age = (as_utc(now) - issued_at(challenge)).total_seconds()
     if age > max_age_s or age < -CLOCK_SKEW_S:
         raise SignatureError("the challenge has expired", field="challenge", message_zh="挑战码已过期")
-    info = trust.validate(cert_pem, now)
+    info = trust.validate(cert_pem, now, chain=chain)
     suite = keys.suite_of(info.public_pem)
     if not signing.verify(suite, info.public_pem, challenge.encode(), signature):
         raise SignatureError("the challenge signature does not verify", field="signature",

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 from tenderhub.core.shared.clock import as_utc, beijing
 from tenderhub.crypto import certs, der, gmcert, keys, sm2
@@ -30,6 +31,7 @@ REASON_CODES = {"unspecified": 0, "keyCompromise": 1, "cACompromise": 2, "affili
 REASONS = tuple(REASON_CODES)
 ALWAYS = ("keyCompromise", "cACompromise", "aACompromise")
 CRL_NUMBER, CRL_REASON = "2.5.29.20", "2.5.29.21"
+ENTRY_PROCESSED = {CRLEntryExtensionOID.CRL_REASON, CRLEntryExtensionOID.INVALIDITY_DATE}
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,27 @@ def _make_gm(ca: x509.Certificate, key_pem: bytes, revoked: list[Revoked], numbe
 
 
 def load(data: bytes) -> x509.CertificateRevocationList:
+    """A complete CRL: a delta CRL, or a CRL or entry with a critical extension we do not process
+    (issuingDistributionPoint: a partitioned or indirect CRL; certificateIssuer), is refused: it
+    cannot say that a certificate missing from it is not revoked (RFC 5280 §5.2, §6.3.3)."""
     try:
         if b"-----BEGIN X509 CRL-----" in data:
-            return x509.load_pem_x509_crl(data)
-        return x509.load_der_x509_crl(data)
-    except ValueError:
+            found = x509.load_pem_x509_crl(data)
+        else:
+            found = x509.load_der_x509_crl(data)
+        critical = [e.oid for e in found.extensions if e.critical]
+        critical += [e.oid for entry in found for e in entry.extensions if e.critical and e.oid not in ENTRY_PROCESSED]
+    except (ValueError, x509.DuplicateExtension):
         raise CertificateError("not a readable CRL (PEM or DER)", field="crl", message_zh="无法读取证书吊销列表") from None
+    if ExtensionOID.DELTA_CRL_INDICATOR in critical:
+        raise CertificateError(f"the CRL of {found.issuer.rfc4514_string()} is a delta CRL: only complete CRLs are supported",
+                               field="crl", message_zh="不支持增量证书吊销列表（delta CRL），请使用完整的吊销列表")
+    if critical:
+        oid = critical[0].dotted_string
+        raise CertificateError(f"the CRL of {found.issuer.rfc4514_string()} has a critical extension this platform does not "
+                               f"process ({oid}): it may not be a complete CRL", field="crl",
+                               message_zh=f"证书吊销列表含有本平台不处理的关键扩展（{oid}），可能不是完整的吊销列表")
+    return found
 
 
 @dataclass(frozen=True)
@@ -104,7 +121,7 @@ class RevocationList:
     crl: x509.CertificateRevocationList
 
     def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> None:
-        if ca != self.issuer:
+        if not certs.same_ca(ca, self.issuer):
             return
         following = self.crl.next_update_utc
         if following is not None and max(as_utc(at), as_utc(checked_at or at)) > following:
@@ -119,7 +136,7 @@ class RevocationList:
 
 def newest(lists: list[RevocationList], ca: x509.Certificate) -> RevocationList | None:
     """The CA's CRL issued last (CRLs are cumulative: the newest one decides), if any."""
-    mine = [r for r in lists if r.issuer == ca]
+    mine = [r for r in lists if certs.same_ca(r.issuer, ca)]
     return max(mine, key=lambda r: r.crl.last_update_utc) if mine else None
 
 
@@ -150,16 +167,66 @@ def revoked_error(cn: str, serial: int, when: datetime, reason: str) -> Certific
         field="certificate")
 
 
+def signed_by(found: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    """True when ``ca`` issued the CRL: same name, its signature, and key usage cRLSign."""
+    if found.issuer != ca.subject:
+        return False
+    usage = certs.key_usage(ca)
+    signed = certs.verify_signed(found.signature_algorithm_oid.dotted_string, found.tbs_certlist_bytes,
+                                 found.signature, certs.public_key(ca)[1])
+    return signed and (usage is None or usage.crl_sign)
+
+
 def checked(data: bytes, cas: list[x509.Certificate]) -> RevocationList:
     """The CRL, once its signature is verified against the CA (of ``cas``) that issued it."""
-    crl = load(data)
+    return _checked(load(data), cas)
+
+
+def _checked(found: x509.CertificateRevocationList, cas: list[x509.Certificate]) -> RevocationList:
     for ca in cas:
-        if crl.issuer != ca.subject:
-            continue
-        usage = certs.key_usage(ca)
-        signed = certs.verify_signed(crl.signature_algorithm_oid.dotted_string, crl.tbs_certlist_bytes,
-                                     crl.signature, certs.public_key(ca)[1])
-        if signed and (usage is None or usage.crl_sign):
-            return RevocationList(ca, crl)
+        if signed_by(found, ca):
+            return RevocationList(ca, found)
     raise CertificateError("the CRL is not signed by a trusted CA", field="crl",
                            message_zh="证书吊销列表不是受信任的 CA 签发的")
+
+
+def sort(datas: list[bytes], cas: list[x509.Certificate]) -> tuple[list[RevocationList], list[x509.CertificateRevocationList]]:
+    """The CRLs of CAs named in ``cas`` (trust anchors, listed intermediates), each verified now, and
+    the CRLs of CAs not known yet (intermediates that come with a chain), verified on use (``of_path_ca``)."""
+    known, pending = [], []
+    for data in datas:
+        found = load(data)
+        if any(claims(found, ca) for ca in cas):
+            known.append(_checked(found, cas))
+        else:
+            pending.append(found)
+    return known, pending
+
+
+def claims(found: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    """True when the CRL says it is ``ca``'s: its issuer name and, when both are present, its
+    authorityKeyIdentifier is the CA's subjectKeyIdentifier. A CA renewed with a new key under the
+    same name has two CRLs: each names its key, and neither is taken for (or refuses) the other."""
+    if found.issuer != ca.subject:
+        return False
+    try:
+        aki = found.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    except x509.ExtensionNotFound:
+        aki = None
+    ski = certs.key_ids(ca)[0]
+    return aki is None or ski is None or aki == ski
+
+
+def of_path_ca(known: list[RevocationList], pending: list[x509.CertificateRevocationList],
+               ca: x509.Certificate) -> RevocationList | None:
+    """The newest CRL of a CA on a certification path. A pending CRL that claims this CA (its name,
+    and its key identifier when it names one) must be signed by it."""
+    mine = [r for r in known if certs.same_ca(r.issuer, ca)]
+    for found in pending:
+        if not claims(found, ca):
+            continue
+        if not signed_by(found, ca):
+            raise CertificateError(f"a CRL names {ca.subject.rfc4514_string()} as its issuer but is not signed by it",
+                                   field="crl", message_zh=f"证书吊销列表声称由 {ca.subject.rfc4514_string()} 签发，但签名不符")
+        mine.append(RevocationList(ca, found))
+    return newest(mine, ca)

@@ -5,7 +5,9 @@ contracts), meeting 电子签名法 第13条: a change to content or signature i
 The signature covers the canonical JSON (sorted keys, no spaces, UTF-8) of the signed
 attributes ``{format, kind, digest_alg, digest, signed_at, signer_cert_sha256}``, so the kind
 and the claimed signing time are protected too (like CMS signed attributes). ``signed_at``
-is the signer's claim, not a trusted timestamp.
+is the signer's claim, not a trusted timestamp. ``signer_chain`` (optional, a list of PEMs)
+carries the intermediate CA certificates between the signer's certificate and a trusted root,
+outside the signed attributes like CMS ``certificates``: they are public, and the path is checked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from tenderhub.core.shared.clock import as_utc
-from tenderhub.crypto import keys, signing
+from tenderhub.crypto import certs, keys, signing
 from tenderhub.crypto.errors import CryptoError, SignatureError
 from tenderhub.crypto.suites import check_suite
 from tenderhub.crypto.x509 import CertInfo, TrustList, cert_info
@@ -45,16 +47,22 @@ def signed_bytes(sig: dict[str, Any]) -> bytes:
 
 
 def sign_document(suite: str, cert_pem: bytes, private_pem: bytes, content: bytes, *,
-                  kind: str, signed_at: datetime) -> dict[str, Any]:
-    """A JSON-able detached signature of ``content`` by the holder of ``cert_pem``."""
+                  kind: str, signed_at: datetime, chain: list[bytes] | None = None) -> dict[str, Any]:
+    """A JSON-able detached signature of ``content`` by the holder of ``cert_pem``. ``cert_pem``
+    may hold the intermediate CAs after the holder's certificate (``ca issue`` writes it so);
+    they go to ``signer_chain`` with those of ``chain``."""
     info = cert_info(cert_pem)
     if keys.public_of(check_suite(suite), private_pem) != info.public_pem:
         raise CryptoError("the private key does not belong to the certificate", field="key")
+    holder, *bundled = certs.load_all(cert_pem, field="certificate")
     sig: dict[str, Any] = {
         "format": FORMAT, "kind": kind, "digest_alg": signing.DIGEST_ALG[suite],
         "digest": signing.digest(suite, content), "signed_at": as_utc(signed_at).isoformat(),
-        "signer_cert": cert_pem.decode("ascii"),
+        "signer_cert": certs.pem(holder).decode("ascii") if bundled else cert_pem.decode("ascii"),
     }
+    intermediates = [*bundled, *(c for pem in chain or [] for c in certs.load_all(pem))]
+    if intermediates:
+        sig["signer_chain"] = [certs.pem(c).decode("ascii") for c in intermediates]
     sig["signature"] = base64.b64encode(signing.sign(suite, private_pem, signed_bytes(sig))).decode()
     return sig
 
@@ -75,6 +83,9 @@ def _parse(sig: dict[str, Any]) -> tuple[str, datetime, bytes]:
         raise _refuse("malformed signed_at or signature", "signature") from None
     if suite is None or at.tzinfo is None:
         raise _refuse("unknown digest algorithm or naive signed_at", "signature")
+    chain = sig.get("signer_chain", [])
+    if not isinstance(chain, list) or any(not isinstance(c, str) for c in chain):
+        raise _refuse("signer_chain: a list of PEM certificates is expected", "signer_chain")
     return suite, at, raw
 
 
@@ -91,5 +102,6 @@ def verify_document(sig: dict[str, Any], content: bytes, trust: TrustList | None
     if not signing.verify(suite, info.public_pem, signed_bytes(sig), raw):
         raise _refuse("the signature does not verify", "signature", "签名验证失败")
     if trust is not None:
-        info = trust.validate(sig["signer_cert"].encode(), at, checked_at=now)
+        chain = [c.encode() for c in sig.get("signer_chain", [])]
+        info = trust.validate(sig["signer_cert"].encode(), at, checked_at=now, chain=chain)
     return VerifiedDocument(sig["kind"], at, sig["digest_alg"], sig["digest"], info, trust is not None)

@@ -43,18 +43,25 @@ def extension(oid: str, critical: bool, value: bytes) -> bytes:
     return der.seq(der.oid(oid), der.boolean(True) if critical else b"", der.octets(value))
 
 
-def basic_constraints(ca: bool) -> bytes:
-    return extension(BASIC_CONSTRAINTS, True, der.seq(der.boolean(True), der.integer(0)) if ca else der.seq())
+def basic_constraints(ca: bool, path_length: int | None = None) -> bytes:
+    """CA=TRUE with an optional pathLenConstraint, or the empty SEQUENCE of an end entity."""
+    if not ca:
+        return extension(BASIC_CONSTRAINTS, True, der.seq())
+    limit = der.integer(path_length) if path_length is not None else b""
+    return extension(BASIC_CONSTRAINTS, True, der.seq(der.boolean(True), limit))
 
 
 def key_usage(*names: str) -> bytes:
     return extension(KEY_USAGE, True, der.named_bits({USAGE_BITS[n] for n in names}))
 
 
-def key_ids(subject_public_pem: bytes, issuer_public_pem: bytes | None) -> list[bytes]:
+def key_ids(subject_public_pem: bytes, issuer_public_pem: bytes | None, issuer_key_id: bytes | None = None) -> list[bytes]:
+    """SKI of the subject's key; AKI = the issuer's own SKI when given (it may have been computed
+    another way), else the SHA-1 of the issuer's key."""
     out = [extension(SKI, False, der.octets(key_id(subject_public_pem)))]
     if issuer_public_pem is not None:
-        out.append(extension(AKI, False, der.seq(der.tlv(0x80, key_id(issuer_public_pem)))))
+        ident = issuer_key_id or key_id(issuer_public_pem)
+        out.append(extension(AKI, False, der.seq(der.tlv(0x80, ident))))
     return out
 
 
@@ -75,22 +82,32 @@ def signed(body: bytes, private_pem: bytes) -> bytes:
     return der.seq(body, SIGNATURE_ALGORITHM, der.bits(sm2.sign(private_pem, body)))
 
 
-def init_ca(cn: str, *, days: int, now: datetime | None) -> tuple[bytes, bytes]:
+def init_ca(cn: str, *, days: int, now: datetime | None, path_length: int | None = None) -> tuple[bytes, bytes]:
     """A self-signed SM2 CA: (certificate PEM, private key PEM)."""
     private, public = sm2.generate()
     subject = name(cn)
-    extensions = [basic_constraints(True), key_usage("key_cert_sign", "crl_sign"), *key_ids(public, None)]
+    extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"), *key_ids(public, None)]
     body = tbs(issuer=subject, subject=subject, public_pem=public, period=validity(days, now), extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, private)), private
 
 
 def issue(ca_subject: bytes, ca_public_pem: bytes, ca_key_pem: bytes, *, subject: bytes, usage: tuple[str, ...],
-          public_pem: bytes, days: int, now: datetime | None) -> bytes:
+          public_pem: bytes, days: int, now: datetime | None, ca_key_id: bytes | None = None) -> bytes:
     """An end-entity SM2 certificate signed by an SM2 CA (``ca_subject`` is its Name DER)."""
-    extensions = [basic_constraints(False), key_usage(*usage), *key_ids(public_pem, ca_public_pem)]
+    extensions = [basic_constraints(False), key_usage(*usage), *key_ids(public_pem, ca_public_pem, ca_key_id)]
     body = tbs(issuer=ca_subject, subject=subject, public_pem=public_pem, period=validity(days, now),
                extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, ca_key_pem))
+
+
+def issue_ca(ca_subject: bytes, ca_public_pem: bytes, ca_key_pem: bytes, *, subject: bytes, path_length: int | None,
+             days: int, now: datetime | None, ca_key_id: bytes | None = None) -> tuple[bytes, bytes]:
+    """An intermediate SM2 CA under an SM2 CA: (certificate PEM, private key PEM)."""
+    private, public = sm2.generate()
+    extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"),
+                  *key_ids(public, ca_public_pem, ca_key_id)]
+    body = tbs(issuer=ca_subject, subject=subject, public_pem=public, period=validity(days, now), extensions=extensions)
+    return sm2.pem("CERTIFICATE", signed(body, ca_key_pem)), private
 
 
 def tbs_parts(cert_der: bytes) -> list[bytes]:

@@ -81,7 +81,8 @@ def write_pair(public: Path, public_data: bytes, private: Path, private_pem: byt
 class PlatformIdentity:
     """The platform's certificate (issued by a local CA on first use, replaceable by one from
     a recognised CA) and its trust list: the local CA plus every CA certificate (``*.pem``, intl
-    or gm) and every CRL of one of them (``*.crl``) in ``trust/``."""
+    or gm) and every CRL of one of them (``*.crl``) in ``trust/``; intermediate CA certificates in
+    ``trust/intermediates/*.pem`` are not trusted themselves, they only help build paths to those."""
 
     def __init__(self, keys_: PlatformKeys, trust_dir: Path, name: str) -> None:
         self.keys, self.trust_dir, self.name = keys_, trust_dir, name
@@ -91,7 +92,7 @@ class PlatformIdentity:
         if not key.exists():
             with self.keys.file_lock():  # another worker process may be making it
                 if not key.exists():
-                    made_cert, made_key = x509.init_ca(f"{self.name} 本地CA / local CA", days=3650, now=now)
+                    made_cert, made_key = x509.init_ca(f"{self.name} 本地CA / local CA", days=3650, now=now, path_length=0)
                     write_pair(cert, made_cert, key, made_key)
         return cert.read_bytes(), key.read_bytes()
 
@@ -112,4 +113,7 @@ class PlatformIdentity:
     def trust_list(self, now: datetime) -> x509.TrustList:
         extra = sorted(self.trust_dir.glob("*.pem")) if self.trust_dir.is_dir() else []
         crls = sorted(self.trust_dir.glob("*.crl")) if self.trust_dir.is_dir() else []
-        return x509.TrustList([self.ca(now)[0], *(p.read_bytes() for p in extra)], [p.read_bytes() for p in crls])
+        between = self.trust_dir / "intermediates"
+        intermediates = sorted(between.glob("*.pem")) if between.is_dir() else []
+        return x509.TrustList([self.ca(now)[0], *(p.read_bytes() for p in extra)], [p.read_bytes() for p in crls],
+                              intermediates=[p.read_bytes() for p in intermediates])

@@ -10,7 +10,8 @@ several CAs of either suite (mutual recognition, DESIGN §4) and refuses revoked
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -21,6 +22,7 @@ from cryptography.x509.oid import NameOID
 from tenderhub.core.shared.clock import SystemClock, as_utc
 from tenderhub.core.shared.ids import validate_uscc
 from tenderhub.crypto import certs, crl, gmcert, keys
+from tenderhub.crypto import chain as ca_chain
 from tenderhub.crypto.certs import load
 from tenderhub.crypto.errors import CertificateError
 from tenderhub.crypto.suites import check_suite
@@ -41,6 +43,7 @@ class CertInfo:
     fingerprint: str
     public_pem: bytes
     suite: str = "intl"
+    path: tuple[str, ...] = ()  # the CAs from the issuer up to the trust anchor, once validated
 
 
 def _name(cn: str, kind: str | None = None, uscc: str | None = None) -> x509.Name:
@@ -67,17 +70,57 @@ def _usage(*, sign: bool = False, commit: bool = False, agree: bool = False, ca:
                          encipher_only=False, decipher_only=False)
 
 
-def init_ca(name: str, suite: str = "intl", *, days: int, now: datetime | None = None) -> tuple[bytes, bytes]:
-    """A self-signed CA: (certificate PEM, private key PEM)."""
+def init_ca(name: str, suite: str = "intl", *, days: int, now: datetime | None = None,
+            path_length: int | None = None) -> tuple[bytes, bytes]:
+    """A self-signed (root) CA: (certificate PEM, private key PEM). ``path_length``: how many
+    intermediate CAs may stand below it (pathLenConstraint; None: no limit, 0: it issues holders only)."""
     if check_suite(suite) == "gm":
-        return gmcert.init_ca(name, days=days, now=now)
+        return gmcert.init_ca(name, days=days, now=now, path_length=path_length)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name(name)
     cert = (_builder(subject, subject, key.public_key(), days, now)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
             .add_extension(_usage(ca=True), critical=True)
             .sign(key, hashes.SHA256()))
     return cert.public_bytes(serialization.Encoding.PEM), keys.private_to_pem(key)
+
+
+def issue_ca(ca_cert_pem: bytes, ca_key_pem: bytes, name: str, *, days: int, now: datetime | None = None,
+             path_length: int | None = 0) -> tuple[bytes, bytes]:
+    """An intermediate CA under a CA, in the issuing CA's suite: (certificate PEM, private key PEM).
+    The issuer's pathLenConstraint must leave room for it and for the CAs it may issue in turn."""
+    ca = load(ca_cert_pem)
+    ca_suite, ca_public = certs.public_key(ca)
+    _may_issue_ca(ca, path_length)
+    if keys.public_of(ca_suite, ca_key_pem) != ca_public:
+        raise CertificateError("the key does not belong to the CA certificate", field="key", message_zh="私钥与 CA 证书不匹配")
+    if ca_suite == "gm":
+        raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
+        return gmcert.issue_ca(raw_ca_subject, ca_public, ca_key_pem, subject=gmcert.name(name),
+                               path_length=path_length, days=days, now=now, ca_key_id=certs.key_ids(ca)[0])
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (_builder(_name(name), ca.subject, key.public_key(), days, now)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+            .add_extension(_usage(ca=True), critical=True)
+            .add_extension(_authority_key_id(ca), critical=False)
+            .sign(keys.load_ec_private(ca_key_pem), hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM), keys.private_to_pem(key)
+
+
+def _may_issue_ca(ca: x509.Certificate, path_length: int | None) -> None:
+    limit = certs.basic_constraints(ca)
+    if not certs.is_ca(ca) or limit is None:
+        raise CertificateError("the issuer is not a CA certificate", field="issuer", message_zh="签发者不是 CA 证书")
+    if limit.path_length is None:
+        return
+    if limit.path_length == 0:
+        raise CertificateError("the issuing CA's pathLenConstraint is 0: it issues holder certificates only, "
+                               "no intermediate CA", field="issuer", message_zh="签发 CA 的路径长度约束为 0，只能签发持有者证书，不能签发中级 CA")
+    if path_length is None or path_length >= limit.path_length:
+        raise CertificateError(
+            f"the issuing CA's pathLenConstraint is {limit.path_length}: an intermediate CA under it may allow at most "
+            f"{limit.path_length - 1} CA(s) below itself", field="path_length",
+            message_zh=f"签发 CA 的路径长度约束为 {limit.path_length}，其下的中级 CA 至多允许 {limit.path_length - 1} 级")
 
 
 def issue(ca_cert_pem: bytes, ca_key_pem: bytes, *, subject_cn: str, kind: str, uscc: str | None,
@@ -99,7 +142,7 @@ def issue(ca_cert_pem: bytes, ca_key_pem: bytes, *, subject_cn: str, kind: str, 
         subject = gmcert.name(subject_cn, kind, code)
         raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
         return gmcert.issue(raw_ca_subject, ca_public, ca_key_pem, subject=subject, usage=usage,
-                            public_pem=public_pem, days=days, now=now)
+                            public_pem=public_pem, days=days, now=now, ca_key_id=certs.key_ids(ca)[0])
     return _issue_intl(ca, ca_key_pem, _name(subject_cn, kind, code), kind, public_pem, days, now)
 
 
@@ -115,7 +158,10 @@ def _issue_intl(ca: x509.Certificate, ca_key_pem: bytes, subject: x509.Name, kin
 
 
 def _authority_key_id(ca: x509.Certificate) -> x509.AuthorityKeyIdentifier:
-    ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    try:
+        ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:  # a CA certificate without SKI (made elsewhere): the key's SHA-1
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(keys.load_ec_public(certs.public_key(ca)[1]))
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
@@ -134,49 +180,47 @@ def cert_info(pem: bytes) -> CertInfo:
     )
 
 
-def _check_period(cert: x509.Certificate, at: datetime, what: str) -> None:
-    at = as_utc(at)
-    if at < cert.not_valid_before_utc:
-        raise CertificateError(f"the {what} certificate is not valid yet", field="certificate",
-                               message_zh="证书尚未生效")
-    if at > cert.not_valid_after_utc:
-        raise CertificateError(f"the {what} certificate has expired", field="certificate",
-                               message_zh="证书已过期")
-
-
 class TrustList:
-    """The CAs a platform recognises (intl and gm mixed), with their CRLs when given."""
+    """The CAs a platform recognises (intl and gm mixed, the anchors of every path), the
+    intermediate CAs it knows (untrusted until a path joins them to an anchor), and CRLs."""
 
-    def __init__(self, ca_pems: list[bytes], crls: list[bytes] | None = None) -> None:
+    def __init__(self, ca_pems: list[bytes], crls: list[bytes] | None = None, *,
+                 intermediates: list[bytes] | None = None) -> None:
         self.cas = [load(pem) for pem in ca_pems]
         for ca in self.cas:
             if not certs.is_ca(ca):
                 raise CertificateError("a trust-list entry is not a CA certificate", field="trust",
                                        message_zh="信任列表中的证书不是 CA 证书")
-        self.revocations = [crl.checked(data, self.cas) for data in crls or []]
+        self.intermediates = [c for pem in intermediates or [] for c in certs.load_all(pem, field="intermediates")]
+        self.revocations, self.pending_crls = crl.sort(crls or [], [*self.cas, *self.intermediates])
 
-    def issuer_of(self, cert: x509.Certificate) -> x509.Certificate:
-        for ca in self.cas:
-            if certs.issued_by(cert, ca):
-                return ca
-        raise CertificateError("the certificate does not chain to a trusted CA", field="certificate",
-                               message_zh="证书不是受信任的 CA 签发的")
-
-    def validate(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None) -> CertInfo:
-        """The certificate's facts at ``at`` (the signing or sign-in time), or ``CertificateError``
-        with the reason it is refused. The CA's newest CRL must be current at ``checked_at`` too
-        (the verification time; default ``at``): a back-dated ``at`` cannot make a stale CRL do."""
-        cert = load(cert_pem)
-        ca = self.issuer_of(cert)
-        _check_period(ca, at, "CA")
-        _check_period(cert, at, "signer")
-        if certs.is_ca(cert):
-            raise CertificateError("a CA certificate cannot sign documents or sign in", field="certificate")
-        usage = certs.key_usage(cert)
+    def path(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None,
+             chain: Sequence[bytes] = ()) -> list[x509.Certificate]:
+        """The checked certification path of a certificate (itself first, the anchor last) at ``at``
+        (the signing or sign-in time), or ``CertificateError`` naming the certificate that fails and
+        why. ``chain``: intermediate CA certificates that came with it (PEM, any order). Every CRL on
+        the path must be current at ``checked_at`` too (the verification time; default ``at``): a
+        back-dated ``at`` cannot make a stale CRL do."""
+        holder, bundled = load(cert_pem), certs.load_all(cert_pem, field="certificate")[1:]
+        if certs.is_ca(holder):
+            raise CertificateError("a CA certificate cannot sign documents or sign in", field="certificate",
+                                   message_zh="CA 证书不能用于签名或登录")
+        extra = [c for pem in chain for c in certs.load_all(pem)]
+        if len(bundled) + len(extra) > ca_chain.MAX_CHAIN:
+            raise CertificateError(f"chain: at most {ca_chain.MAX_CHAIN} certificates may come with a certificate",
+                                   field="chain", message_zh=f"chain：随证书提交的证书链至多 {ca_chain.MAX_CHAIN} 张")
+        pool = ca_chain.pool_of(self.cas, bundled, extra, self.intermediates)
+        found = ca_chain.validate(holder, self.cas, pool, at, checked_at or at,
+                                  ca_chain.crl_check(self.revocations, self.pending_crls))
+        usage = certs.key_usage(holder)
         if usage is None or not usage.digital_signature:
             raise CertificateError("the certificate's key usage does not allow digital signatures",
                                    field="certificate", message_zh="证书密钥用法不允许数字签名")
-        info = cert_info(cert_pem)
-        if (current := crl.newest(self.revocations, ca)) is not None:
-            current.check(ca, cert.serial_number, info.subject_cn, at, checked_at or at)
-        return info
+        certs.check_signing_purpose(holder)
+        return found
+
+    def validate(self, cert_pem: bytes, at: datetime, *, checked_at: datetime | None = None,
+                 chain: Sequence[bytes] = ()) -> CertInfo:
+        """The certificate's facts at ``at`` once its path is checked (``path``)."""
+        found = self.path(cert_pem, at, checked_at=checked_at, chain=chain)
+        return replace(cert_info(certs.pem(found[0])), path=tuple(ca_chain.cn(c) for c in found[1:]))

@@ -13,7 +13,8 @@ first STH is taken on trust). The upper hub checks, in this order:
   ``bad_signature``, ``bad_sth``: a forged post flags nobody);
 * ``first`` is the size of the last accepted STH (else 409 ``stale_tree_head``: read it again
   from ``GET /hub/lower-hubs/{id}`` and prove from there);
-* the same size and root again is a repeat (200); otherwise the proof must verify
+* under a lock per lower hub: not flagged meanwhile (409 ``hub_forked``); the same size and root
+  again is a repeat (200); otherwise the proof must verify
   (``verify_consistency``): then the STH is kept (201, ``hub_lower_tree_heads``).
 
 A proof that does not verify, a smaller tree or another root at the same size means the lower
@@ -89,11 +90,15 @@ def lower_hub_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
         raise Forbidden(f"{hub_id} is not registered as a hub (kind hub)", message_zh=f"{hub_id} 未登记为下级公共服务平台",
                         field="/hub_id", code="not_a_hub")
     if forked is not None:
-        raise Conflict(f"hub {hub_id} signed two inconsistent logs (detected {forked.detected_at.isoformat()}): "
-                        f"nothing it vouches for is accepted; evidence at GET /hub/lower-hubs/{hub_id}",
-                        message_zh=f"下级公共服务平台 {hub_id} 的日志已分叉或被改写，不再接受其转发；证据见 GET /hub/lower-hubs/{hub_id}",
-                        field="/hub_id", code="hub_forked")
+        raise hub_forked(hub_id, forked.detected_at)
     return row.suite, row.public_pem.encode()
+
+
+def hub_forked(hub_id: str, detected_at: Any) -> Conflict:
+    return Conflict(f"hub {hub_id} signed two inconsistent logs (detected {detected_at.isoformat()}): "
+                    f"nothing it vouches for is accepted; evidence at GET /hub/lower-hubs/{hub_id}",
+                    message_zh=f"下级公共服务平台 {hub_id} 的日志已分叉或被改写，不再接受其转发；证据见 GET /hub/lower-hubs/{hub_id}",
+                    field="/hub_id", code="hub_forked")
 
 
 # ---- a forwarded tree head ------------------------------------------------------------------
@@ -158,6 +163,9 @@ def accept_tree_head(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
 def _judge(hub: Hub, post: TreeHeadPost) -> bool:
     with hub.engine.begin() as conn:
         _lock(conn, post.hub_id)
+        flagged = conn.execute(sa.select(forks.c.detected_at).where(forks.c.hub_id == post.hub_id)).scalar()
+        if flagged is not None:  # by a request judged while this one waited for the lock
+            raise hub_forked(post.hub_id, flagged)
         last = _last(conn, post.hub_id)
         size, root = (last.size, last.root) if last is not None else (0, "")
         if post.first != size:

@@ -5,8 +5,9 @@
    audience and nonce only; kept in ``hub_sso_challenges``, with a tag of each, so any hub process
    can check it). ``signed_text`` is ``tenderhub-sso\n{hub id}\n{audience}\n{nonce}\n{challenge}``,
    the hub id being its key's fingerprint (the JWKS ``kid``): the person's tool shows it.
-2. ``POST /hub/sso/assertion`` ``{certificate, challenge, signature, audience, nonce}``: the
+2. ``POST /hub/sso/assertion`` ``{certificate, chain?, challenge, signature, audience, nonce}``: the
    person signs ``signed_text`` with the key of a certificate from a CA on the hub's trust list
+   (directly, or through the intermediate CAs in ``chain``)
    (so a platform driving the signing cannot get an assertion for another platform or nonce);
    the certificate's USCC must be a subject of the hub's registry and, for a personal
    certificate, the person must be one of its people. ``audience`` is the platform id (a
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 from fastapi import Body, FastAPI, Request
 
 from tenderhub.core.shared.errors import Forbidden, Invalid, NotFound
-from tenderhub.crypto import keys, signing
+from tenderhub.crypto import certs, keys, signing
 from tenderhub.crypto.challenge import new_challenge
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.crypto.x509 import CertInfo
@@ -127,11 +128,11 @@ def use_challenge(hub: Hub, issued: str, audience: str, nonce: str) -> None:
 
 
 def signed_in(hub: Hub, data: dict[str, Any], audience: str, nonce: str) -> CertInfo:
-    issued = text(data, "challenge")
+    issued, chain = text(data, "challenge"), certs.chain_field(data.get("chain"))
     use_challenge(hub, issued, audience, nonce)
     signature, now = signature_bytes(data.get("signature")), hub.clock.now()
     try:
-        info = trust_list(hub).validate(text(data, "certificate").encode(), now)
+        info = trust_list(hub).validate(text(data, "certificate").encode(), now, chain=chain)
     except CryptoError as error:
         raise Forbidden(error.message_en, message_zh=error.message_zh, field=error.field or "certificate") from error
     if not signing.verify(keys.suite_of(info.public_pem), info.public_pem, signed_text(hub, audience, nonce, issued).encode(), signature):

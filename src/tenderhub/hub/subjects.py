@@ -9,7 +9,8 @@ roles. Three ways to register (and to update: a later registration replaces the 
   ``subject.signed_at`` required and checked as below, so a captured registration of the
   platform cannot be posted again to undo its later update);
 * the subject itself, signed with its certificate from a CA on the hub's trust list
-  (``trust.py``) whose ``serialNumber`` is the same USCC: ``{certificate, subject, signature}``;
+  (``trust.py``) whose ``serialNumber`` is the same USCC: ``{certificate, subject, signature}``
+  (and ``chain``, the PEMs of the intermediate CAs, when the CA on the list is a root above them);
   ``subject.signed_at`` (ISO 8601 with its offset) is signed with the record: it must be within
   ``FRESHNESS`` before the hub's clock (``CLOCK_SKEW`` after it) and later than the subject's last
   accepted update (its ``signed_at`` if that was signed by a certificate or a platform, else the
@@ -36,7 +37,7 @@ from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tenderhub.core.shared.ids import validate_uscc
-from tenderhub.crypto import keys, signing
+from tenderhub.crypto import certs, keys, signing
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.types import JsonType, UtcDateTime
 from tenderhub.exchange.privacy import mask_id_number, mask_name, mask_phone
@@ -137,8 +138,9 @@ def certificate_signed(hub: Hub, body: dict[str, Any]) -> tuple[str, dict[str, A
     payload = body.get("subject")
     if not isinstance(payload, dict):
         raise Invalid("subject: an object is required", message_zh="subject：必须是对象", field="subject")
+    chain = certs.chain_field(body.get("chain"))
     try:
-        info = trust_list(hub).validate(str(body.get("certificate") or "").encode(), hub.clock.now())
+        info = trust_list(hub).validate(str(body.get("certificate") or "").encode(), hub.clock.now(), chain=chain)
     except CryptoError as error:
         raise Forbidden(error.message_en, message_zh=error.message_zh, field="certificate") from error
     if not signing.verify(keys.suite_of(info.public_pem), info.public_pem, protocol.canonical(payload), signature_bytes(body.get("signature"))):

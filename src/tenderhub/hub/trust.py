@@ -10,7 +10,9 @@
 
 Every trading platform accepts a certificate that chains to an active CA of this list (its
 client is ``services/identity.HttpTrustList``); the hub uses it for its own certificate checks
-(self-registration, single sign-on).
+(self-registration, single sign-on). The listed CAs are trust anchors (roots): the intermediate
+CAs under them come with each certificate (``chain``) and the whole path is checked
+(``crypto/chain.py``, ADR 0017).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ process of the platform sees a use), not in process memory.
 list (its local CA and ``DATA_DIR/trust/*.pem``) or to an active CA of the hub's trust list
 (``TrustListPort``: ``HttpTrustList`` asks ``GET /hub/trust-list`` and keeps the answer for
 ``ttl``; when the hub cannot answer it keeps using the last answer, or the local list alone).
+Those CAs are trust anchors: a certificate issued by an intermediate CA comes with its ``chain``
+(PEMs of the intermediates, or one PEM bundle), or the intermediates are listed in
+``DATA_DIR/trust/intermediates/``; the path to an anchor is checked (``crypto/chain.py``).
 
 **Single sign-on.** ``sso_nonce`` issues a nonce; the person gets an assertion for this
 platform from the hub (``POST /hub/sso/challenge`` then ``POST /hub/sso/assertion`` with
@@ -34,7 +37,7 @@ import httpx
 from tenderhub.core.shared.clock import Clock
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tenderhub.core.shared.events import DomainEvent
-from tenderhub.crypto import x509
+from tenderhub.crypto import certs, x509
 from tenderhub.crypto.challenge import issued_at, new_challenge, verify_response
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.hub.protocol import assertion_refused as refused
@@ -90,7 +93,7 @@ def trust_for(svc: Services, now: datetime) -> x509.TrustList:
     """The platform's own trust list plus the hub's active CAs."""
     trust: x509.TrustList = vault_of(svc).identity.trust_list(now)
     if svc.trust is not None:
-        trust.cas.extend(x509.TrustList(svc.trust.ca_pems()).cas)
+        trust.cas.extend(x509.TrustList(svc.trust.ca_pems()).cas)  # anchors: intermediates come with the certificate
     return trust
 
 
@@ -145,12 +148,12 @@ def challenge(svc: Services) -> dict[str, Any]:
 def certificate_login(svc: Services, data: Mapping[str, Any], *, ip: str = "", device: str = "") -> dict[str, Any]:
     """Verify the signed challenge and open a session token for the certificate's subject."""
     now = svc.clock.now()
-    issued = p.text(data, "challenge")
+    issued, chain = p.text(data, "challenge"), certs.chain_field(data.get("chain"))
     if not CHALLENGES.use(svc, issued):
         raise Forbidden("unknown, expired or already used challenge", message_zh="挑战码无效、已过期或已使用", field="challenge")
     try:
         signature = base64.b64decode(p.text(data, "signature"), validate=True)
-        info = verify_response(trust_for(svc, now), p.text(data, "certificate").encode(), issued, signature, now)
+        info = verify_response(trust_for(svc, now), p.text(data, "certificate").encode(), issued, signature, now, chain=chain)
     except (binascii.Error, ValueError) as error:
         raise Invalid(f"unreadable sign-in response: {error}", message_zh="签名登录数据无法解析", field="signature") from error
     except CryptoError as error:

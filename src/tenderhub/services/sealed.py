@@ -26,7 +26,7 @@ from tenderhub.blobs.port import BlobRef
 from tenderhub.core.bids import sealing
 from tenderhub.core.bids.model import Bid, DocumentRef, PartialList, SealedPackage
 from tenderhub.core.procedures.guards import rule_for
-from tenderhub.core.procedures.model import Tender
+from tenderhub.core.procedures.model import Lot, Tender
 from tenderhub.core.shared.clock import beijing
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.roles import Actor, Role
@@ -59,9 +59,22 @@ def vault_of(svc: Services) -> Vault:
     return svc.vault
 
 
-def upload_id_for(tender_id: str, lot: str, bidder_id: str, sha256: str) -> str:
-    """The same bidder uploading the same package to the same lot resumes the same upload."""
-    return hashlib.sha256(f"{tender_id}|{lot}|{bidder_id}|{sha256}".encode()).hexdigest()[:32]
+def upload_id_for(tender_id: str, lot: str, bidder_id: str, sha256: str, again: int = 0) -> str:
+    """The same bidder uploading the same package to the same lot resumes the same upload;
+    ``again``: the how-many-th time it is sent after its earlier upload was replaced."""
+    key = f"{tender_id}|{lot}|{bidder_id}|{sha256}" + (f"|{again}" if again else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def upload_id_in(tender: Tender, lot: Lot, bidder_id: str, sha256: str) -> str:
+    """The upload id for this package now: the same one while it is being sent or is the bid
+    (a retry gets its receipt); a new one once a later package replaced it, so sending it again
+    on purpose makes it the bid again, while a late retry of the old finish changes nothing."""
+    replaced = {old.receipt_id for bid in lot.bids if bid.bidder_id == bidder_id for old in bid.replaced}
+    again = 0
+    while (upload_id := upload_id_for(tender.id, lot.id, bidder_id, sha256, again)) in replaced:
+        again += 1
+    return upload_id
 
 
 def checked_summary(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,7 +96,7 @@ def begin_upload(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
         lot = sealing.may_submit_sealed(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder)
         if problems:
             raise RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))
-    upload_id = upload_id_for(tender_id, lot.id, bidder.bidder_id, sha256)
+        upload_id = upload_id_in(tender, lot, bidder.bidder_id, sha256)
     state = vault.uploads.begin(upload_id, int(summary["size"]), sha256)
     meta = {"tender_id": tender_id, "lot_id": lot.id, "bidder_id": bidder.bidder_id, "sha256": sha256, "summary": summary}
     write_meta(vault, upload_id, meta)
@@ -161,15 +174,16 @@ def record_sealed_bid(svc: Services, actor: Actor, meta: Mapping[str, Any], uplo
     with svc.uow(actor) as uow:
         tender = load(uow, meta["tender_id"], for_update=True, bidder_id=bidder.bidder_id)  # its own bids only
         existing = bid_with_receipt(tender, upload_id)
-        if existing is not None:
-            return receipt(svc, tender, existing)
+        if existing is not None:  # finished before (perhaps replaced since: the bid stays as it is)
+            return receipt(svc, tender, *existing)
         act = svc.act(actor)
         require_not_blacklisted(svc, tender.regime.value, bidder)
         bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=sealed_package(meta, ref, upload_id, act.at))
         uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
         tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
         commit_if_stored(vault_of(svc), uow, ref.digest)
-        return receipt(svc, tender, bid)
+        assert bid.sealed is not None
+        return receipt(svc, tender, bid, bid.sealed)
 
 
 def sealed_package(meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -> SealedPackage:
@@ -183,24 +197,26 @@ def sealed_package(meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -
     )
 
 
-def bid_with_receipt(tender: Tender, receipt_id: str) -> Bid | None:
+def bid_with_receipt(tender: Tender, receipt_id: str) -> tuple[Bid, SealedPackage] | None:
+    """The bid that received the upload ``receipt_id``, and that package (its current one, or
+    one it replaced since)."""
     for lot in tender.lots:
         for bid in lot.bids:
-            if bid.sealed is not None and bid.sealed.receipt_id == receipt_id:
-                return bid
+            for kept in (bid.sealed, *bid.replaced):
+                if kept is not None and kept.receipt_id == receipt_id:
+                    return bid, kept
     return None
 
 
-def receipt(svc: Services, tender: Tender, bid: Bid) -> dict[str, Any]:
-    """回执: what the platform received and when, signed with the platform's signing key."""
-    sealed = bid.sealed
-    assert sealed is not None
+def receipt(svc: Services, tender: Tender, bid: Bid, sealed: SealedPackage) -> dict[str, Any]:
+    """回执: what the platform received and when, signed with the platform's signing key; the
+    same body for the same package however often it is asked (a replaced one keeps its version)."""
     lot = tender.lot(bid.lot_id)
     body = {
         "receipt_id": sealed.receipt_id, "tender": tender.code, "lot": lot.code, "bid": bid.id,
         "bidder": bid.uscc, "bidder_name": bid.name, "suite": sealed.suite, "ciphertext_sha256": sealed.digest,
         "ciphertext_digest": sealed.summary_digest, "size": sealed.size,
-        "received_at": beijing(sealed.received_at).isoformat(timespec="milliseconds"), "version": bid.version,
+        "received_at": beijing(sealed.received_at).isoformat(timespec="milliseconds"), "version": sealed.bid_version or bid.version,
     }
     pair = vault_of(svc).keys.pair("signing", sealed.suite)
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()

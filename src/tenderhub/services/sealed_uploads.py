@@ -107,7 +107,7 @@ def store_upload(vault: Vault, meta: Mapping[str, Any], upload_id: str) -> Any:
     """The uploaded bytes must be the ones the bidder signed (电子办法 第27条, 电子签名法 第13条):
     checked before they enter the store (a refusal leaves nothing there), read once."""
     partial = vault.uploads.partial(upload_id)
-    if partial is None:  # moved by an earlier (or a concurrent) finish: check what was stored
+    if partial is None:  # moved by an earlier (or a concurrent) finish, or nothing sent yet (upload_incomplete)
         ref = moved_upload(vault, meta, upload_id)
         check_against_summary(meta["summary"], lambda _mode: vault.blobs.open(ref.digest))
         return ref

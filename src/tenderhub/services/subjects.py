@@ -105,13 +105,15 @@ def add_expert(svc: Services, actor: Actor, data: Mapping[str, Any]) -> dict[str
 
 
 def actor_for_token(svc: Services, raw: str, *, ip: str = "", device: str = "") -> Actor:
-    """Authenticate an API token: the acting user with its role and subject."""
+    """Authenticate an API token: the acting user with its role and subject (one query)."""
     with svc.uow(None) as uow:
-        user = uow.tokens.user_for_token(raw)
-        if user is None:
-            raise Forbidden("unknown or revoked API token", message_zh="API 令牌无效或已吊销", field="authorization")
-        subject = uow.subjects.get(user.subject_id) if user.subject_id else None
-        return actor_of(user, subject, ip=ip, device=device)
+        found = uow.tokens.identity_for(raw)
+    if found is None:
+        raise Forbidden("unknown or revoked API token", message_zh="API 令牌无效或已吊销", field="authorization")
+    if found.subject_id is None:
+        return Actor(found.id, Role(found.role), "", "", found.name, ip, device, "")
+    representative = str((found.subject_doc or {}).get("legal_representative", ""))
+    return Actor(found.id, Role(found.role), found.subject_id, found.uscc, found.subject_name, ip, device, representative)
 
 
 def actor_of(user: User, subject: Subject | None, *, ip: str = "", device: str = "") -> Actor:

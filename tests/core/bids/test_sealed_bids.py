@@ -60,6 +60,16 @@ def test_a_sealed_bid_holds_no_price_and_a_new_package_replaces_the_old_before_t
     assert again is bid and bid.version == 2 and bid.sealed.digest == f"{9:064x}"
 
 
+def test_a_replaced_package_is_kept_with_its_receipt_and_the_bid_version_it_made():
+    tender = sealed_tender(1)
+    bid = tender.lots[0].bids[0]
+    for n in (7, 1):  # a second package, then the first one sent again (a new upload: a new receipt)
+        submit_sealed(tender, an_act(at=DEADLINE - timedelta(minutes=1)), lot_id="lot-1", bidder=a_bidder(1),
+                      package=SealedPackage("intl", f"{n:064x}", 4096, "c2ln", "key-1", f"receipt-again-{n}", DEADLINE))
+    assert bid.sealed is not None and (bid.sealed.receipt_id, bid.sealed.bid_version, bid.version) == ("receipt-again-1", 3, 3)
+    assert [(p.receipt_id, p.bid_version) for p in bid.replaced] == [("receipt-1", 1), ("receipt-again-7", 2)]
+
+
 def test_an_upload_finished_at_the_deadline_is_refused_citing_article_26():
     tender = sealed_tender(0)
     register(tender, an_act(at=T0 + timedelta(days=1)), lot_id="lot-1", bidder=a_bidder(1))

@@ -22,7 +22,7 @@ def test_every_committee_and_evaluation_rule_cites_an_official_law_by_article_nu
 
 def test_every_rule_message_formats_in_both_languages_with_its_own_parameters():
     params = dict(size=4, experts=2, expert="E1", uscc="X", specialty="建筑", needed=3, available=1,
-                  short=2, member="M", reason="r", votes=2, count=4, bid="B", valid=2, weight=9, formula="f")
+                  short=2, member="M", reason="r", votes=2, count=4, bid="B", valid=2, weight=9, formula="f", path="/awards/0", lot="L1")
     for r in committee.RULES + evaluation.RULES:
         zh, en = r.format(**params)
         assert zh and en

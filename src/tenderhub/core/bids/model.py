@@ -109,6 +109,7 @@ class SealedPackage:
     decryption: Decryption = Decryption.PENDING
     decrypted_at: datetime | None = None
     failure: str = ""
+    bid_version: int = 0  # the bid's version this package made (0: stored before it was kept; the bid's own)
 
 
 @dataclass
@@ -127,6 +128,7 @@ class Bid:
     modified_at: datetime | None = None
     withdrawn_at: datetime | None = None
     security_refund_due: datetime | None = None
+    replaced: list[SealedPackage] = field(default_factory=list)  # earlier packages, each with its receipt (法 第29条)
 
     def __post_init__(self) -> None:
         # Not a field: the owning tender takes these into its own events (Tender.bid_transition).

@@ -7,6 +7,7 @@ what the platform verified and enforces when each step may happen.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from tenderhub.core.bids.model import (
@@ -50,14 +51,18 @@ def may_submit_sealed(tender: Tender, act: Act, *, lot_id: str, bidder: BidderIn
 
 
 def submit_sealed(tender: Tender, act: Act, *, lot_id: str, bidder: BidderInfo, package: SealedPackage) -> Bid:
-    """Accept a sealed bid (or a new package replacing the bidder's earlier one, 法 第29条)."""
+    """Accept a sealed bid (or a new package replacing the bidder's earlier one, 法 第29条; the
+    earlier one is kept in ``replaced``, with the bid version it made, for its receipt)."""
     lot = may_submit_sealed(tender, act, lot_id=lot_id, bidder=bidder)
     current = next((b for b in lot.bids if b.bidder_id == bidder.bidder_id and b.status is BidStatus.SUBMITTED), None)
     if current is not None:
-        current.sealed, current.version, current.modified_at = package, current.version + 1, act.at
+        if current.sealed is not None:  # kept with its receipt: a late retry of its finish gets that receipt
+            current.replaced.append(replace(current.sealed, bid_version=current.sealed.bid_version or current.version))
+        current.version, current.modified_at = current.version + 1, act.at
+        current.sealed = replace(package, bid_version=current.version)
         tender.record("bids:bid:modified", current.id, act.at, act.by, sealed=package.digest, version=current.version)
         return current
-    bid = Bid(next_bid_id(lot), lot.id, bidder.bidder_id, bidder.uscc, bidder.name, act.at, None, [], package)
+    bid = Bid(next_bid_id(lot), lot.id, bidder.bidder_id, bidder.uscc, bidder.name, act.at, None, [], replace(package, bid_version=1))
     lot.bids.append(bid)
     tender.record("bids:bid:submitted", bid.id, act.at, act.by, lot=lot.id, sealed=package.digest, receipt=package.receipt_id)
     return bid

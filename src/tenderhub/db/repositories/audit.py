@@ -67,6 +67,14 @@ def _canonical_numbers(value: Any) -> Any:
     return value
 
 
+# Built once (building and keying a statement costs more than running it on SQLite).
+_t = tables.audit_events
+LOCK_PG = sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY))
+LOCK_SQLITE = sa.update(_t).where(sa.false()).values(seq=_t.c.seq)  # a no-op write takes SQLite's single write lock
+HEAD = sa.select(_t.c.seq, _t.c.hash).order_by(_t.c.seq.desc()).limit(1)
+APPEND = sa.insert(_t).returning(_t.c.seq, sort_by_parameter_order=True)
+
+
 class AuditRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -75,11 +83,8 @@ class AuditRepository:
     def lock_chain(self) -> None:
         """Serialize chain appends until the transaction ends."""
         self._last = None
-        if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
-        else:  # a no-op write takes SQLite's single write lock (BEGIN IMMEDIATE semantics)
-            t = tables.audit_events
-            self._session.execute(sa.update(t).where(sa.false()).values(seq=t.c.seq))
+        postgresql = self._session.get_bind().dialect.name == "postgresql"
+        self._session.execute(LOCK_PG if postgresql else LOCK_SQLITE)
 
     def append(self, event: DomainEvent, actor: ActorContext | None) -> AuditRecord:
         """Append one event; call ``lock_chain()`` first in the same transaction."""
@@ -98,8 +103,7 @@ class AuditRepository:
             fields.update(prev_hash=prev_hash, hash=row_hash(fields, prev_hash))
             rows.append(fields)
             prev_hash = fields["hash"]
-        t = tables.audit_events
-        seqs = self._session.execute(sa.insert(t).returning(t.c.seq, sort_by_parameter_order=True), rows).scalars().all()
+        seqs = self._session.execute(APPEND, rows).scalars().all()
         self._last = (seqs[-1], rows[-1]["hash"])
         return [AuditRecord(seq=seq, **fields) for seq, fields in zip(seqs, rows, strict=True)]
 
@@ -120,10 +124,7 @@ class AuditRepository:
 
     def head(self) -> tuple[int, str] | None:
         """(seq, hash) of the chain's last row."""
-        t = tables.audit_events
-        row = self._session.execute(
-            sa.select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)
-        ).first()
+        row = self._session.execute(HEAD).first()
         return None if row is None else (row.seq, row.hash)
 
     def list(

@@ -10,6 +10,7 @@ Indexed columns are read from the aggregate's attributes of the same name (enums
 from __future__ import annotations
 
 import builtins
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar
@@ -78,7 +79,7 @@ class DocumentRepository(Generic[T]):
     def find(self, id: str) -> T | None:
         if id in self._seen:
             return self._seen[id].obj  # type: ignore[no-any-return]
-        return self._one(self.table.c.id == id)
+        return self._by_id(id)
 
     def version_of(self, obj: T) -> int:
         """The stored version this unit of work holds for ``obj`` (for ETag / If-Match)."""
@@ -135,6 +136,12 @@ class DocumentRepository(Generic[T]):
         row = self._session.execute(sa.select(self.table).where(where)).first()
         return None if row is None else self._track(row)
 
+    def _by_id(self, id: str) -> T | None:
+        """``_one`` by primary key with a statement built once per table (building and keying
+        a statement costs more than running it on SQLite)."""
+        row = self._session.execute(by_id(self.table), {"id": id}).first()
+        return None if row is None else self._track(row)
+
     def _many(
         self, *where: sa.ColumnElement[bool], order_by: Any, limit: int, offset: int
     ) -> builtins.list[T]:
@@ -166,6 +173,11 @@ class DocumentRepository(Generic[T]):
                 f"no class configured for {self.noun}: pass it in AggregateClasses(...) to the UnitOfWork"
             )
         return self._cls
+
+
+@functools.cache
+def by_id(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table).where(table.c.id == sa.bindparam("id"))
 
 
 def plain(value: Any) -> Any:

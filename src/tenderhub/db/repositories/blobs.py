@@ -6,8 +6,10 @@ checks the store against (a file that is missing or damaged is named by its dige
 from __future__ import annotations
 
 import builtins
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -52,10 +54,7 @@ class BlobRepository:
         (``ON CONFLICT DO NOTHING``); whether it was inserted."""
         dialect = self._session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
-            insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-            t = tables.blobs
-            stmt = insert(t).values(**values).on_conflict_do_nothing(index_elements=["digest"]).returning(t.c.digest)
-            return self._session.execute(stmt).first() is not None  # (rowcount is -1 on psycopg)
+            return self._session.execute(_inserting_new(dialect), values).first() is not None  # (rowcount is -1 on psycopg)
         if self.find(str(values["digest"])) is not None:
             return False
         with savepoint(self._session):
@@ -91,3 +90,11 @@ class BlobRepository:
 
     def count(self) -> int:
         return int(self._session.execute(sa.select(sa.func.count()).select_from(tables.blobs)).scalar_one())
+
+
+@functools.cache
+def _inserting_new(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (digest) DO NOTHING RETURNING digest``, built once per dialect."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    t = tables.blobs
+    return insert(t).on_conflict_do_nothing(index_elements=["digest"]).returning(t.c.digest)

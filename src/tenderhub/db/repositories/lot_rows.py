@@ -39,11 +39,33 @@ class BidSelection:
     def whole(self) -> bool:
         return self.bidder_id is None and self.bid_id is None
 
-    def where(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
-        found = [] if self.bidder_id is None else [table.c.bidder_id == self.bidder_id]
-        if self.bid_id is None:
-            return found
-        return [*found, table.c.id == self.bid_id if table is tables.tender_bids else sa.false()]
+    def params(self, tender_id: str) -> dict[str, str]:
+        """The values of ``_selecting``'s statement for this selection."""
+        found = {"tender_id": tender_id}
+        if self.bidder_id is not None:
+            found["bidder_id"] = self.bidder_id
+        if self.bid_id is not None:
+            found["bid_id"] = self.bid_id
+        return found
+
+
+@functools.cache
+def _selecting(table: sa.Table, bidder: bool, bid: bool) -> sa.Select[Any]:
+    """A tender's rows (only a bidder's, only one bid: a registration has no bid id), built once
+    per shape (building and keying a statement costs more than running it on SQLite)."""
+    t = table
+    where = [t.c.tender_id == sa.bindparam("tender_id")]
+    if bidder:
+        where.append(t.c.bidder_id == sa.bindparam("bidder_id"))
+    if bid:
+        where.append(t.c.id == sa.bindparam("bid_id") if table is tables.tender_bids else sa.false())
+    return sa.select(t.c.id, t.c.lot_id, t.c.seq, t.c.version, t.c.doc).where(*where).order_by(t.c.seq)
+
+
+@functools.cache
+def _counting(table: sa.Table) -> sa.Select[Any]:
+    t = table
+    return sa.select(t.c.lot_id, sa.func.count()).where(t.c.tender_id == sa.bindparam("tender_id")).group_by(t.c.lot_id)
 
 
 WHOLE = BidSelection()
@@ -92,7 +114,7 @@ class LotRows:
         self._pending: list[Op] = []
 
     def fill(self, tender_id: str, tender: Any, selection: BidSelection) -> None:
-        by_lot = self._load(tender_id, selection.where(self.table))
+        by_lot = self._load(tender_id, selection)
         if selection.whole:
             for lot in tender.lots:
                 setattr(lot, self.attribute, by_lot.get(lot.id, []))
@@ -107,17 +129,16 @@ class LotRows:
         loaded = self._partial.get(tender_id)
         if loaded is None or loaded == selection:
             return
-        by_lot = self._load(tender_id, [])
+        by_lot = self._load(tender_id, WHOLE)
         for lot in tender.lots:
             added = [item for item in getattr(lot, self.attribute) if item.id not in self._stored]
             setattr(lot, self.attribute, [*by_lot.get(lot.id, []), *added])
         del self._partial[tender_id]
 
-    def _load(self, tender_id: str, where: list[sa.ColumnElement[bool]]) -> dict[str, list[Any]]:
-        t = self.table
-        stmt = sa.select(t.c.id, t.c.lot_id, t.c.seq, t.c.version, t.c.doc).where(t.c.tender_id == tender_id, *where).order_by(t.c.seq)
+    def _load(self, tender_id: str, selection: BidSelection) -> dict[str, list[Any]]:
+        stmt = _selecting(self.table, selection.bidder_id is not None, selection.bid_id is not None)
         by_lot: dict[str, list[Any]] = {}
-        for row in self._session.execute(stmt):
+        for row in self._session.execute(stmt, selection.params(tender_id)):
             by_lot.setdefault(row.lot_id, []).append(self._object(tender_id, row))
         return by_lot
 
@@ -128,9 +149,7 @@ class LotRows:
         return self._objects[row.id]
 
     def _counts(self, tender_id: str) -> dict[str, int]:
-        t = self.table
-        stmt = sa.select(t.c.lot_id, sa.func.count()).where(t.c.tender_id == tender_id).group_by(t.c.lot_id)
-        return {lot_id: int(n) for lot_id, n in self._session.execute(stmt)}
+        return {lot_id: int(n) for lot_id, n in self._session.execute(_counting(self.table), {"tender_id": tender_id})}
 
     def changes(self, tender_id: str, lots: Iterable[tuple[Any, list[JsonDoc]]]) -> list[Op]:
         """The rows to write for the bids now in ``lots`` (each lot with its bids' documents)."""
@@ -170,7 +189,7 @@ class LotRows:
             self._pending.append(op)
 
     def _insert(self, op: Op) -> None:
-        self._session.execute(sa.insert(self.table).values(id=op.bid_id, **self._columns(op.row), version=1, doc=op.row.doc))
+        self._session.execute(_inserting(self.table), {"id": op.bid_id, **self._columns(op.row), "version": 1, "doc": op.row.doc})
 
     def _update(self, op: Op) -> None:
         t = self.table
@@ -213,6 +232,11 @@ class LotRows:
         if "status" in self.table.c:
             found["status"] = row.doc.get("status", "submitted")
         return found
+
+
+@functools.cache
+def _inserting(table: sa.Table) -> sa.Insert:
+    return sa.insert(table)
 
 
 def _count_of(counts: Any, lot_id: str) -> int:

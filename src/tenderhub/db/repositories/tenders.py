@@ -4,13 +4,16 @@ and registrations live in ``tender_bids`` / ``tender_registrations`` rows, ADR 0
 ``get``/``find``/``get_for_update`` take an optional filter (``bidder_id``, ``bid_id``): then
 each ``lot.bids`` and ``lot.registrations`` is a ``PartialList`` holding only that bidder's
 (that bid; no registration), and only they are written back. Without a filter everything is
-loaded, as plain lists. A change to any of them also raises the tender's version (the
-tender's version covers its bids and registrations).
+loaded, as plain lists. A change to any of them raises the tender's version when the tender
+was loaded without its lock (optimistic: the version covers its bids and registrations);
+loaded with ``get_for_update`` the lock already orders the change against every other writer
+of the tender, so only the bid rows are written (ADR 0014).
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -46,6 +49,7 @@ class TenderRepository(DocumentRepository[T]):
             if (item := item_class(cls, name)) is not None]  # type: ignore[arg-type]
         self._selection = WHOLE
         self._new_rows: Changes = []
+        self._locked: set[str] = set()  # first read under its lock (get_for_update), held to the commit
 
     def get(self, id: str, *, bidder_id: str | None = None, bid_id: str | None = None) -> T:
         """The tender; with ``bidder_id``/``bid_id`` its lots hold only those bids (``PartialList``)."""
@@ -66,7 +70,7 @@ class TenderRepository(DocumentRepository[T]):
             for rows in self._rows:
                 rows.ensure(id, obj, self._selection)
             return obj
-        return self._one(self.table.c.id == id)
+        return self._by_id(id)
 
     def get_by_code(self, code: str) -> T:
         found = self._one(self.table.c.code == code)
@@ -80,10 +84,10 @@ class TenderRepository(DocumentRepository[T]):
         """Load a tender to change it, holding its write lock until the transaction ends, so
         concurrent changes of one tender wait for each other instead of failing on a stale
         version (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the database write lock)."""
-        if self._session.get_bind().dialect.name == "postgresql":
-            self._session.execute(sa.select(self.table.c.id).where(self.table.c.id == id).with_for_update())
-        else:  # a write statement that matches nothing takes SQLite's single write lock
-            self._session.execute(sa.update(self.table).where(sa.false()).values(version=self.table.c.version))
+        dialect = self._session.get_bind().dialect.name
+        self._session.execute(_locking(self.table, dialect), {"id": id} if dialect == "postgresql" else {})
+        if id not in self._seen:  # read under the lock (not an earlier, unlocked read of it)
+            self._locked.add(id)
         return self.get(id, bidder_id=bidder_id, bid_id=bid_id)
 
     def list(
@@ -93,13 +97,14 @@ class TenderRepository(DocumentRepository[T]):
         return self._many(*where, order_by=self.table.c.code, limit=limit, offset=offset)
 
     def flush(self) -> None:
-        """Write back changed tenders and bids; a changed bid raises its tender's version."""
+        """Write back changed tenders and bids; a changed bid raises its tender's version unless
+        the tender's lock is held (then the lock orders it: ADR 0014)."""
         for key in sorted(self._seen):  # fixed order: no lock-order deadlocks between writers
             entry = self._seen[key]
             doc, changes = self._split(key, entry.obj)
             if doc != entry.snapshot:
                 self._written.append((entry, doc, self._write_back(key, entry, doc)))
-            elif changes:  # only bids changed: the tender's version still moves (it covers them)
+            elif changes and key not in self._locked:  # only bids changed, optimistically: the version covers them
                 self._written.append((entry, doc, self._bump(key, entry)))
             for rows, ops in changes:
                 rows.write(ops)
@@ -119,6 +124,7 @@ class TenderRepository(DocumentRepository[T]):
         super().committed()
         for rows in self._rows:
             rows.committed()
+        self._locked.clear()  # the commit released the locks: a later change in this unit of work bumps again
 
     def _split(self, key: str, obj: T) -> tuple[JsonDoc, Changes]:
         """The tender's document without its lots' bids and registrations, and the rows of
@@ -162,3 +168,12 @@ def _id(obj: object) -> str:
 
 def _aware_or(value: object, default: datetime) -> datetime:
     return value if isinstance(value, datetime) else default
+
+
+@functools.cache
+def _locking(table: sa.Table, dialect: str) -> sa.Executable:
+    """PostgreSQL: the tender row's lock; SQLite: a write statement that matches nothing takes
+    the database's single write lock."""
+    if dialect == "postgresql":
+        return sa.select(table.c.id).where(table.c.id == sa.bindparam("id")).with_for_update()
+    return sa.update(table).where(sa.false()).values(version=table.c.version)

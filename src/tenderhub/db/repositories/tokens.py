@@ -57,6 +57,10 @@ class TokenRepository(Generic[U]):
         """The user holding a valid (known, not revoked) token, else ``None``."""
         return self._users.holding_token(hash_token(raw))
 
+    def identity_for(self, raw: str) -> Any:
+        """Who holds a valid token, as plain columns (``UserRepository.identity_for_token``), else ``None``."""
+        return self._users.identity_for_token(hash_token(raw))
+
     def revoke(self, raw: str, *, at: datetime) -> bool:
         t = tables.api_tokens
         stmt = (

@@ -28,6 +28,8 @@ class CertificateLoginIn(In):
     certificate: str = Field(description="PEM of the signer's certificate, from a CA on the trust list")
     challenge: str = Field(description="The challenge from POST /api/auth/challenge")
     signature: str = Field(description="Base64 signature of the challenge text with the certificate's key")
+    chain: list[str] | str | None = Field(None, description="The intermediate CA certificates between the certificate "
+                                          "and a CA on the trust list: a list of PEMs or one PEM bundle")
 
 
 class SessionOut(Out):

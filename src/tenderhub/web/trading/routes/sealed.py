@@ -12,7 +12,7 @@ from __future__ import annotations
 import binascii
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
@@ -21,7 +21,7 @@ from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.roles import Actor
 from tenderhub.services import sealed
 from tenderhub.services.context import Services
-from tenderhub.web.common.auth import current_actor, services
+from tenderhub.web.common.auth import actor_of_request, current_actor, lean_actor, services
 from tenderhub.web.common.bodies import In, Out, as_data
 from tenderhub.web.common.problems import ACTION, PROBLEM_TYPE, Problem, described, problem
 from tenderhub.web.trading.routes.bids import LotRef
@@ -136,19 +136,30 @@ def platform_keys(svc: Services = Depends(services)) -> dict[str, Any]:
     return sealed.platform_keys(svc)
 
 
+# The upload routes are the hot path of a deadline surge (docs/benchmarks.md): each runs its
+# authentication and its use case in one worker thread (``lean_actor``/``actor_of_request``)
+# and answers a ``JSONResponse`` of what the use case returned (``response_model`` documents it).
+
+
 @router.post("/api/tenders/{tender_id}/sealed-uploads", response_model=UploadState, summary="开始或续传加密投标文件 / Begin (or resume) a sealed upload", **VIEW)
-def begin(tender_id: str, body: BeginIn, actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> dict[str, Any]:
-    return sealed.begin_upload(svc, actor, tender_id, as_data(body))
+async def begin(tender_id: str, body: BeginIn, request: Request, device: str = Depends(lean_actor)) -> Any:
+    data = as_data(body)
+
+    def authenticated_begin() -> dict[str, Any]:
+        return sealed.begin_upload(request.app.state.services, actor_of_request(request, device), tender_id, data)
+
+    return JSONResponse(await run_in_threadpool(authenticated_begin))
 
 
 @router.put("/api/sealed-uploads/{upload_id}", response_model=UploadState, openapi_extra=RAW_BODY,
             responses={**ACTION, **TOO_LARGE}, summary="上传一个分块 / Upload one chunk at `offset`")
 async def put_chunk(upload_id: str, request: Request, offset: int = Query(ge=0, description="Where the chunk starts: the `received` of the state"),
-                    actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> Any:
+                    device: str = Depends(lean_actor)) -> Any:
+    actor = await run_in_threadpool(actor_of_request, request, device)  # before reading the body
     data = await chunk_of(request)
     if data is None:
         return too_large(request)
-    return await run_in_threadpool(sealed.put_chunk, svc, actor, upload_id, offset, data)
+    return JSONResponse(await run_in_threadpool(sealed.put_chunk, request.app.state.services, actor, upload_id, offset, data))
 
 
 async def chunk_of(request: Request) -> bytes | None:
@@ -178,20 +189,24 @@ def upload_state(upload_id: str, actor: Actor = Depends(current_actor), svc: Ser
 @router.post("/api/sealed-uploads/{upload_id}/finish", status_code=201, response_model=SignedReceipt,
              responses={200: {"model": SignedReceipt, "description": "Finished before: the same receipt"}, **ACTION, **TOO_LARGE},
              openapi_extra=LAST_BODY, summary="完成上传，取得回执 / Finish the upload (optionally with its last chunk): the signed receipt (idempotent)")
-async def finish(upload_id: str, request: Request, response: Response,
+async def finish(upload_id: str, request: Request,
                  offset: int | None = Query(None, ge=0, description="With a body: the last chunk, written at this offset first (one request for a package that fits a chunk)"),
-                 actor: Actor = Depends(current_actor), svc: Services = Depends(services)) -> Any:
+                 device: str = Depends(lean_actor)) -> Any:
+    actor = await run_in_threadpool(actor_of_request, request, device)  # before reading the body
     last = None
     if offset is not None:
         data = await chunk_of(request)
         if data is None:
             return too_large(request)
         last = (offset, data)
-    again = await run_in_threadpool(finished_before, svc, actor, upload_id)
-    signed = await run_in_threadpool(sealed.finish_upload, svc, actor, upload_id, last)
-    if again:
-        response.status_code = 200
-    return signed
+    again, signed = await run_in_threadpool(finish_upload, request.app.state.services, actor, upload_id, last)
+    return JSONResponse(signed, status_code=200 if again else 201)
+
+
+def finish_upload(svc: Services, actor: Actor, upload_id: str, last: tuple[int, bytes] | None) -> tuple[bool, dict[str, Any]]:
+    """Whether the upload was finished before (answered 200, else 201), and the receipt."""
+    again = finished_before(svc, actor, upload_id)
+    return again, sealed.finish_upload(svc, actor, upload_id, last)
 
 
 def finished_before(svc: Services, actor: Actor, upload_id: str) -> bool:

@@ -267,7 +267,8 @@ def join(system: Embedded, spec: Spec, clock: Clock | None) -> Member:
     ensure_registered(system, spec, pair.public_pem.decode())
     relay = Relay(uow=lambda: platform.services.uow(None), client=hub_client(system.hub_app), platform_id=spec.code, pair=pair,
                   releases_of=TenderReleases(MappingOptions(platform_code=spec.code)), clock=clock,
-                  acks=FileAcks(spec.data_dir(system.root) / ACKS_FILE))  # releases the hub acknowledged
+                  acks=FileAcks(spec.data_dir(system.root) / ACKS_FILE),  # releases the hub acknowledged
+                  hub_key=system.hub.key_info()["public_pem"].encode())  # its receipts are checked
     blacklist = HttpBlacklist(hub_client(system.hub_app), platform.services.clock)
     platform.services.blacklist = blacklist  # joint punishment: every platform checks the hub's list
     trust(platform.services, trusted_key(HUB_NAME, system.hub.key_info()["public_pem"]))  # the hub's signed instructions

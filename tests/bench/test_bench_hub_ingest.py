@@ -42,6 +42,17 @@ def test_the_hub_ingest_benchmark_stores_every_release_once_directly_and_over_ht
     assert result["index_s"] > 0 and result["announcements"] >= 90 // 7 and result["announcements_per_s"] > 0
 
 
+@pytest.mark.db
+def test_both_signings_are_measured_and_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result, lines = bench(capsys, "hub-ingest", "--releases", "60", "--batch", "25", "--signing", "both", *server())
+    assert code == 0 and result["signing"] == "batch"
+    assert result["verified"] and result["release_verified"] and result["release_problems"] == []
+    assert result["release_releases_per_s"] > 0 and result["release_ratio"] > 0
+    assert any(line.startswith("release-signed") for line in lines[:-1]) and any(line.startswith("batch-signed") for line in lines[:-1])
+    if server():  # the hub writes by COPY on PostgreSQL: the raw limit is the faster of executemany and COPY
+        assert result["raw_rows_per_s"] == max(result["raw_executemany_rows_per_s"], result["raw_copy_rows_per_s"])
+
+
 def test_the_profile_is_printed_before_the_json_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, result, lines = bench(capsys, "hub-ingest", "--releases", "20", "--batch", "20", "--profile")
     assert code == 0 and result["verified"]

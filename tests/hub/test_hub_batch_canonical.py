@@ -43,6 +43,8 @@ def test_canonical_agrees_on_many_random_floats() -> None:
 def test_not_a_number_is_refused_as_json_dumps_refuses_it(value: float) -> None:
     with pytest.raises(ValueError):
         protocol.canonical({"amount": value})
+    with pytest.raises(ValueError):  # a real null beside it does not hide it
+        protocol.canonical({"score": None, "items": [{"amount": value}, None]})
 
 
 def test_signatures_made_on_canonical_bytes_verify_and_others_do_not() -> None:

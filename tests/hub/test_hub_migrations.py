@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tenderhub.db.engine import make_engine
@@ -74,3 +76,79 @@ def test_the_migration_scripts_ship_inside_the_package() -> None:
     assert (migrate.MIGRATIONS / "env.py").is_file()
     assert "MIGRATION SAFETY CHECKLIST" in (migrate.MIGRATIONS / "script.py.mako").read_text()
     assert list((migrate.MIGRATIONS / "versions").glob("0001_*.py"))
+
+
+# ---- 0003: one row per release (ADR 0013), with data both ways -------------------------------------
+
+RECEIPT = {"type": "tenderhub.hub.receipt/1", "release_id": "R1", "ocid": "ocds-thxxxx-T1", "platform_id": "TH110000001",
+           "digest": "sha256:" + "a" * 64, "position": 1, "received_at": "2025-03-03T01:00:00+00:00", "leaf_index": 0, "hub_key": "b" * 64}
+
+
+def _seed_0002(url: str) -> None:
+    """A platform and two releases of two processes as revision 0002 stored them."""
+    from datetime import UTC, datetime
+
+    at = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+    engine = make_engine(url)
+    meta = sa.MetaData()
+    names = ("hub_platforms", "hub_releases", "hub_feed", "hub_receipts")
+    t = {n: sa.Table(n, meta, autoload_with=engine) for n in names}
+    with engine.begin() as conn:
+        conn.execute(sa.insert(t["hub_platforms"]).values(id="TH110000001", name="甲", suite="intl", public_pem="PEM", key_fingerprint="f" * 64,
+                                                           info={}, registered_at=at, kind="platform"))
+        for n, ocid in ((1, "ocds-thxxxx-T1"), (2, "ocds-thxxxx-T2")):
+            conn.execute(sa.insert(t["hub_releases"]).values(id=f"R{n}", ocid=ocid, platform_id="TH110000001", digest=str(n) * 64,
+                                                              canonical=f'{{"id":"R{n}"}}', signature=f"SIG{n}", date="2025-03-03", received_at=at))
+            conn.execute(sa.insert(t["hub_feed"]).values(position=n, release_id=f"R{n}", ocid=ocid, platform_id="TH110000001"))
+            conn.execute(sa.insert(t["hub_receipts"]).values(release_id=f"R{n}", body={**RECEIPT, "release_id": f"R{n}", "position": n}, signature=f"HUB{n}"))
+    engine.dispose()
+
+
+def _rows(url: str, query: str) -> list[tuple[object, ...]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.exec_driver_sql(query)]
+    finally:
+        engine.dispose()
+
+
+def test_0003_moves_feed_positions_and_receipts_into_the_release_rows_and_back(database_url: str) -> None:
+    migrate.upgrade(database_url, "0002")
+    _seed_0002(database_url)
+    migrate.upgrade(database_url)
+    assert migrate.check(database_url) == []
+    found = _rows(database_url, "SELECT position, id, ocid, signature, receipt, receipt_signature FROM hub_releases ORDER BY position")
+    assert [(p, i, o, s, rs) for p, i, o, s, _r, rs in found] == [(1, "R1", "ocds-thxxxx-T1", "SIG1", "HUB1"), (2, "R2", "ocds-thxxxx-T2", "SIG2", "HUB2")]
+    assert json.loads(str(found[1][4])) == {**RECEIPT, "release_id": "R2", "position": 2}
+    assert _rows(database_url, "SELECT ocid, platform_id FROM hub_ocids ORDER BY ocid") == [("ocds-thxxxx-T1", "TH110000001"), ("ocds-thxxxx-T2", "TH110000001")]
+    migrate.downgrade(database_url, "0002")
+    assert _rows(database_url, "SELECT position, release_id FROM hub_feed ORDER BY position") == [(1, "R1"), (2, "R2")]
+    assert _rows(database_url, "SELECT id, signature FROM hub_releases ORDER BY id") == [("R1", "SIG1"), ("R2", "SIG2")]
+    bodies = _rows(database_url, "SELECT release_id, body, signature FROM hub_receipts ORDER BY release_id")
+    assert [(r, s) for r, _b, s in bodies] == [("R1", "HUB1"), ("R2", "HUB2")]
+    assert [b if isinstance(b, dict) else json.loads(str(b)) for _r, b, _s in bodies] == [{**RECEIPT, "release_id": "R1", "position": 1}, {**RECEIPT, "release_id": "R2", "position": 2}]
+    migrate.upgrade(database_url)
+    assert migrate.check(database_url) == []
+
+
+def test_0003_refuses_to_downgrade_batch_signed_releases_and_changes_nothing(database_url: str, tmp_path: Path) -> None:
+    from hub_support import PLATFORM, make_hub, registration, release
+
+    from tenderhub.crypto import keys
+    from tenderhub.hub import batchsig, registry
+    from tenderhub.hub.batch import ingest_many
+
+    hub = make_hub(tmp_path, database_url)
+    try:
+        pair = keys.generate("intl")
+        registry.register(hub, registration(PLATFORM, pair))
+        body = batchsig.sign_releases(PLATFORM, pair, [release(n) for n in range(3)])
+        assert [r["status"] for r in ingest_many(hub, body["releases"], signed_batch=body["batch"])] == ["created"] * 3
+    finally:
+        hub.close()
+    migrate.downgrade(database_url, "0003")
+    with pytest.raises(RuntimeError, match="signed in batches"):
+        migrate.downgrade(database_url, "0002")
+    assert migrate.current(database_url) == "0003"
+    assert len(_rows(database_url, "SELECT position FROM hub_releases")) == 3

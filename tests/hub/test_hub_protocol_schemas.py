@@ -107,12 +107,13 @@ def test_the_relays_envelopes_of_a_scenario_run_and_the_hubs_batch_answers_valid
     assert batches and all(status == 200 for _, status, _ in batches)
     for body, _, answer in batches:
         assert_valid("batch-request", body)
-        for envelope in body["releases"]:
-            assert_valid("release-envelope", envelope)
+        assert "batch" in body and not any("signature" in item for item in body["releases"])  # the relay signs batches (ADR 0013)
+        assert errors("batch-request", {**body, "releases": [{**body["releases"][0], "signature": "AAAA"}]})
         assert_valid("batch-response", answer)
         for result in answer["results"]:
             assert result["status"] in ("created", "repeat")
             assert_valid("release-receipt", result["receipt"])
+            assert "batch" in result["receipt"] and "signature" not in result["receipt"]
     again = client.post(protocol.BATCH_PATH, json=batches[0][0]).json()
     assert again["repeat"] == len(batches[0][0]["releases"])
     assert_valid("batch-response", again)

@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 from hub_support import PLATFORM, T0, client_for, registration, release
 
 from tenderhub.bootstrap import Platform, build
+from tenderhub.crypto import keys
 from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.db.repositories.outbox import OutboxMessage
+from tenderhub.hub import protocol
 from tenderhub.hub.context import Hub
 from tenderhub.hub.relay import (
     PUBLIC_TAGS,
@@ -273,3 +275,41 @@ def test_a_hub_that_cannot_be_reached_is_transient() -> None:
 
     with httpx.Client(transport=httpx.MockTransport(refuse), base_url="http://hub") as client, pytest.raises(Transient, match="ConnectError"):
         hub_call(client, "POST", "/hub/releases", json={})
+
+
+# ---- batch signatures and the hub's receipts (ADR 0013) -------------------------------------------
+
+
+def test_the_relay_signs_each_request_once_and_checks_the_hubs_batch_receipts(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    relay, _flaky = relay_for(trading, hub, tmp_path, releases_of=minimal_release, hub_key=hub.key_info()["public_pem"].encode())
+    write_changes(trading, range(0, 12))
+    batch = relay.relay_once(limit=100)
+    assert batch.sent == 12 and batch.refused == 0
+    assert all("batch" in r and "signature" not in r for r in batch.receipts)
+    assert relay.acks.known(release(3)["id"], protocol.digest(release(3)))
+
+
+@pytest.mark.parametrize("signing", ["batch", "release"])
+def test_receipts_that_do_not_verify_with_the_hubs_key_are_not_acknowledged(trading: Platform, hub: Hub, tmp_path: Path, signing: str) -> None:
+    acks = MemoryAcks()
+    relay, _flaky = relay_for(trading, hub, tmp_path, releases_of=minimal_release, signing=signing, acks=acks,
+                              hub_key=keys.generate("intl").public_pem)  # not the hub's key
+    write_changes(trading, range(100, 103))
+    batch = relay.relay_once(limit=100)
+    assert batch.refused == 3 and batch.sent == 0
+    assert not acks.known(release(100)["id"], protocol.digest(release(100)))
+    relay.hub_key = hub.key_info()["public_pem"].encode()
+    assert relay.relay_once(limit=100).sent == 3  # the same releases again: answered repeat, now acknowledged
+    assert acks.known(release(100)["id"], protocol.digest(release(100)))
+
+
+def test_a_receipt_naming_another_release_is_not_acknowledged(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    relay, _flaky = relay_for(trading, hub, tmp_path, releases_of=minimal_release, hub_key=hub.key_info()["public_pem"].encode())
+    receipt = relay.post_batch([(release(0), protocol.digest(release(0)))])[0]
+    assert relay.receipt_holds(release(0), protocol.digest(release(0)), receipt)
+    assert not relay.receipt_holds(release(1), protocol.digest(release(1)), receipt)
+
+
+def test_the_relay_refuses_an_unknown_signing_mode(trading: Platform, hub: Hub, tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        relay_for(trading, hub, tmp_path, signing="none")

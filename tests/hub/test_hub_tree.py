@@ -17,7 +17,7 @@ from hub_support import PLATFORM, T0, Platform, client_for, make_hub, registrati
 
 from tenderhub.core.shared.clock import FixedClock
 from tenderhub.crypto import keys
-from tenderhub.hub import protocol, tables, tree
+from tenderhub.hub import batchsig, protocol, tables, tree
 from tenderhub.hub.context import Hub, open_hub
 from tenderhub.hub.protocol import envelope
 from tenderhub.hub.relay import Refused, Transient
@@ -125,6 +125,21 @@ def test_the_upper_hub_holds_the_platforms_original_signature(wire: Any, lower: 
     assert upper_client.get("/hub/log/sth").json()["size"] == 3
 
 
+def test_a_batch_signed_release_reaches_the_upper_hub_with_its_proof(wire: Any, lower: Hub) -> None:
+    """ADR 0013: the forwarder sends each release with its platform's batch head and audit
+    path; the upper hub verifies it with the platform's key alone, and forwards it the same way."""
+    upper_client, _flaky, forwarder, platform = wire
+    docs = [release(n) for n in range(9)]
+    answer = platform.client.post(protocol.BATCH_PATH, json=batchsig.sign_releases(PLATFORM, platform.pair, docs)).json()
+    assert answer["created"] == 9
+    drain(forwarder)
+    upper_doc = upper_client.get(f"/hub/releases/{docs[5]['id']}").json()
+    lower_doc = client_for(lower).get(f"/hub/releases/{docs[5]['id']}").json()
+    assert upper_doc["batch"] == lower_doc["batch"] and "signature" not in upper_doc  # never re-signed
+    assert batchsig.parse_proof(upper_doc["batch"], "/batch").proves(bytes.fromhex(protocol.digest(docs[5])))
+    assert len(upper_client.get("/hub/feed", params={"limit": 100}).json()["items"]) == 9
+
+
 def test_the_upper_hub_lists_forwarded_platforms_with_via(wire: Any) -> None:
     upper_client, _flaky, forwarder, _platform = wire
     forwarder.forward_once()
@@ -176,12 +191,14 @@ def test_a_refused_release_stops_the_cursor_before_it(wire: Any, lower: Hub) -> 
     publish(platform, range(0, 2))
     forwarder.forward_once()
     upper_client.post("/hub/platforms", json=registration("TH110000002", other), headers={"Authorization": f"Bearer {TOKEN}"})
-    squatted = {**release(3, title="另一个"), "ocid": "ocds-thxxxx-T2025-0009"}  # same id, other content (its own process)
-    assert upper_client.post("/hub/releases", json=envelope("TH110000002", other, squatted)).status_code == 201
-    publish(platform, range(2, 5))
+    taken = "ocds-thxxxx-T2025-0009"  # upstream, another platform published under this ocid first
+    assert upper_client.post("/hub/releases", json=envelope("TH110000002", other, release(0, ocid=taken))).status_code == 201
+    publish(platform, range(2, 3))
+    assert platform.post(release(3, ocid=taken)).status_code == 201  # the lower hub knows no other owner
+    publish(platform, range(4, 5))
     with pytest.raises(Refused):
         forwarder.forward_once()
-    assert read_position(lower) == 3  # release 2 acknowledged, release 3 (id taken upstream) not
+    assert read_position(lower) == 3  # release 2 acknowledged, release 3 (its ocid another's upstream) not
     with pytest.raises(Refused):  # retried later: refused again, the cursor does not pass it
         forwarder.forward_once()
     assert read_position(lower) == 3

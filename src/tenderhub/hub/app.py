@@ -10,7 +10,7 @@
 | ``POST /hub/tree-heads:forward`` | a lower hub's signed tree head and consistency proof (``monitor.py``) |
 | ``GET /hub/lower-hubs``, ``GET /hub/lower-hubs/{id}[/tree-heads]`` | the lower hubs' logs: state, tree heads accepted, fork evidence |
 | ``POST /hub/releases:batch`` | ingest up to 1000 signed releases in one transaction, one outcome each (``batch.py``) |
-| ``GET /hub/releases/{id}`` | one release, its platform signature and its receipt |
+| ``GET /hub/releases/{id}`` | one release as its platform signed it (alone, or in a batch: ``batch``), its receipt; ``?ocid=`` when the id is in two processes |
 | ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
 | ``GET /hub/records/{ocid}`` | the record: releases and compiled release |
 | ``POST /hub/chain-heads`` | log a platform's signed audit chain head; receipt with leaf index and STH |
@@ -117,8 +117,8 @@ def post_release(request: Request, body: Any = Body(...)) -> JSONResponse:
     return JSONResponse(outcome.receipt, status_code=201 if outcome.created else 200)
 
 
-def get_release(request: Request, release_id: str) -> dict[str, Any]:
-    return feed.release(the_hub(request), release_id)
+def get_release(request: Request, release_id: str, ocid: str | None = None) -> dict[str, Any]:
+    return feed.release(the_hub(request), release_id, ocid)
 
 
 def get_feed(request: Request, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:

@@ -1,34 +1,46 @@
 """``ingest_many(hub, bodies)``: up to ``MAX_BATCH`` signed releases, one outcome each.
 
 Each item is judged **on its own**, with the checks of ``ingest`` (envelope, platform,
-signature, OCDS schema, idempotency by release id): ``created`` (stored now, new receipt),
-``repeat`` (already stored with the same digest, or the same release earlier in this batch:
-the stored receipt) or ``refused`` (``error`` with kind, code, the JSON pointer into the batch
-body ``/releases/{i}/…`` and the message in Chinese and English; ``problems`` for a schema
-refusal). A refused release stores nothing of itself and does not stop the others.
+signature, OCDS schema, ownership of the ocid, idempotency by (ocid, release id)):
+``created`` (stored now, new receipt), ``repeat`` (already stored with the same digest, or the
+same release earlier in this batch: the stored receipt) or ``refused`` (``error`` with kind,
+code, the JSON pointer into the batch body ``/releases/{i}/…`` and the message in Chinese and
+English; ``problems`` for a schema refusal). A refused release stores nothing of itself and
+does not stop the others.
 
-Every release the batch stores is written in **one transaction**: release rows, transparency-log leaves (one ``append_many``), feed positions
-(one update of ``feed_head`` after the leaves, its lock held to the commit, so positions stay
-in commit order, ADR 0008) and receipts. A database failure rolls the whole transaction back
-and the call raises: nothing of the batch is stored, and the same batch can be sent again.
-The whole batch is received at one instant (one ``received_at``). The portal's
-announcements are derived afterwards by the indexer that follows the feed (``portal/indexer.py``).
+**Signatures** (ADR 0013, ``batchsig.py``). An item is signed alone (``signature``), or
+carries its proof in a batch its platform signed (``batch``: size, index, root, path,
+signature; e.g. forwarded by a lower hub), or the whole request is **batch-signed**:
+``signed_batch`` ``{platform_id, size, root, signature}`` covers every item, in order. The hub
+recomputes the root from the items' digests and checks one signature; if any item is not a
+well-formed envelope, the root cannot be checked and every item is refused (``/batch``). Each
+stored release keeps its index and audit path, so it stays verifiable alone.
 
-Signatures are checked and receipts signed in a small thread pool (``cryptography`` releases
-the GIL while it computes), keys loaded once (``protocol``), the schema checked by one
-compiled validator.
+**Receipts**: one hub signature per receipt (``receipts="release"``, the default for
+requests signed item by item, as old clients expect) or one signature over the Merkle root of
+the batch's new receipts (``receipts="batch"``, the default for a batch-signed request).
+
+Every release the batch stores is written in **one transaction** (``stored.py``): one row per
+release (release, platform signature or batch reference, feed position, receipt), the
+transparency-log leaves (one ``append_many``), the feed positions (one update of
+``feed_head``, its lock held to the commit, so positions stay in commit order, ADR 0008). A
+database failure rolls the whole transaction back and the call raises: nothing of the batch
+is stored, and the same batch can be sent again. The whole batch
+is received at one instant (one ``received_at``). The portal's announcements are derived
+afterwards by the indexer that follows the feed (``portal/indexer.py``).
+
+Signatures are checked and receipts signed in a small thread pool (``stored.in_parallel``),
+keys loaded once (``protocol``), the schema checked by one compiled validator.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -36,15 +48,13 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenderhub.core.shared.errors import DomainError, Invalid
-from tenderhub.hub import ingest, protocol, tables
+from tenderhub.hub import batchsig, ingest, protocol, tables
 from tenderhub.hub.context import Hub
-from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entry_for_release
+from tenderhub.hub.stored import New, Result, in_parallel, store
 from tenderhub.hub.validation import ReleaseInvalid, check_release
 
 MAX_BATCH = protocol.MAX_BATCH
-INLINE = 16  # fewer items than this are checked in the calling thread
-T = TypeVar("T")
-R = TypeVar("R")
+RECEIPT_FORMS = ("release", "batch")
 
 
 @dataclass
@@ -56,7 +66,8 @@ class Item:
     status: str = "pending"
     receipt: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    twin: int | None = None  # the earlier item of this batch with the same release id
+    exc: DomainError | None = field(default=None, repr=False)
+    twin: int | None = None  # the earlier item of this batch with the same (ocid, release id)
     key: tuple[str, bytes] | None = field(default=None, repr=False)
 
     @property
@@ -64,8 +75,14 @@ class Item:
         rid = self.env.release.get("id") if self.env else None
         return rid if isinstance(rid, str) else None
 
-    def refuse(self, error: DomainError, problems: list[dict[str, str]] | None = None) -> None:
-        self.status, self.error = "refused", refusal(self.index, error, problems)
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+    def refuse(self, error: DomainError, problems: list[dict[str, str]] | None = None, *, whole: bool = False) -> None:
+        """``whole``: the request's batch signature failed (the field points into ``/batch``)."""
+        self.status, self.exc = "refused", error
+        self.error = error.as_dict() if whole else refusal(self.index, error, problems)
 
     def view(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "release_id": self.release_id, "status": self.status}
@@ -95,25 +112,54 @@ def check_batch(bodies: Any) -> list[Any]:
     return bodies
 
 
-def ingest_many(hub: Hub, bodies: Sequence[Any]) -> list[dict[str, Any]]:
+def receipt_form(value: Any, signed_batch: Any) -> str:
+    if value is None:
+        return "batch" if signed_batch is not None else "release"
+    if value not in RECEIPT_FORMS:
+        raise Invalid("/receipts: release (one hub signature each) or batch (one for the batch)",
+                      message_zh="/receipts：须为 release 或 batch", field="/receipts")
+    return str(value)
+
+
+def ingest_many(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts: str | None = None) -> list[dict[str, Any]]:
     """Per item ``{index, release_id, status, receipt | error}``, in the order given."""
-    items = [_parse(i, body) for i, body in enumerate(check_batch(list(bodies)))]
-    _find_keys(hub, [it for it in items if it.status == "pending"])
-    in_parallel(_check, [it for it in items if it.status == "pending"])
+    return [it.view() for it in judge(hub, bodies, signed_batch=signed_batch, receipts=receipts)]
+
+
+def judge(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts: str | None = None, single: bool = False) -> list[Item]:
+    form = receipt_form(receipts, signed_batch)
+    items = [_parse(i, body, covered=signed_batch is not None) for i, body in enumerate(check_batch(list(bodies)))]
+    _find_keys(hub, [it for it in items if it.pending])
+    _check_proofs(items)
+    if signed_batch is not None:
+        _check_signed_batch(hub, items, signed_batch)
+    in_parallel(_check_signature, [it for it in items if it.pending and it.env and it.env.signature is not None])
+    for it in items:
+        _check_schema(it)  # in this thread: the validator holds the GIL, a pool would only add switching
     todo = _pair_twins(items)
-    _apply(items, _store_retrying(hub, todo))
+    new = [New(it.index, _env(it), it.data, it.digest) for it in todo]
+    _apply(items, store(hub, new, receipts=form, lock_first=not single) if new else {})
     _settle_twins(items)
-    return [it.view() for it in items]
+    return items
 
 
-def _parse(index: int, body: Any) -> Item:
+def _parse(index: int, body: Any, *, covered: bool) -> Item:
     item = Item(index)
     try:
-        item.env = ingest.parse(body)
-        item.data = ingest.canonical_of(item.env)
+        item.env = ingest.parse(body, covered=covered)
+        item.data = canonical_of(item.env)
+        item.digest = hashlib.sha256(item.data).hexdigest()
     except Invalid as error:
         item.refuse(error)
     return item
+
+
+def canonical_of(env: ingest.Envelope) -> bytes:
+    """The release's canonical JSON; ``Invalid`` for what JSON cannot hold (NaN, an infinity)."""
+    try:
+        return protocol.canonical(env.release)
+    except (ValueError, TypeError) as error:
+        raise Invalid(f"/release: not JSON ({error})", message_zh="/release：不是合法的 JSON 值", field="/release") from None
 
 
 def _find_keys(hub: Hub, items: list[Item]) -> None:
@@ -124,127 +170,111 @@ def _find_keys(hub: Hub, items: list[Item]) -> None:
         rows = conn.execute(sa.select(p.c.id, p.c.suite, p.c.public_pem).where(p.c.id.in_(wanted), p.c.kind == "platform")).all() if wanted else []
     found = {row.id: (row.suite, row.public_pem.encode()) for row in rows}
     for it in items:
-        assert it.env is not None
-        it.key = found.get(it.env.platform_id)
+        it.key = found.get(_env(it).platform_id)
         if it.key is None:
-            it.refuse(ingest.unknown_platform(it.env.platform_id))
+            it.refuse(ingest.unknown_platform(_env(it).platform_id))
 
 
-def _check(item: Item) -> None:
-    """Signature, then schema, then the digest (runs in the pool)."""
-    if item.status != "pending" or item.env is None or item.key is None:
-        return
-    if not protocol.verify_bytes(item.key[0], item.key[1], item.data, item.env.signature):
-        item.refuse(ingest.bad_signature())
-        return
+def _check_proofs(items: list[Item]) -> None:
+    """Items that carry their own batch proof: the path gives the root, and the platform
+    signed that root (one check per batch head)."""
+    heads: dict[tuple[str, int, str, str], bool] = {}
+    for it in items:
+        env = it.env
+        if not it.pending or env is None or env.proof is None or it.key is None:
+            continue
+        proof = env.proof
+        if not proof.proves(bytes.fromhex(it.digest)):
+            it.refuse(ingest.not_in_batch())
+            continue
+        head = (env.platform_id, proof.size, proof.root, proof.signature)
+        if head not in heads:
+            heads[head] = protocol.verify(it.key[0], it.key[1], batchsig.platform_head(*head[:3]), proof.signature)
+        if not heads[head]:
+            it.refuse(ingest.bad_signature("/batch/signature"))
+
+
+def _check_signed_batch(hub: Hub, items: list[Item], body: Any) -> None:
+    """A batch-signed request: the root of every item's digest, signed once by its platform."""
     try:
-        check_release(item.env.release)
-    except ReleaseInvalid as error:
-        item.refuse(error, error.problems)
+        platform_id, size, root, signature = _batch_head(body, len(items))
+        if any(it.env is None for it in items):
+            raise Invalid("/batch: every item of a batch-signed request must be a release envelope, or the root cannot be checked",
+                          message_zh="/batch：批量签名请求的每个条目都须为发布信封，否则无法核对根", field="/batch")
+        computed, paths = batchsig.merkle([bytes.fromhex(it.digest) for it in items])
+        key = _platform_key(hub, platform_id)
+        if computed.hex() != root or not protocol.verify(key[0], key[1], batchsig.platform_head(platform_id, size, root), signature):
+            raise ingest.bad_signature("/batch/signature")
+    except DomainError as error:
+        for it in items:
+            if it.pending:
+                it.refuse(error, whole=True)
         return
-    item.digest = hashlib.sha256(item.data).hexdigest()
+    for it, path in zip(items, paths, strict=True):
+        if it.pending and _env(it).platform_id != platform_id:
+            it.refuse(Invalid(f"/platform_id: the batch is signed by {platform_id}", message_zh=f"/platform_id：批次由 {platform_id} 签名", field="/platform_id"))
+        elif it.pending:
+            it.env = dataclasses.replace(_env(it), proof=batchsig.Proof(size, it.index, root, tuple(path), signature))
+
+
+def _batch_head(body: Any, count: int) -> tuple[str, int, str, str]:
+    size, root, signature = batchsig.parse_head(body, "/batch")
+    platform_id = body.get("platform_id")
+    if not isinstance(platform_id, str):
+        raise Invalid("/batch/platform_id: str required", message_zh="/batch/platform_id：缺失或类型错误", field="/batch/platform_id")
+    if size != count:
+        raise Invalid(f"/batch/size: the batch signs {size} releases, the request holds {count}",
+                      message_zh=f"/batch/size：批次签名 {size} 个发布，请求含 {count} 个", field="/batch/size")
+    return platform_id, size, root, signature
+
+
+def _platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes]:
+    p = tables.platforms
+    with hub.engine.connect() as conn:
+        row = conn.execute(sa.select(p.c.suite, p.c.public_pem).where(p.c.id == platform_id, p.c.kind == "platform")).first()
+    if row is None:
+        raise ingest.unknown_platform(platform_id)
+    return row.suite, row.public_pem.encode()
+
+
+def _check_signature(item: Item) -> None:
+    """The item's own signature (runs in the pool: ``cryptography`` releases the GIL)."""
+    env = item.env
+    if (item.pending and env is not None and env.signature is not None and item.key is not None
+            and not protocol.verify_bytes(item.key[0], item.key[1], item.data, env.signature)):
+        item.refuse(ingest.bad_signature())
+
+
+def _check_schema(item: Item) -> None:
+    if item.pending and item.env is not None:
+        try:
+            check_release(item.env.release)
+        except ReleaseInvalid as error:
+            item.refuse(error, error.problems)
 
 
 def _pair_twins(items: list[Item]) -> list[Item]:
-    """The items to store: the first of each release id; a later one with the same id is its
+    """The items to store: the first of each (ocid, id); a later one with the same is its
     twin (same digest: a repeat; other content: refused like a reused id)."""
-    first: dict[str, Item] = {}
+    first: dict[tuple[str, str], Item] = {}
     todo = []
     for it in items:
-        if it.status != "pending":
+        if not it.pending:
             continue
-        rid = it.release_id or ""
-        if rid in first:
-            it.twin = first[rid].index
-            if first[rid].digest != it.digest:
-                it.refuse(ingest.reused(rid))
+        key = _env(it).key
+        if key in first:
+            it.twin = first[key].index
+            if first[key].digest != it.digest:
+                it.refuse(ingest.reused(key[1]))
             continue
-        first[rid] = it
+        first[key] = it
         todo.append(it)
     return todo
-
-
-Result = tuple[str, dict[str, Any] | None, DomainError | None]
-
-
-def _store_retrying(hub: Hub, todo: list[Item]) -> dict[int, Result]:
-    """A concurrent insert of the same id or a stale SQLite snapshot: the whole transaction again."""
-    for _attempt in range(ingest.ATTEMPTS):
-        try:
-            return _store(hub, todo)
-        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-            if not ingest.retryable(exc):
-                raise
-    raise ingest.busy()
-
-
-def _store(hub: Hub, todo: list[Item]) -> dict[int, Result]:
-    if not todo:
-        return {}
-    with hub.engine.connect() as conn, conn.begin():
-        ingest.write_lock(conn)  # SQLite: the write lock before reading what is known
-        known = ingest.known_rows(conn, [it.release_id or "" for it in todo])
-        results: dict[int, Result] = {}
-        new = []
-        for it in todo:
-            stored = known.get(it.release_id or "")
-            if stored is None:
-                new.append(it)
-            elif stored[0] == it.digest:
-                results[it.index] = ("repeat", stored[1], None)
-            else:
-                results[it.index] = ("refused", None, ingest.reused(it.release_id or ""))
-        new = _own_processes(conn, new, results)
-        if new:
-            results.update(_insert(hub, conn, new))
-    return results
-
-
-def _own_processes(conn: sa.Connection, new: list[Item], results: dict[int, Result]) -> list[Item]:
-    """The new items whose ocid is unknown or their platform's (the first item of a new ocid decides)."""
-    owners = ingest.ocid_owners(conn, sorted({_env(it).release["ocid"] for it in new}))
-    kept = []
-    for it in new:
-        env = _env(it)
-        try:
-            ingest.refuse_foreign(owners, env)
-        except DomainError as error:
-            results[it.index] = ("refused", None, error)
-            continue
-        owners.setdefault(env.release["ocid"], env.platform_id)
-        kept.append(it)
-    return kept
-
-
-def _insert(hub: Hub, conn: sa.Connection, new: list[Item]) -> dict[int, Result]:
-    envs = [_env(it) for it in new]
-    for env in envs:
-        ingest.pause(hub, "started", env.release)
-    when = hub.clock.now()
-    rows = [ingest.release_row(env, it.data, it.digest, when) for env, it in zip(envs, new, strict=True)]
-    conn.execute(sa.insert(tables.releases), sorted(rows, key=lambda row: row["id"]))  # one lock order: no deadlock
-    for env in envs:
-        ingest.pause(hub, "written", env.release)
-    entries = [entry_for_release(e.release["ocid"], e.release["id"], it.digest, e.platform_id, when) for e, it in zip(envs, new, strict=True)]
-    leaves = MerkleLog(SqlLeafStore(conn)).append_many(entries)  # same transaction
-    positions = ingest.next_positions(conn, len(new))
-    conn.execute(sa.insert(tables.feed), [ingest.feed_row(env, pos) for env, pos in zip(envs, positions, strict=True)])
-    key, stamp = hub.key_info()["fingerprint"], when.isoformat()
-    bodies = [ingest.receipt_body(hub, env, it.digest, pos, stamp, leaf, key) for env, it, pos, leaf in zip(envs, new, positions, leaves, strict=True)]
-    receipts = sign_receipts(hub, bodies)
-    conn.execute(sa.insert(tables.receipts), [ingest.receipt_row(b["release_id"], r) for b, r in zip(bodies, receipts, strict=True)])
-    return {it.index: ("created", r, None) for it, r in zip(new, receipts, strict=True)}
 
 
 def _env(item: Item) -> ingest.Envelope:
     assert item.env is not None
     return item.env
-
-
-def sign_receipts(hub: Hub, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    pair = hub.signing_pair()
-    signatures = in_parallel(lambda body: protocol.sign_bytes(pair, protocol.canonical(body)), bodies)
-    return [{"receipt": body, "signature": sig, "suite": pair.suite} for body, sig in zip(bodies, signatures, strict=True)]
 
 
 def _apply(items: list[Item], results: dict[int, Result]) -> None:
@@ -259,30 +289,12 @@ def _apply(items: list[Item], results: dict[int, Result]) -> None:
 
 def _settle_twins(items: list[Item]) -> None:
     for it in items:
-        if it.twin is not None and it.status == "pending":
+        if it.twin is not None and it.pending:
             first = items[it.twin]
             if first.error is not None:
-                it.status, it.error = "refused", {**first.error, "field": at(it.index, "/release/id")}
+                it.status, it.exc, it.error = "refused", first.exc, {**first.error, "field": at(it.index, "/release/id")}
             else:
                 it.status, it.receipt = "repeat", first.receipt
-
-
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="hub-crypto")
-
-
-def in_parallel(work: Callable[[T], R], values: list[T]) -> list[R]:
-    """``[work(v) for v in values]`` spread over the pool in one chunk per worker."""
-    if len(values) < INLINE:
-        return [work(v) for v in values]
-    workers = _pool()._max_workers
-    chunks = [values[i::workers] for i in range(workers)]
-    done = list(_pool().map(lambda chunk: [work(v) for v in chunk], chunks))
-    out: list[R] = [None] * len(values)  # type: ignore[list-item]
-    for i, chunk in enumerate(done):
-        out[i::workers] = chunk
-    return out
 
 
 # ---- HTTP: POST /hub/releases:batch ----------------------------------------------------------
@@ -291,11 +303,12 @@ BATCH_PATH = protocol.BATCH_PATH
 
 
 async def post_batch(request: Request) -> Response:
-    """批量接收签名的 OCDS 发布 / Ingest up to 1000 signed releases: 200 with one outcome per item."""
+    """批量接收签名的 OCDS 发布 / Ingest up to 1000 signed releases (signed one by one, or as a batch): 200 with one outcome per item."""
     body = read_json(await request.body())
     if not isinstance(body, dict):
         raise Invalid("a JSON object {releases: [...]} is required", message_zh="须为 JSON 对象 {releases: [...]}", field="/")
-    results = await run_in_threadpool(ingest_many, request.app.state.hub, check_batch(body.get("releases")))
+    releases, signed = check_batch(body.get("releases")), body.get("batch")
+    results = await run_in_threadpool(lambda: ingest_many(request.app.state.hub, releases, signed_batch=signed, receipts=body.get("receipts")))
     counts = {status: sum(r["status"] == status for r in results) for status in ("created", "repeat", "refused")}
     return Response(orjson.dumps({"results": results, **counts}), media_type="application/json")
 

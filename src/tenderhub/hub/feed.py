@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tenderhub.core.shared.errors import Invalid, NotFound
+from tenderhub.core.shared.errors import Conflict, Invalid, NotFound
 from tenderhub.exchange.ocds.merge import compile_release
-from tenderhub.hub import tables
+from tenderhub.hub import stored, tables
 from tenderhub.hub.context import Hub
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -40,9 +40,8 @@ def parse_limit(limit: int | None) -> int:
 
 def read_feed(hub: Hub, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     after, size = parse_cursor(cursor), parse_limit(limit)
-    f, r = tables.feed, tables.releases
-    query = (sa.select(f.c.position, f.c.platform_id, r.c.canonical).join(r, r.c.id == f.c.release_id)
-             .where(f.c.position > after).order_by(f.c.position).limit(size))
+    r = tables.releases
+    query = sa.select(r.c.position, r.c.platform_id, r.c.canonical).where(r.c.position > after).order_by(r.c.position).limit(size)
     with hub.engine.connect() as conn:
         rows = conn.execute(query).all()
     items = [{"position": row.position, "platform_id": row.platform_id, "release": json.loads(row.canonical)} for row in rows]
@@ -50,16 +49,22 @@ def read_feed(hub: Hub, cursor: str | None = None, limit: int | None = None) -> 
     return {"items": items, "next_cursor": str(last), "limit": size}
 
 
-def release(hub: Hub, release_id: str) -> dict[str, Any]:
-    r, rc, f = tables.releases, tables.receipts, tables.feed
-    query = (sa.select(r.c.canonical, r.c.platform_id, r.c.signature, f.c.position, rc.c.body, rc.c.signature.label("receipt_signature"))
-             .join(rc, rc.c.release_id == r.c.id).join(f, f.c.release_id == r.c.id).where(r.c.id == release_id))
+def release(hub: Hub, release_id: str, ocid: str | None = None) -> dict[str, Any]:
+    """The release as its platform signed it (``signature``, or ``batch``: its proof in a
+    signed batch), its position and its receipt. Release ids are unique within an ocid
+    (ADR 0013): when two processes hold the id, ``ocid`` chooses (409 ``ambiguous_release_id``
+    without it)."""
+    r = tables.releases
+    query = stored.stored_query().where(r.c.id == release_id, *([r.c.ocid == ocid] if ocid else [])).order_by(r.c.position).limit(2)
     with hub.engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None:
+        rows = conn.execute(query).all()
+    if not rows:
         raise NotFound(f"no release {release_id}", message_zh=f"没有发布 {release_id}", field="release_id")
-    return {"release": json.loads(row.canonical), "platform_id": row.platform_id, "signature": row.signature,
-            "position": row.position, "receipt": {"receipt": row.body, "signature": row.receipt_signature, "suite": "intl"}}
+    if len(rows) > 1:
+        raise Conflict(f"release id {release_id} is used in several contracting processes: add ?ocid=",
+                       message_zh=f"发布 id {release_id} 用于多个交易项目：请加 ?ocid=", field="ocid", code="ambiguous_release_id")
+    row = rows[0]
+    return {**stored.envelope_of(row), "position": row.position, "receipt": stored.receipt_of(row)}
 
 
 def record(hub: Hub, ocid: str) -> dict[str, Any]:

@@ -105,7 +105,7 @@ def join_hub(platform: Platform, hub_url: str, *, admin_token: str | None, publi
     credit = link_shared_services(svc, code, pair, shared)
     relay = Relay(uow=lambda: svc.uow(None), client=client, platform_id=code, pair=pair,
                   releases_of=TenderReleases(MappingOptions(platform_code=code)), clock=svc.clock,
-                  acks=FileAcks(platform.settings.data_dir / ACKS_FILE))
+                  acks=FileAcks(platform.settings.data_dir / ACKS_FILE), hub_key=hub_key["public_pem"].encode())
     return Membership(platform, relay, [client, blacklist, shared], credit)
 
 

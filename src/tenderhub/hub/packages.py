@@ -39,9 +39,8 @@ def public(release: dict[str, Any]) -> dict[str, Any]:
 
 def feed_range(hub: Hub, cursor: str | None, limit: int | None) -> tuple[list[dict[str, Any]], str]:
     after, size = feed.parse_cursor(cursor), feed.parse_limit(limit)
-    f, r = tables.feed, tables.releases
-    query = (sa.select(f.c.position, r.c.canonical).join(r, r.c.id == f.c.release_id)
-             .where(f.c.position > after).order_by(f.c.position).limit(size))
+    r = tables.releases
+    query = sa.select(r.c.position, r.c.canonical).where(r.c.position > after).order_by(r.c.position).limit(size)
     with hub.engine.connect() as conn:
         rows = conn.execute(query).all()
     return [public(json.loads(row.canonical)) for row in rows], str(rows[-1].position if rows else after)

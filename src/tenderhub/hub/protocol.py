@@ -8,7 +8,8 @@ signed the same way over the canonical JSON of its body.
 ``canonical`` is written by orjson (sorted keys) and checked against the one rule where
 orjson and ``json.dumps`` differ: floats below 1e-4 (``1e-05`` against ``0.00001``), NaN and
 the infinities (orjson writes ``null``) and integers beyond 64 bits (orjson refuses). Output
-that may hold such a number (``null``, ``0.0000``, an ``e-`` exponent) is redone by ``json.dumps``, so the bytes are always those of
+that may hold such a number (``0.0000``, an ``e-`` exponent, or a ``null`` that does not read
+back as the document: NaN, an infinity) is redone by ``json.dumps``, so the bytes are always those of
 ``json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``. Keys are
 loaded once per PEM (``_public``/``_private``), not on every signature.
 """
@@ -49,8 +50,10 @@ def canonical(doc: Any) -> bytes:
         fast = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # a big integer, a surrogate, a non-JSON value: json.dumps says what
         return _slow(doc)
-    if b"null" in fast or b"0.0000" in fast or _EXPONENT.search(fast):
+    if b"0.0000" in fast or _EXPONENT.search(fast):
         return _slow(doc)  # may hold a number orjson writes differently: json.dumps decides
+    if b"null" in fast and orjson.loads(fast) != doc:
+        return _slow(doc)  # a null that is not None: NaN or an infinity (json.dumps refuses them)
     return fast
 
 

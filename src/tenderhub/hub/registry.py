@@ -28,6 +28,7 @@ from tenderhub.hub import tables
 from tenderhub.hub.context import Hub
 
 PLATFORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
+OCID_PREFIX = re.compile(r"^ocds-[A-Za-z0-9]{6}-([A-Za-z0-9._]+-)*$")  # the OCP prefix, perhaps narrowed (ocds-abc123-TH11-)
 UNITS = ("construction", "operation", "development", "maintenance")
 KINDS = ("platform", "hub")
 
@@ -105,8 +106,31 @@ def register(hub: Hub, data: Any) -> dict[str, Any]:
     with hub.engine.begin() as conn:
         if conn.execute(sa.select(tables.platforms.c.id).where(tables.platforms.c.id == row["id"])).first():
             raise Conflict(f"platform {row['id']} is already registered", message_zh=f"交易平台 {row['id']} 已登记", field="id")
+        refuse_overlap(conn, row["ocid_prefix"])
         conn.execute(sa.insert(tables.platforms).values(**row))
     return get(hub, row["id"])
+
+
+def ocid_prefix(data: dict[str, Any]) -> str | None:
+    """The platform's OCDS ocid prefix (optional): its contracting processes, and no other's."""
+    value = data.get("ocid_prefix")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64 or not OCID_PREFIX.match(value):
+        raise Invalid("ocid_prefix: ocds-, six letters or digits and '-', optionally narrowed (ocds-abc123-TH11-)",
+                      message_zh="ocid_prefix：须为 ocds- 加六位字母数字和 -，可再细分（ocds-abc123-TH11-）", field="ocid_prefix")
+    return value
+
+
+def refuse_overlap(conn: sa.Connection, prefix: str | None) -> None:
+    """No two platforms' prefixes overlap (one a prefix of the other), so each ocid has at most one owner."""
+    if prefix is None:
+        return
+    p = tables.platforms
+    for row in conn.execute(sa.select(p.c.id, p.c.ocid_prefix).where(p.c.ocid_prefix.is_not(None))):
+        if row.ocid_prefix.startswith(prefix) or prefix.startswith(row.ocid_prefix):
+            raise Conflict(f"ocid_prefix {prefix} overlaps {row.ocid_prefix} of platform {row.id}",
+                           message_zh=f"ocid_prefix {prefix} 与交易平台 {row.id} 的 {row.ocid_prefix} 重叠", field="ocid_prefix")
 
 
 def member_row(hub: Hub, data: Any, *, via: str | None = None) -> dict[str, Any]:
@@ -122,7 +146,8 @@ def member_row(hub: Hub, data: Any, *, via: str | None = None) -> dict[str, Any]
     public, cert = signing_key(data)
     return {"id": platform_id, "name": name, "suite": keys.suite_of(public), "public_pem": public.decode(),
             "certificate_pem": cert.decode() if cert else None, "key_fingerprint": keys.fingerprint(public),
-            "info": parse_info(data) if kind == "platform" else {}, "registered_at": hub.clock.now(), "kind": kind, "via": via}
+            "info": parse_info(data) if kind == "platform" else {}, "registered_at": hub.clock.now(), "kind": kind, "via": via,
+            "ocid_prefix": ocid_prefix(data) if kind == "platform" else None}
 
 
 def platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes] | None:
@@ -154,7 +179,7 @@ def _listing_query() -> sa.Select[Any]:
 
 
 def view(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "kind": row.kind, "via": row.via, **row.info,
+    return {"id": row.id, "name": row.name, "kind": row.kind, "via": row.via, "ocid_prefix": row.ocid_prefix, **row.info,
             "signing_key": {"suite": row.suite, "public_pem": row.public_pem, "fingerprint": row.key_fingerprint},
             "certificate_pem": row.certificate_pem, "registered_at": row.registered_at.isoformat(),
             "exchange": {"releases": row.count or 0, "last_release_at": row.last_at.isoformat() if row.last_at else None}}

@@ -4,10 +4,16 @@ Every change writes outbox rows in its own transaction (``db/uow.py``). The rela
 pending rows oldest first and, for a row whose tag is a public stage (``PUBLIC_TAGS``),
 maps the tender with ``exchange.ocds.mapping.releases_for`` and sends **only the releases
 the hub has not acknowledged yet**: those whose (id, canonical digest) is not in ``acks``.
-They are signed with the platform's key and posted together to ``POST /hub/releases:batch``
-(at most ``protocol.MAX_BATCH`` per request, in mapping order). Each ``created`` or ``repeat``
-outcome carries the hub's receipt and is recorded in ``acks``; a row is marked sent when
-every release of it is acknowledged. A row whose releases are all acknowledged already is
+They are posted together to ``POST /hub/releases:batch`` (at most ``protocol.MAX_BATCH`` per
+request, in mapping order), **batch-signed** by default (ADR 0013: one platform signature
+over the Merkle root of the releases' digests, ``batchsig.sign_releases``; the hub answers
+with one signature over the root of its receipts); ``signing="release"`` signs each release
+alone, as before. Each ``created`` or ``repeat`` outcome carries the hub's receipt; given the
+hub's key (``hub_key``, as ``membership`` and ``embedded`` do), the relay checks it (either
+form, ``batchsig.verify_receipt``) and that it names the release, its ocid, this platform
+and the digest sent: a receipt that does not verify is not acknowledged (``Refused``). An
+acknowledged release is recorded in ``acks``; a row is marked sent when every release of it
+is acknowledged. A row whose releases are all acknowledged already is
 marked sent without a request.
 
 A transport error or a 5xx/429 marks the row failed (``attempts`` + 1) and stops the batch,
@@ -16,7 +22,7 @@ release (invalid, release id reused) marks the row failed and the relay goes on 
 next one; the row stays pending for an operator to look at (its acknowledged releases are
 not sent again). Rows with non-public tags are marked sent without sending anything.
 
-Exactly once: the hub is idempotent by release id, so when an answer is lost the releases
+Exactly once: the hub is idempotent by (ocid, release id), so when an answer is lost the releases
 are sent again and get the same receipts (``repeat``); nothing is duplicated. ``acks`` only
 saves requests: ``MemoryAcks`` forgets on restart (the first rows after it may resend
 releases the hub already has, answered ``repeat``), ``FileAcks(DATA_DIR/hub-acks.jsonl)``
@@ -44,7 +50,7 @@ from tenderhub.core.shared.events import TAGS
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.db.repositories.outbox import OutboxMessage
 from tenderhub.exchange.ocds.mapping import MappingOptions, releases_for
-from tenderhub.hub import protocol
+from tenderhub.hub import batchsig, protocol
 
 log = logging.getLogger("tenderhub.hub.relay")
 
@@ -56,6 +62,7 @@ PUBLIC_TAGS: frozenset[str] = frozenset({
 })
 assert PUBLIC_TAGS <= TAGS
 RELEASES_PATH, BATCH_PATH, MAX_BATCH = protocol.RELEASES_PATH, protocol.BATCH_PATH, protocol.MAX_BATCH
+SIGNING = ("batch", "release")
 
 ReleasesOf = Callable[[Any, OutboxMessage], list[dict[str, Any]]]
 
@@ -192,8 +199,12 @@ class TenderReleases:
 
 class Relay:
     def __init__(self, *, uow: Callable[[], Any], client: httpx.Client, platform_id: str, pair: KeyPair,
-                 releases_of: ReleasesOf | None = None, clock: Clock | None = None, acks: Acks | None = None) -> None:
+                 releases_of: ReleasesOf | None = None, clock: Clock | None = None, acks: Acks | None = None,
+                 signing: str = "batch", hub_key: bytes | None = None) -> None:
+        if signing not in SIGNING:
+            raise ValueError(f"signing: one of {SIGNING}, not {signing!r}")
         self.uow, self.client, self.platform_id, self.pair = uow, client, platform_id, pair
+        self.signing, self.hub_key = signing, hub_key
         self.releases_of = releases_of or TenderReleases()
         self.clock = clock or SystemClock()
         self.acks: Acks = acks if acks is not None else MemoryAcks()
@@ -244,14 +255,30 @@ class Relay:
     def post_batch(self, chunk: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
         """Sign and post releases (with their digests) in one request; their receipts, each
         acknowledged one recorded in ``acks``, or ``Transient`` / ``Refused``."""
-        body = {"releases": [protocol.envelope(self.platform_id, self.pair, release) for release, _ in chunk]}
+        releases = [release for release, _ in chunk]
+        if self.signing == "batch":
+            body = batchsig.sign_releases(self.platform_id, self.pair, releases)
+        else:
+            body = {"releases": [protocol.envelope(self.platform_id, self.pair, release) for release in releases]}
         results = hub_answer(hub_call(self.client, "POST", BATCH_PATH, json=body))["results"]
         accepted = [(chunk[r["index"]], r["receipt"]) for r in results if r["status"] in ("created", "repeat")]
+        forged = [release["id"] for (release, digest), receipt in accepted if not self.receipt_holds(release, digest, receipt)]
+        if forged:
+            raise Refused(f"the hub's receipts of {', '.join(forged[:5])} do not verify with its key or name other releases")
         self.acks.add((release["id"], digest) for (release, digest), _ in accepted)
         refused = [r for r in results if r["status"] == "refused"]
         if refused:
             raise Refused("; ".join(f"{r['release_id']}: {r['error']['code']} at {r['error']['field']}" for r in refused)[:1000])
         return [receipt for _, receipt in accepted]
+
+    def receipt_holds(self, release: dict[str, Any], digest: str, receipt: Any) -> bool:
+        """Without the hub's key: True (nothing to check against)."""
+        if self.hub_key is None:
+            return True
+        body = receipt.get("receipt") if isinstance(receipt, dict) else None
+        names = isinstance(body, dict) and (body.get("release_id"), body.get("ocid"), body.get("platform_id"), body.get("digest")) == (
+            release["id"], release["ocid"], self.platform_id, f"sha256:{digest}")
+        return bool(names) and batchsig.verify_receipt(self.hub_key, receipt)
 
     def post(self, release: dict[str, Any]) -> dict[str, Any]:
         """Sign and post one release to ``POST /hub/releases``; the hub's receipt."""

@@ -3,12 +3,16 @@
 * ``platforms``: the registry of trading platforms, with their signing key and the public
   information the work plan's item 11 requires; also the lower hubs of the tree (``kind``
   ``hub``) and, in ``via``, the lower hub a forwarded platform came through (``hub/tree.py``).
-* ``releases``: every accepted OCDS release, stored as its canonical JSON (byte-exact), with
-  the digest, the platform signature and the platform that sent it.
-* ``feed``: the changes feed; ``position`` is taken from ``feed_head`` inside the ingest
-  transaction, so positions are handed out in commit order (see ``ingest.py``).
+* ``releases``: every accepted OCDS release, one row each (ADR 0013): its feed ``position``
+  (the key; taken from ``feed_head`` inside the ingest transaction, so positions are handed
+  out in commit order, see ``ingest.py``), its canonical JSON (byte-exact), the digest, the
+  platform's signature (of the release alone, or of its batch: ``batch_id`` and the audit
+  path) and the hub's receipt (signed alone, or in a receipt batch), returned again on a
+  repeated post. Unique by (ocid, id).
+* ``ocids``: the platform each contracting process belongs to (claimed by its first release).
+* ``platform_batches``: a platform's signature over the Merkle root of a batch of releases.
+* ``receipt_batches``: the hub's signature over the Merkle root of a batch of receipts.
 * ``feed_head``: one row, the last position handed out (the row lock serializes ingests).
-* ``receipts``: the hub-signed receipt of each release, returned again on a repeated post.
 """
 
 from __future__ import annotations
@@ -33,28 +37,66 @@ platforms = sa.Table(
     # "platform" (a trading platform) or "hub" (a lower hub of the tree, hub/tree.py)
     sa.Column("kind", sa.String(8), nullable=False, server_default="platform"),
     sa.Column("via", sa.String(64), nullable=True),  # the lower hub that forwarded the registration
+    # the platform's OCDS ocid prefix: ocids under it are its alone (none may overlap another's)
+    sa.Column("ocid_prefix", sa.String(64), nullable=True),
+    sa.UniqueConstraint("ocid_prefix", name="uq_hub_platforms_ocid_prefix"),
 )
 
 releases = sa.Table(
     "hub_releases",
     metadata,
-    sa.Column("id", sa.String(300), primary_key=True),
-    sa.Column("ocid", sa.String(200), nullable=False, index=True),
+    # the feed position (taken from ``feed_head`` in the ingest transaction, ADR 0008) is the key
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.String(300), nullable=False, index=True),
+    sa.Column("ocid", sa.String(200), nullable=False),
     sa.Column("platform_id", sa.String(64), sa.ForeignKey("hub_platforms.id"), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("canonical", sa.Text, nullable=False),
-    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=True),  # the platform's signature of this release alone, or
+    # no foreign keys to the batch tables: written in the same transaction as the rows that name
+    # them, and on PostgreSQL a key check per row costs as much as the row (ADR 0013)
+    sa.Column("batch_id", sa.Integer, nullable=True),  # its signed batch (hub_platform_batches),
+    sa.Column("batch_index", sa.Integer, nullable=True),  # its leaf there
+    sa.Column("batch_path", sa.LargeBinary, nullable=True),  # and its audit path (32 bytes a hash, leaf end first)
     sa.Column("date", sa.String(64), nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("receipt", sa.Text, nullable=False),  # the receipt body, canonical JSON
+    sa.Column("receipt_signature", sa.Text, nullable=True),  # the hub's signature of this receipt alone, or
+    sa.Column("receipt_batch", sa.Integer, nullable=True),  # hub_receipt_batches
+    sa.Column("receipt_index", sa.Integer, nullable=True),
+    sa.Column("receipt_path", sa.LargeBinary, nullable=True),
+    # idempotency and uniqueness within the contracting process (OCDS: a release id is unique
+    # in its ocid), and the ocid belongs to one platform (``ocids``): no platform can squat
+    # another's release ids
+    sa.UniqueConstraint("ocid", "id", name="uq_hub_releases_ocid_id"),
 )
 
-feed = sa.Table(
-    "hub_feed",
+ocids = sa.Table(
+    "hub_ocids",
     metadata,
-    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("release_id", sa.String(300), sa.ForeignKey("hub_releases.id"), nullable=False, unique=True),
-    sa.Column("ocid", sa.String(200), nullable=False),
-    sa.Column("platform_id", sa.String(64), nullable=False),
+    sa.Column("ocid", sa.String(200), primary_key=True),
+    sa.Column("platform_id", sa.String(64), sa.ForeignKey("hub_platforms.id"), nullable=False),
+)
+
+platform_batches = sa.Table(
+    "hub_platform_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("platform_id", sa.String(64), sa.ForeignKey("hub_platforms.id"), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.UniqueConstraint("platform_id", "root", name="uq_hub_platform_batches_root"),
+)
+
+receipt_batches = sa.Table(
+    "hub_receipt_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("hub_key", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
 )
 
 feed_head = sa.Table(
@@ -62,14 +104,6 @@ feed_head = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("last", sa.BigInteger, nullable=False),
-)
-
-receipts = sa.Table(
-    "hub_receipts",
-    metadata,
-    sa.Column("release_id", sa.String(300), sa.ForeignKey("hub_releases.id"), primary_key=True),
-    sa.Column("body", JsonType, nullable=False),
-    sa.Column("signature", sa.Text, nullable=False),
 )
 
 

@@ -20,12 +20,14 @@ platform, key and ``via`` again is 200; another key or another ``via`` is 409.
 
 **Forwarded releases** are the platform's original envelopes, never re-signed: the upper hub
 checks each against the platform's own key (``POST /hub/releases:batch``), so it can prove a
-release came from its platform. The ``Forwarder`` follows the lower hub's feed in commit
+release came from its platform. A release its platform signed in a batch (ADR 0013) is
+forwarded with ``batch``: the signed batch head and the release's index and audit path, which
+verify it alone. The ``Forwarder`` follows the lower hub's feed in commit
 order from the cursor in ``hub_upstream_cursor`` (one row), forwards the registrations it has
 not forwarded yet in this process, posts up to ``limit`` envelopes, and advances the cursor
 over the items the upper hub answered ``created`` or ``repeat`` (its receipts). A transport
 error, 5xx or 429 keeps the cursor and backs off (``relay.Backoff``); the upper hub is
-idempotent by release id, so a lost answer only leads to a ``repeat``: exactly once. A
+idempotent by (ocid, release id), so a lost answer only leads to a ``repeat``: exactly once. A
 refused release stops the cursor before it and is retried after backoff until an operator
 resolves it (the batch judges each release on its own, so later releases of that batch may be
 stored upstream already: they come back as ``repeat``).
@@ -47,7 +49,6 @@ shows it to everyone.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -61,7 +62,7 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.hub import monitor, protocol, registry, tables, transparency
+from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency
 from tenderhub.hub.context import Hub
 from tenderhub.hub.monitor import lower_hub_key
 from tenderhub.hub.relay import (
@@ -115,6 +116,7 @@ def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
     with hub.engine.begin() as conn:
         known = conn.execute(sa.select(p.c.key_fingerprint, p.c.via).where(p.c.id == row["id"])).first()
         if known is None:
+            registry.refuse_overlap(conn, row["ocid_prefix"])
             conn.execute(sa.insert(p).values(**row))
             return True
     if known.key_fingerprint != row["key_fingerprint"] or known.via != row["via"]:
@@ -163,7 +165,8 @@ def join_upstream(hub: Hub, client: httpx.Client, hub_id: str, name: str, token:
 
 def forwarded_registration(hub: Hub, hub_id: str, row: Any) -> dict[str, Any]:
     key = {"certificate_pem": row.certificate_pem} if row.certificate_pem else {"public_key_pem": row.public_pem}
-    registration = {"id": row.id, "name": row.name, "kind": "platform", **key, **row.info}
+    prefix = {"ocid_prefix": row.ocid_prefix} if row.ocid_prefix else {}
+    registration = {"id": row.id, "name": row.name, "kind": "platform", **key, **prefix, **row.info}
     return {"hub_id": hub_id, "registration": registration,
             "signature": protocol.sign(hub.signing_pair(), signed_part(hub_id, registration))}
 
@@ -182,10 +185,10 @@ def store_position(hub: Hub, position: int, row: int = FEED) -> None:
 
 
 def pending(hub: Hub, after: int, limit: int) -> list[Any]:
-    """Feed items after ``after`` with the platform's original signature, in feed order."""
-    f, r = tables.feed, tables.releases
-    query = (sa.select(f.c.position, f.c.platform_id, r.c.canonical, r.c.signature).join(r, r.c.id == f.c.release_id)
-             .where(f.c.position > after).order_by(f.c.position).limit(limit))
+    """Feed items after ``after`` with the platform's original signature (of the release
+    alone, or of its batch: the batch head and the release's audit path), in feed order."""
+    r = tables.releases
+    query = stored.stored_query().where(r.c.position > after).order_by(r.c.position).limit(limit)
     with hub.engine.connect() as conn:
         return list(conn.execute(query).all())
 
@@ -266,7 +269,7 @@ class Forwarder:
                 self.forwarded.add(row.id)
 
     def _post(self, items: list[Any]) -> list[dict[str, Any]]:
-        body = {"releases": [{"platform_id": i.platform_id, "release": json.loads(i.canonical), "signature": i.signature} for i in items]}
+        body = {"releases": [stored.envelope_of(i) for i in items]}
         self.posts += 1
         results: list[dict[str, Any]] = hub_answer(hub_call(self.client, "POST", protocol.BATCH_PATH, json=body))["results"]
         return results

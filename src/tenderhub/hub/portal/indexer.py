@@ -1,8 +1,8 @@
 """The portal indexer: a follower of the hub's commit-ordered changes feed.
 
 Ingest stores a release, its log leaf, its feed position and its receipt, and nothing of the
-portal. The indexer reads ``hub_feed`` after its stored cursor (``portal_index_cursor``, one
-row), derives the announcements of each new release (``announcements.publish``: procedure
+portal. The indexer reads the feed (``hub_releases`` by position) after its stored cursor
+(``portal_index_cursor``, one row), derives the announcements of each new release (``announcements.publish``: procedure
 summary, index rows, webhook deliveries) and advances the cursor **in the same transaction**
 as those rows: a batch is indexed exactly once, and an indexer stopped between batches
 resumes at the first release it has not indexed. Feed positions are handed out at commit
@@ -73,9 +73,9 @@ def lock_cursor(conn: sa.Connection) -> int:
 
 
 def unindexed(conn: sa.Connection, after: int, limit: int) -> list[Any]:
-    f, r = tables.feed, tables.releases
-    query = (sa.select(f.c.position, f.c.platform_id, r.c.canonical, r.c.received_at).join(r, r.c.id == f.c.release_id)
-             .where(f.c.position > after).order_by(f.c.position).limit(limit))
+    r = tables.releases
+    query = (sa.select(r.c.position, r.c.platform_id, r.c.canonical, r.c.received_at)
+             .where(r.c.position > after).order_by(r.c.position).limit(limit))
     return list(conn.execute(query).all())
 
 

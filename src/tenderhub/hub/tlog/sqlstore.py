@@ -10,7 +10,7 @@ run in the caller's transaction (the caller commits), e.g. together with an inge
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import sqlalchemy as sa
@@ -37,6 +37,22 @@ nodes = sa.Table(
 )
 
 
+def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: list[tuple[object, ...]]) -> None:
+    """``rows`` (values of the columns ``names``) in the caller's transaction, without
+    SQLAlchemy's per-row parameter processing: ``COPY … FROM STDIN`` on PostgreSQL (psycopg),
+    one DBAPI ``executemany`` elsewhere. Values must be what the driver takes (text, integers,
+    bytes; times as ``hub.stored.driver_time``)."""
+    quote = conn.dialect.identifier_preparer.quote
+    columns = f"{quote(table.name)} ({', '.join(map(quote, names))})"
+    if conn.dialect.driver == "psycopg":
+        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", rows)  # type: ignore[arg-type]
+
+
 def create_tables(engine: sa.Engine) -> None:
     """Create the log's tables if absent (the hub's database, not the trading platform's)."""
     metadata.create_all(engine)
@@ -60,10 +76,10 @@ class SqlLeafStore:
             batch: dict[Node, bytes] = {}
             rows = [_stage(start + i, bytes(e), batch, known) for i, e in enumerate(entries)]
             if rows:
-                conn.execute(sa.insert(leaves), rows)
-            made = [{"level": lv, "idx": ix, "hash": h} for (lv, ix), h in batch.items() if lv > 0]
+                bulk_insert(conn, leaves, ("idx", "leaf_hash", "entry"), rows)
+            made: list[tuple[object, ...]] = [(lv, ix, h) for (lv, ix), h in batch.items() if lv > 0]
             if made:
-                conn.execute(sa.insert(nodes), made)
+                bulk_insert(conn, nodes, ("level", "idx", "hash"), made)
             return list(range(start, start + len(rows)))
 
     def leaf_hash(self, index: int) -> bytes:
@@ -107,12 +123,12 @@ class SqlLeafStore:
         return self._bind.connect()
 
 
-def _stage(index: int, entry: bytes, batch: dict[Node, bytes], known: dict[Node, bytes]) -> dict[str, object]:
+def _stage(index: int, entry: bytes, batch: dict[Node, bytes], known: dict[Node, bytes]) -> tuple[object, ...]:
     """The leaf row of ``entry``; the nodes it completes go into ``batch``."""
     leaf = leaf_hash(entry)
     batch[(0, index)] = leaf
     batch.update(completed_nodes(index, leaf, lambda node: batch[node] if node in batch else known[node]))
-    return {"idx": index, "leaf_hash": leaf, "entry": entry}
+    return (index, leaf, entry)
 
 
 def _size(conn: sa.Connection) -> int:

@@ -1,11 +1,11 @@
 """the hub tree carries the transparency log: hub_chain_heads.signature, hub_lower_tree_heads, hub_lower_forks
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-28
 
-Written on a branch where 0003 (batch signatures, release rows) did not exist yet: it revises
-0002 and is re-chained after 0003 when the branches meet (nothing here depends on 0003).
+Written on a branch where 0003 (batch signatures, release rows) did not exist yet; re-chained
+after 0003 when the branches met (nothing here depends on 0003).
 
 ``hub_chain_heads.signature`` keeps the platform's signature of each logged head, so a lower
 hub forwards the head upward as the platform signed it (``hub/tree.py``); heads logged before
@@ -35,7 +35,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

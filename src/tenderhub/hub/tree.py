@@ -111,8 +111,18 @@ def accept_forwarded(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
 
 
 def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
+    """Insert the row once; the same platform forwarded concurrently is a repeat (no 500)."""
+    try:
+        return _insert_forwarded(hub, row)
+    except sa.exc.IntegrityError:  # PostgreSQL: another request inserted it first; compare with it
+        return _insert_forwarded(hub, row)
+
+
+def _insert_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
     p = tables.platforms
-    with hub.engine.begin() as conn:
+    with hub.engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "sqlite":  # take the write lock before reading
+            conn.execute(sa.update(p).where(sa.false()).values(id=p.c.id))
         known = conn.execute(sa.select(p.c.key_fingerprint, p.c.via).where(p.c.id == row["id"])).first()
         if known is None:
             conn.execute(sa.insert(p).values(**row))

@@ -53,6 +53,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -61,7 +62,7 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.hub import monitor, protocol, registry, tables, transparency
+from tenderhub.hub import monitor, protocol, registry, tables, transparency, upstream
 from tenderhub.hub.context import Hub
 from tenderhub.hub.monitor import lower_hub_key
 from tenderhub.hub.relay import (
@@ -141,6 +142,7 @@ def post_forwarded(request: Request, body: Any = Body(...)) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_api_route(FORWARD_PATH, post_forwarded, methods=["POST"], tags=["hub"])
+    upstream.install(app)  # GET /hub/upstream/refusals: what the upper hub refused this hub for good
 
 
 # ---- the lower hub: joining and forwarding ---------------------------------------------------
@@ -221,6 +223,7 @@ class Forwarder:
         self.name, self.token = name or f"公共服务平台 / hub {hub_id}", token
         self.joined, self.forwarded, self.posts = False, set[str](), 0
         self.accepted: tuple[int, str] | None = None  # (size, root) of the upper hub's last accepted tree head
+        self.signed_at: datetime | None = None  # when the tree head last sent up was signed (the heartbeat)
         self.backoff = Backoff()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -231,20 +234,28 @@ class Forwarder:
             join_upstream(self.hub, self.client, self.hub_id, self.name, self.token)
             self.joined = True
         self.forward_registrations()
-        items = pending(self.hub, read_position(self.hub), self.limit)
-        done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+        refused: Refused | None = None
+        try:
+            items = pending(self.hub, read_position(self.hub), self.limit)
+            done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+        except Refused as exc:  # a refused release stops the feed cursor, not the heads going up
+            done, refused = Round(position=read_position(self.hub)), exc
         done.heads = self.forward_heads()
         self.forward_tree_head()
+        if refused is not None:
+            raise refused
         return done
 
     def forward_heads(self) -> int:
         """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them; the cursor
-        advances over each head the upper hub logged or already had."""
+        advances over each head the upper hub logged, already had, or refused for good (recorded)."""
         after, sent = read_position(self.hub, HEADS), 0
         try:
             for head in transparency.signed_heads(self.hub, after, self.limit):
                 body = {"platform_id": head.platform_id, "seq": head.seq, "hash": head.hash, "signature": head.signature}
-                hub_answer(hub_call(self.client, "POST", transparency.HEADS_PATH, json=body))
+                refusal = upstream.post(self.client, transparency.HEADS_PATH, body)
+                if refusal is not None:
+                    upstream.record(self.hub, upstream.CHAIN_HEAD, f"{head.platform_id}#{head.seq}", refusal)
                 after, sent = head.leaf_index, sent + 1
         finally:
             if sent:
@@ -257,22 +268,26 @@ class Forwarder:
             found = hub_answer(hub_call(self.client, "GET", f"/hub/lower-hubs/{self.hub_id}"))["tree_head"]
             self.accepted = (found["size"], found["root"]) if found else (0, "")
         sth = transparency.tree_head(self.hub)
-        if (sth.size, sth.root_hex) == self.accepted:
-            return False
+        unchanged = (sth.size, sth.root_hex) == self.accepted
+        if unchanged and self.signed_at is not None and sth.timestamp - self.signed_at < monitor.HEARTBEAT:
+            return False  # nothing new, and the upper hub heard from this hub lately
         answer = hub_call(self.client, "POST", monitor.FORWARD_STH_PATH, json=monitor.tree_head_post(self.hub, self.hub_id, sth, self.accepted[0]))
         if answer.status_code not in (200, 201):
             self.accepted = None  # read the upper hub's view again next round
         hub_answer(answer)
-        self.accepted = (sth.size, sth.root_hex)
-        return True
+        self.accepted, self.signed_at = (sth.size, sth.root_hex), sth.timestamp
+        return not unchanged
 
     def forward_registrations(self) -> None:
+        """Each platform once per process; a registration refused for good is recorded, not retried."""
         p = tables.platforms
         with self.hub.engine.connect() as conn:
             rows = conn.execute(sa.select(p).where(p.c.kind == "platform").order_by(p.c.id)).all()
         for row in rows:
             if row.id not in self.forwarded:
-                hub_answer(hub_call(self.client, "POST", FORWARD_PATH, json=forwarded_registration(self.hub, self.hub_id, row)))
+                refusal = upstream.post(self.client, FORWARD_PATH, forwarded_registration(self.hub, self.hub_id, row))
+                if refusal is not None:
+                    upstream.record(self.hub, upstream.REGISTRATION, row.id, refusal)
                 self.forwarded.add(row.id)
 
     def _post(self, items: list[Any]) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ from hub_support import PLATFORM, Platform, client_for, registration, release
 from test_hub_tree import LOWER_ID, TOKEN
 from test_hub_tree_log import Tree, hubs, wired  # noqa: F401  (the fixtures)
 
-from tenderhub.crypto import keys
 from tenderhub.core.shared.clock import FixedClock
+from tenderhub.crypto import keys
 from tenderhub.hub import registry, tables, transparency, tree
 from tenderhub.hub.context import Hub
 from tenderhub.hub.relay import Refused, Transient
@@ -47,7 +47,7 @@ def test_concurrent_forwarded_registrations_of_one_id_are_one_creation(wired: Tr
             start.wait()
             try:
                 outcomes.append(tree.accept_forwarded(wired.upper, body)[0])
-            except Exception as error:  # noqa: BLE001  (the assertion names it)
+            except Exception as error:
                 outcomes.append(error)
 
         workers = [threading.Thread(target=forward) for _ in range(2)]

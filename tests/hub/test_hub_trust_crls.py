@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from hub_support import Platform
-from identity_support import ADMIN, Ca, Holder, admin, certificate_sign_in, register_platform_subject, subject_body, uscc
+from identity_support import (
+    ADMIN,
+    Ca,
+    Holder,
+    admin,
+    certificate_sign_in,
+    register_platform_subject,
+    subject_body,
+    uscc,
+)
 from test_hub_trust_chains import signed, sso_body, under_intermediate
 
 from tenderhub.core.shared.clock import FixedClock

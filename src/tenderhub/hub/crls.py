@@ -104,7 +104,7 @@ def publish(hub: Hub, data: Any) -> tuple[bool, dict[str, Any]]:
     """Keep the CRL when it is its CA's newest: (stored, the kept entry)."""
     found, issuer, pem = parse(hub, data)
     key = issuer.fingerprint(hashes.SHA256()).hex()
-    row = {"issuer_name": issuer.subject.rfc4514_string(), "issuer_pem": certs.pem(issuer).decode(), "crl_pem": pem,
+    row: dict[str, Any] = {"issuer_name": issuer.subject.rfc4514_string(), "issuer_pem": certs.pem(issuer).decode(), "crl_pem": pem,
            "this_update": found.last_update_utc, "next_update": found.next_update_utc, "revoked": len(found),
            "published_at": hub.clock.now()}
     with hub.engine.begin() as conn:

@@ -99,6 +99,10 @@ def test_a_crl_is_checked_against_its_ca_and_only_a_newer_one_replaces_it(client
     unlisted = publish(client, a_crl((stranger.cert, stranger.key), [], now))
     assert (unlisted.status_code, unlisted.json()["field"]) == (422, "crl_pem")
     assert publish(client, "not a CRL").json()["field"] == "crl_pem"
+    not_under = publish(client, a_crl((stranger.cert, stranger.key), [], now), stranger.cert)  # signed by it, but not under a listed CA
+    assert (not_under.status_code, not_under.json()["field"]) == (422, "issuer_pem")
+    foreign = publish(client, a_crl((stranger.cert, stranger.key), [], now), ca.cert)  # the issuer given did not sign it
+    assert (foreign.status_code, foreign.json()["field"]) == (422, "crl_pem")
     expired = publish(client, a_crl((ca.cert, ca.key), [], now - timedelta(days=3), days=1))
     assert expired.status_code == 422 and "nextUpdate" in expired.text
     assert publish(client, first).status_code == 201

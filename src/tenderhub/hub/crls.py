@@ -103,6 +103,13 @@ def parse(hub: Hub, data: Any) -> tuple[cx509.CertificateRevocationList, cx509.C
 def publish(hub: Hub, data: Any) -> tuple[bool, dict[str, Any]]:
     """Keep the CRL when it is its CA's newest: (stored, the kept entry)."""
     found, issuer, pem = parse(hub, data)
+    try:
+        return _store(hub, found, issuer, pem)
+    except sa.exc.IntegrityError:  # the first CRL of this CA published concurrently: judge against it
+        return _store(hub, found, issuer, pem)
+
+
+def _store(hub: Hub, found: cx509.CertificateRevocationList, issuer: cx509.Certificate, pem: str) -> tuple[bool, dict[str, Any]]:
     key = issuer.fingerprint(hashes.SHA256()).hex()
     row: dict[str, Any] = {"issuer_name": issuer.subject.rfc4514_string(), "issuer_pem": certs.pem(issuer).decode(), "crl_pem": pem,
            "this_update": found.last_update_utc, "next_update": found.next_update_utc, "revoked": len(found),

@@ -14,8 +14,11 @@ first STH is taken on trust). The upper hub checks, in this order:
 * ``first`` is the size of the last accepted STH (else 409 ``stale_tree_head``: read it again
   from ``GET /hub/lower-hubs/{id}`` and prove from there);
 * under a lock per lower hub: not flagged meanwhile (409 ``hub_forked``); the same size and root
-  again is a repeat (200); otherwise the proof must verify
-  (``verify_consistency``): then the STH is kept (201, ``hub_lower_tree_heads``).
+  again is a repeat (200; signed later, it refreshes the accepted row: the lower hub's
+  heartbeat); otherwise the proof must verify (``verify_consistency``) and the STH's timestamp be
+  sane (not ahead of this hub's clock by more than ``SKEW``: 422 ``tree_head_in_future``; not
+  before the last accepted one: 409 ``tree_head_older``): then the STH is kept (201,
+  ``hub_lower_tree_heads``).
 
 A proof that does not verify, a smaller tree or another root at the same size means the lower
 hub signed two histories that cannot both be true: its log forked or was rewritten. The
@@ -26,7 +29,8 @@ registrations it forwards (409 ``hub_forked``). Releases and chain heads it forw
 their platform's own signature and are judged on it as before (ADR 0015).
 
 ``GET /hub/lower-hubs`` is the public monitor view: every lower hub, its state (``ok``,
-``forked``, ``waiting`` for a first STH), its last accepted STH and the fork's evidence;
+``forked``, ``waiting`` for a first STH), its last accepted STH, the fork's evidence, and how
+long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``);
 ``GET /hub/lower-hubs/{id}`` one of them, ``GET /hub/lower-hubs/{id}/tree-heads`` the accepted
 STHs in size order (``after``, a page of ``PAGE``).
 """

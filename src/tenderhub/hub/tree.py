@@ -34,7 +34,13 @@ stored upstream already: they come back as ``repeat``).
 (``POST /hub/chain-heads`` upstream, checked there against the platform's own key): the
 forwarder follows ``hub_chain_heads`` in log order from a second cursor row (``HEADS``) and
 advances it over each head the upper hub logged (201) or already had (200), so across an
-outage each head is logged upstream once. Heads logged before migration 0004 have no stored
+outage each head is logged upstream once.
+
+**Refusals for good.** A forwarded registration or chain head the upper hub answers with a 4xx
+(an id taken upstream by another key, a platform that changed its key) is recorded in
+``hub_upstream_refusals`` (``hub/upstream.py``, ``GET /hub/upstream/refusals``) and forwarding
+goes on past it; transient errors are retried. A refused release stops the feed cursor but not
+the heads and the tree head of the same round. Heads logged before migration 0004 have no stored
 signature and are not forwarded. ``tenderhub audit verify --hub UPPER`` then checks a
 platform's chain against the upper hub's log as well.
 
@@ -42,7 +48,8 @@ platform's chain against the upper hub's log as well.
 from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
 flags a lower hub whose log forked or was rewritten, refusing from then on what that hub
 vouches for (its registrations and tree heads: 409 ``hub_forked``); ``GET /hub/lower-hubs``
-shows it to everyone.
+shows it to everyone. An unchanged tree head is signed again and sent every
+``monitor.HEARTBEAT``, so the upper hub can tell a quiet lower hub from a silent one.
 """
 
 from __future__ import annotations

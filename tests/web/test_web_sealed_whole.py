@@ -55,3 +55,10 @@ def test_late_forged_malformed_or_too_large_requests_are_refused_and_store_nothi
     assert (late.status_code, late.json()["code"], late.json()["article"]) == (422, "SEALED_UPLOAD_BEFORE_DEADLINE", 26)
     vault = parties.platform.services.vault
     assert vault is not None and list(vault.blobs.iter_digests()) == []
+
+
+def test_the_openapi_describes_the_one_request_route(api: Api) -> None:
+    operation = api.get("/openapi.json").json()["paths"]["/api/tenders/{tender_id}/sealed-bids"]["post"]
+    assert "application/octet-stream" in operation["requestBody"]["content"]
+    assert any(param["name"] == "X-Sealed-Begin" and param["in"] == "header" and param["required"] for param in operation["parameters"])
+    assert {"200", "201", "413"} <= set(operation["responses"])

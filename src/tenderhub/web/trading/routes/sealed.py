@@ -169,12 +169,13 @@ async def chunk_of(request: Request) -> bytes | None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_CHUNK:
         return None
-    data = bytearray()
+    parts, size = [], 0
     async for part in request.stream():
-        data += part
-        if len(data) > MAX_CHUNK:
+        parts.append(part)
+        size += len(part)
+        if size > MAX_CHUNK:
             return None
-    return bytes(data)
+    return b"".join(parts)  # one copy of the body
 
 
 def too_large(request: Request) -> JSONResponse:

@@ -13,7 +13,7 @@ from services_builders import World, a_world
 from test_services_sealed_replaced import begin, finish, the_bid, two_packages
 
 from tenderhub.blobs.port import DigestMismatch
-from tenderhub.core.shared.errors import RuleViolation
+from tenderhub.core.shared.errors import NotFound, RuleViolation
 from tenderhub.services import sealed, sealed_whole
 
 
@@ -73,6 +73,9 @@ def test_refusals_store_nothing(world: World, tmp_path: Path) -> None:
     with pytest.raises(RuleViolation) as signature:
         sealed_whole.submit_whole(world.svc, first.actor, tender_id, forged, first.path.read_bytes())
     assert signature.value.rule is not None and signature.value.rule.code == "SEALED_SIGNATURE_INVALID"
+    with pytest.raises(NotFound):
+        whole(world, tender_id, "no-such-lot", first)
+    assert stored_digests(world) == []
     world.at("2026-12-21T09:30")  # after the deadline: refused under the lock, the stored bytes removed
     with pytest.raises(RuleViolation) as late:
         whole(world, tender_id, lot, first)

@@ -163,7 +163,7 @@ def run_decrypt(args: argparse.Namespace) -> int:
 
 CHUNK = 1 << 20
 WHOLE_MAX = 8 << 20  # the platform's largest request body: a package up to this size goes in one request
-FALLBACK = frozenset({404, 405, 413})  # a platform without (or refusing) the one-request route: resumable
+FALLBACK = frozenset({404, 405, 413, 431})  # a platform without the one-request route, or finding it too large: resumable
 RETRIES = 4
 BACKOFF = 0.5  # seconds, doubled after every failed attempt
 RETRY_CODES = frozenset({"db_busy", "upload_gap"})

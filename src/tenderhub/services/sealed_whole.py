@@ -20,7 +20,7 @@ from tenderhub.blobs.port import BlobRef, DigestMismatch
 from tenderhub.blobs.uploads import store_bytes
 from tenderhub.core.bids import sealing
 from tenderhub.core.procedures.guards import rule_for
-from tenderhub.core.shared.errors import RuleViolation
+from tenderhub.core.shared.errors import Invalid, NotFound, RuleViolation
 from tenderhub.core.shared.roles import Actor
 from tenderhub.services import parse as p
 from tenderhub.services.bids import bidder_of, require_not_blacklisted
@@ -59,7 +59,7 @@ def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
     ref = None if problems else stored(vault, summary, sha256, body)
     try:
         return record_whole(svc, actor, tender_id, lot_ref, {"sha256": sha256, "summary": summary}, problems, ref)
-    except Refused as refused:
+    except (*Refused, NotFound, Invalid) as refused:  # an unknown tender or lot too: no bytes stay behind
         if ref is not None and refused.code not in PASSING:
             discard_orphan(svc, actor, vault, ref.digest)
         raise

@@ -35,7 +35,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -54,6 +53,7 @@ from tenderhub.bench.common import (
     group_cpu_s,
     percentile,
     platform_on,
+    raw_files_and_rows,
     register_bidder,
     rounded,
     say,
@@ -62,7 +62,6 @@ from tenderhub.bench.common import (
     subject,
     timed,
     working_deadline,
-    write_fsynced,
 )
 from tenderhub.bench.common import published_tender as publish_tender
 from tenderhub.bench.http_lean import Connection, Pool, Response, TransportError
@@ -111,7 +110,7 @@ def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk:
         with timed() as setup:
             tender_id, lot, people = set_up(root / "data", root / "bidders", bidders, int(size_mb * MB))
         out(f"set-up (tender, {bidders} registered bidders, sealing; not measured): {setup[0]:.1f} s")
-        raw = raw_limit(root / "raw", bidders, people[0].bid.path.stat().st_size)
+        raw = raw_files_and_rows(root / "raw", bidders, people[0].bid.path.stat().st_size)
         out(f"raw    ({bidders} x (write {size_mb} MB + fsync, 1 committed SQLite row)): {raw:.2f} s  {bidders / raw:.1f} /s")
         server = Server(root / "data", root / "server.log", workers=workers, profile=profile, http=http)
         move_deadline(root / "data", tender_id, deadline_s)
@@ -385,27 +384,3 @@ def receipt_holds(svc: Any, signed: dict[str, Any], by_receipt: dict[str, Any]) 
     if package.digest != body["ciphertext_sha256"] or not svc.vault.blobs.verify(package.digest):
         return False
     return signing.verify(package.suite, package.bidder_public_key.encode(), package.summary_digest.encode(), base64.b64decode(package.signature))
-
-
-# ---- the raw limit ---------------------------------------------------------------------------
-
-
-def raw_limit(folder: Path, k: int, size: int) -> float:
-    """K x (write ``size`` bytes + fsync, insert and commit one SQLite row), one process."""
-    folder.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
-    try:
-        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"):  # what the platform's commits pay (ADR 0016)
-            db.execute(pragma)
-        db.execute("CREATE TABLE bids (id INTEGER PRIMARY KEY, path TEXT, size INTEGER)")
-        payloads = [os.urandom(size) for _ in range(min(k, 8))]
-        with timed() as took:
-            for n in range(k):
-                path = folder / f"bid-{n}"
-                write_fsynced(path, payloads[n % len(payloads)])
-                db.execute("BEGIN")
-                db.execute("INSERT INTO bids (id, path, size) VALUES (?, ?, ?)", (n, str(path), size))
-                db.execute("COMMIT")
-        return took[0]
-    finally:
-        db.close()

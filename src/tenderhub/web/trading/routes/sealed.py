@@ -3,7 +3,8 @@
 The platform stores ciphertext only (电子招标投标办法 第25–27条). A bidder begins an upload with
 the signed summary its tool wrote (``PACKAGE.json``), sends the sealed file in chunks (raw
 ``application/octet-stream``, resumable at ``received``), and finishes it to get the platform's
-signed receipt (回执). At the opening the bidder releases its content key to the platform's
+signed receipt (回执); a package that fits one request goes whole with its summary
+(``POST /api/tenders/{T}/sealed-bids``, ADR 0018). At the opening the bidder releases its content key to the platform's
 opening key (``GET /api/platform/keys``); the platform decrypts and reads the price form (第30–31条).
 """
 

@@ -51,7 +51,7 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--workers", type=int, default=1,
                        help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
     serve.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
-                       help="--role trading: uvicorn's HTTP/1.1 parser (default auto: h11 unless httptools is installed; ADR 0019)")
+                       help="--role trading: uvicorn's HTTP/1.1 parser (default auto: h11 unless httptools is installed; ADR 0022)")
     serve.set_defaults(handler=run)
 
 

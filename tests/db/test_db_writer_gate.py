@@ -218,13 +218,18 @@ def test_engine_writers_on_many_threads_all_commit_with_no_busy_wait(db: Path, m
 
 CHILD = textwrap.dedent(
     """
-    import sys
+    import os, sys, time
     from tenderhub.db import engine as engine_mod
     engine_mod.BUSY_TIMEOUT_MS = 0
     engine = engine_mod.make_engine("sqlite:///" + sys.argv[1], writer_gate=sys.argv[3] == "1")
+    with engine.connect() as conn:  # connected before the start
+        conn.exec_driver_sql("SELECT 1")
+    while not os.path.exists(sys.argv[1] + "-go"):
+        time.sleep(0.001)
     for _ in range(40):
         with engine.begin() as conn:
             conn.exec_driver_sql("UPDATE counter SET n = n + 1")
+            time.sleep(0.002)  # hold the write lock a while: the others arrive meanwhile
             n = conn.exec_driver_sql("SELECT n FROM counter").scalar_one()
             conn.exec_driver_sql("INSERT INTO log VALUES (?, ?)", (sys.argv[2], n))
     """
@@ -239,6 +244,8 @@ def _processes(db: Path, gate: bool) -> list[subprocess.CompletedProcess[str]]:
         )
         for i in range(3)
     ]
+    time.sleep(1.5)  # all three connected and waiting
+    (db.parent / (db.name + "-go")).touch()
     results = []
     for p in procs:
         out, err = p.communicate(timeout=120)
@@ -253,3 +260,9 @@ def test_writers_in_several_processes_queue_on_the_gate(db: Path) -> None:
     assert conn.execute("SELECT n FROM counter").fetchone()[0] == 120
     assert [row[0] for row in conn.execute("SELECT at FROM log ORDER BY at")] == list(range(1, 121))
     assert {row[0] for row in conn.execute("SELECT DISTINCT who FROM log")} == {"p0", "p1", "p2"}
+
+
+def test_without_the_gate_those_processes_are_refused(db: Path) -> None:
+    """The control: with ``busy_timeout=0`` and no gate the same processes collide."""
+    results = _processes(db, gate=False)
+    assert any(r.returncode != 0 and "database is locked" in r.stderr for r in results)

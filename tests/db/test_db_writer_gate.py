@@ -149,6 +149,36 @@ def test_a_thread_never_waits_for_its_own_gate(db: Path) -> None:
     assert second.execute("SELECT n FROM counter").fetchone()[0] == 2
 
 
+def test_a_gate_left_from_another_thread_leaves_no_trace(db: Path) -> None:
+    """A connection that took the gate on one thread and is rolled back on another (a pool
+    reset, a garbage-collected session) does not make the first thread refuse its next write."""
+    conn = _connect(db)
+    done: list[object] = []
+    taken, rolled_back = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        conn.execute("BEGIN")
+        conn.execute("UPDATE counter SET n = n + 1")
+        taken.set()
+        rolled_back.wait(5)
+        other = _connect(db)  # the same thread writes again, through another connection
+        try:
+            other.execute("BEGIN")
+            other.execute("UPDATE counter SET n = n + 1")
+            other.commit()
+            done.append(other.execute("SELECT n FROM counter").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            done.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    taken.wait(5)
+    conn.rollback()  # on this thread
+    rolled_back.set()
+    thread.join(5)
+    assert done == [1]
+
+
 def test_memory_databases_are_not_gated() -> None:
     assert gate_path_for(":memory:") is None and gate_path_for("") is None
     conn = sqlite3.connect(":memory:", factory=GatedConnection, isolation_level=None)

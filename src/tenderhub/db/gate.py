@@ -36,7 +36,10 @@ _WRITES = frozenset({
     "INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH", "VACUUM",
     "REINDEX", "ANALYZE",
 })
-_held = threading.local()  # .paths: set of gate files this thread holds
+# gate file -> (thread ident, id of the connection) holding it in this process: at most one at a
+# time (the gate is exclusive); a dict, not a thread-local, so a connection closed or rolled back
+# from another thread than the one that took the gate still clears its entry.
+_holders: dict[str, tuple[int, int]] = {}
 
 
 @lru_cache(maxsize=4096)
@@ -61,13 +64,6 @@ def gate_path_for(database: str) -> str | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return os.path.abspath(database) + "-gate"
-
-
-def _thread_paths() -> set[str]:
-    paths: set[str] | None = getattr(_held, "paths", None)
-    if paths is None:
-        paths = _held.paths = set()
-    return paths
 
 
 class GatedCursor(sqlite3.Cursor):
@@ -119,8 +115,9 @@ class GatedConnection(sqlite3.Connection):
         path = self.gate_path
         if path is None or self.gate_held:
             return
-        mine = _thread_paths()
-        if path in mine:  # this thread writes through another connection: it would wait for itself
+        me = threading.get_ident()
+        holder = _holders.get(path)
+        if holder is not None and holder[0] == me:  # this thread writes through another connection: it would wait for itself
             raise sqlite3.OperationalError(
                 f"database is locked (this thread already holds the writer gate {path} through another connection)"
             )
@@ -128,13 +125,15 @@ class GatedConnection(sqlite3.Connection):
             self._gate_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         fcntl.flock(self._gate_fd, fcntl.LOCK_EX)  # blocks (GIL released) until the writer before us leaves
         self.gate_held = True
-        mine.add(path)
+        _holders[path] = (me, id(self))
 
     def leave_gate(self) -> None:
         if not self.gate_held:
             return
         self.gate_held = False
-        _thread_paths().discard(self.gate_path or "")
+        path = self.gate_path or ""
+        if _holders.get(path, (0, 0))[1] == id(self):
+            del _holders[path]
         if self._gate_fd is not None:
             fcntl.flock(self._gate_fd, fcntl.LOCK_UN)
 

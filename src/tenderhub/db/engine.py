@@ -8,6 +8,12 @@ work then takes the write lock first thing in ``commit``: see ``uow.py``). Write
 gate file next to the database before they ask SQLite for its write lock (``gate.py``, ADR
 0023); ``TENDERHUB_SQLITE_WRITER_GATE=0`` turns that off (then SQLite's busy handler alone orders
 them, as before).
+
+Group sync (ADR 0024): a gated connection on a WAL database file runs ``synchronous=NORMAL``
+and, before its ``commit`` returns, waits for a per-process group fsync of the ``-wal`` file
+that started after its ``COMMIT`` (``walsync.py``): still durable when ``commit`` returns, but
+the fsync is outside the write lock and shared. ``TENDERHUB_SQLITE_GROUP_SYNC=0`` (or the gate
+off) keeps ``synchronous=FULL``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from tenderhub.db.gate import GatedConnection
+from tenderhub.db.walsync import barrier_for
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -36,11 +43,22 @@ def writer_gate_enabled() -> bool:
     return os.environ.get("TENDERHUB_SQLITE_WRITER_GATE", "1").strip().lower() not in {"0", "off", "false", "no"}
 
 
+def group_sync_enabled() -> bool:
+    """Group sync is on unless ``TENDERHUB_SQLITE_GROUP_SYNC`` is ``0``/``off``/``false``."""
+    return os.environ.get("TENDERHUB_SQLITE_GROUP_SYNC", "1").strip().lower() not in {"0", "off", "false", "no"}
+
+
 def make_engine(
-    url: str, *, sqlite_foreign_keys: bool = True, echo: bool = False, writer_gate: bool | None = None
+    url: str,
+    *,
+    sqlite_foreign_keys: bool = True,
+    echo: bool = False,
+    writer_gate: bool | None = None,
+    group_sync: bool | None = None,
 ) -> sa.Engine:
     """An engine for ``url``; ``sqlite_foreign_keys=False`` is for batch migrations only;
-    ``writer_gate`` (SQLite only) defaults to ``writer_gate_enabled()``."""
+    ``writer_gate`` and ``group_sync`` (SQLite only) default to ``writer_gate_enabled()`` and
+    ``group_sync_enabled()``."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     connect_args: dict[str, Any] = {}
@@ -48,7 +66,11 @@ def make_engine(
         connect_args["factory"] = GatedConnection
     engine = sa.create_engine(url, echo=echo, future=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
+        _configure_sqlite(
+            engine,
+            foreign_keys=sqlite_foreign_keys,
+            group_sync=group_sync_enabled() if group_sync is None else group_sync,
+        )
     return engine
 
 
@@ -56,20 +78,31 @@ def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def _configure_sqlite(engine: sa.Engine, *, foreign_keys: bool) -> None:
+def _configure_sqlite(engine: sa.Engine, *, foreign_keys: bool, group_sync: bool) -> None:
     pragmas = (
-        "PRAGMA journal_mode=WAL",
         f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
         f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-        "PRAGMA synchronous=FULL",
     )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        for pragma in pragmas:
+        for pragma in pragmas:  # busy_timeout before journal_mode: switching to WAL may wait for a lock
             cursor.execute(pragma)
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        # group sync only where the barrier can stand in for FULL's fsync: a gated connection
+        # (its commit path waits for the barrier) on a database file in WAL mode
+        barrier_ok = (
+            group_sync
+            and str(mode).lower() == "wal"
+            and isinstance(dbapi_connection, GatedConnection)
+            and dbapi_connection.gate_path is not None
+        )
+        cursor.execute(f"PRAGMA synchronous={'NORMAL' if barrier_ok else 'FULL'}")
+        if barrier_ok:
+            database = dbapi_connection.gate_path.removesuffix("-gate")
+            dbapi_connection.wal_barrier = barrier_for(database)
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -21,6 +21,11 @@ Rules that keep it free of deadlocks (ADR 0023):
   — units of work, the audit chain, migrations, the hub's own engine — goes through it.
 
 ``:memory:`` and URI databases are not gated (there is no file to put the gate next to).
+
+When the engine runs the connection with ``synchronous=NORMAL`` it sets ``wal_barrier``
+(``walsync.py``, ADR 0024): after a transaction that wrote (it held the gate) ends other than
+by ``rollback()``, the connection leaves the gate and then waits for the barrier's group fsync
+of the WAL before ``commit`` (or the autocommitted ``execute``) returns.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import sqlite3
 import threading
 from functools import lru_cache
 from typing import Any
+
+from tenderhub.db.walsync import WalBarrier
 
 _WRITES = frozenset({
     "INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH", "VACUUM",
@@ -109,6 +116,7 @@ class GatedConnection(sqlite3.Connection):
         self.gate_path = gate_path_for(os.fsdecode(database)) if isinstance(database, str | bytes | os.PathLike) else None
         self.gate_held = False
         self._gate_fd: int | None = None
+        self.wal_barrier: WalBarrier | None = None  # set by the engine with synchronous=NORMAL
 
     # -- the gate ---------------------------------------------------------------------------
     def enter_gate(self) -> None:
@@ -137,10 +145,14 @@ class GatedConnection(sqlite3.Connection):
         if self._gate_fd is not None:
             fcntl.flock(self._gate_fd, fcntl.LOCK_UN)
 
-    def leave_gate_if_idle(self) -> None:
-        """Leave once no transaction is open (an autocommitted write, a ``COMMIT`` sent as SQL)."""
+    def leave_gate_if_idle(self, *, durable: bool = True) -> None:
+        """Leave once no transaction is open (an autocommitted write, a ``COMMIT`` sent as SQL);
+        then, unless the transaction was rolled back (``durable=False``), wait for the WAL
+        barrier: the write is on disk when this returns (ADR 0024)."""
         if self.gate_held and not self.in_transaction:
             self.leave_gate()
+            if durable and self.wal_barrier is not None:
+                self.wal_barrier.wait()
 
     # -- the DB-API surface -----------------------------------------------------------------
     def cursor(self, factory: Any = GatedCursor) -> Any:  # type: ignore[override]
@@ -165,7 +177,7 @@ class GatedConnection(sqlite3.Connection):
         try:
             super().rollback()
         finally:
-            self.leave_gate_if_idle()
+            self.leave_gate_if_idle(durable=False)
 
     def close(self) -> None:
         try:

@@ -126,6 +126,28 @@ def test_autocommitted_write_and_sql_commit_wait_too_rollback_does_not(db: Path)
     engine.dispose()
 
 
+def test_the_connection_as_context_manager_leaves_the_gate_and_waits(db: Path) -> None:
+    recorder = Recorder(db)
+    barrier = _barrier(db, recorder)
+    engine = _engine(db)
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert isinstance(raw, GatedConnection)
+        before = barrier.syncs
+        with raw:
+            raw.execute("BEGIN")
+            raw.execute("INSERT INTO t VALUES (200, 'with')")
+        assert not raw.gate_held and not raw.in_transaction
+        assert barrier.syncs == before + 1 and 200 in recorder.done[-1]
+        with pytest.raises(RuntimeError), raw:
+            raw.execute("BEGIN")
+            raw.execute("INSERT INTO t VALUES (201, 'no')")
+            raise RuntimeError
+        assert not raw.gate_held and barrier.syncs == before + 1
+        assert raw.execute("SELECT count(*) FROM t WHERE k = 201").fetchone()[0] == 0
+    engine.dispose()
+
+
 def test_a_replaced_wal_file_is_reopened_and_a_missing_one_syncs_the_database(db: Path) -> None:
     recorder = Recorder(db)
     barrier = _barrier(db, recorder)

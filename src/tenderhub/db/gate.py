@@ -35,7 +35,7 @@ import os
 import sqlite3
 import threading
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from tenderhub.db.walsync import WalBarrier
 
@@ -178,6 +178,15 @@ class GatedConnection(sqlite3.Connection):
             super().rollback()
         finally:
             self.leave_gate_if_idle(durable=False)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
+        # sqlite3's own __exit__ commits in C, past the overrides above (the gate would stay
+        # held and the barrier be skipped): go through them instead
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+        return False
 
     def close(self) -> None:
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 import time
 from pathlib import Path
@@ -41,9 +42,14 @@ class Recorder:
         self.delay = delay
         self.done: list[frozenset[int]] = []  # rows committed when each finished fsync started
         self.fds: list[int] = []
+        self.dirs: list[int] = []
         self.lock = threading.Lock()
 
     def __call__(self, fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):  # the directory, once per WAL inode met
+            self.dirs.append(os.fstat(fd).st_ino)
+            os.fsync(fd)
+            return
         reader = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
         try:
             seen = frozenset(k for (k,) in reader.execute("SELECT k FROM t"))
@@ -165,6 +171,7 @@ def test_a_replaced_wal_file_is_reopened_and_a_missing_one_syncs_the_database(db
         conn.exec_driver_sql("INSERT INTO t VALUES (2, 'b')")
     second = os.stat(wal).st_ino
     assert second != first and recorder.fds[-1] == second  # synced the file that holds the commit now
+    assert recorder.dirs == [os.stat(db.parent).st_ino] * 2  # the directory, once per WAL inode
     engine.dispose()
     # a barrier whose WAL is gone syncs the database file
     n = len(recorder.fds)

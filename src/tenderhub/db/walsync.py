@@ -17,8 +17,9 @@ file is synchronized after each completed checkpoint and the WAL file header is 
 when a WAL file begins to be reused after a checkpoint"):
 
 * the frames of a commit are in the WAL file when ``COMMIT`` returns (``write(2)``); after our
-  fsync they and the WAL header before them (synced by SQLite when the WAL was started) are on
-  disk, and recovery replays every frame up to the last valid commit frame;
+  fsync of the file they and its header are on disk (and, the first time the barrier meets a
+  WAL inode, the directory is fsynced too, so a newly created WAL's name is), and recovery
+  replays every frame up to the last valid commit frame;
 * if the WAL was checkpointed, reset and overwritten, or deleted (the last connection's close)
   between the ``COMMIT`` and our fsync, the frames had been copied into the database file and
   that file synced first, so the commit is durable anyway;
@@ -100,8 +101,17 @@ class WalBarrier:
                 return
             fst = os.fstat(fd)
             self._fd, self._ino = fd, (fst.st_dev, fst.st_ino)
-        assert self._fd is not None
+            self.fsync(self._fd)
+            self._sync_directory()  # the (possibly new) file's directory entry, once per inode
+            return
         self.fsync(self._fd)
+
+    def _sync_directory(self) -> None:
+        fd = os.open(os.path.dirname(self.wal_path) or ".", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _sync_database(self) -> None:
         """The WAL is gone: whatever it held was checkpointed into the database (synced by

@@ -160,3 +160,15 @@ def test_ingest_many_takes_a_signed_batch_in_process(hub: Hub, client: TestClien
     body = signed(platform, [release(n) for n in range(20)])
     results = ingest_many(hub, body["releases"], signed_batch=body["batch"])
     assert [r["status"] for r in results] == ["created"] * 20
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 33])
+def test_the_root_alone_and_the_paths_from_stored_leaves_are_the_batch_trees(size: int) -> None:
+    """ADR 0021: the hub computes only the root at ingest and the paths on read from the
+    stored leaves; both must be the tree ``merkle`` builds."""
+    digests = [hashlib.sha256(bytes([n])).digest() for n in range(size)]
+    root, paths = batchsig.merkle(digests)
+    assert batchsig.root_of(digests) == root
+    assert [list(p) for p in batchsig.paths_of(b"".join(digests))] == paths
+    proof = batchsig.Proof(size, size - 1, root.hex(), (), "sig", b"".join(digests))
+    assert proof.proves(digests[-1]) and not proof.proves(digests[0] if size > 1 else b"\x00" * 32)

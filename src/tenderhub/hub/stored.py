@@ -199,13 +199,13 @@ def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, st
     if not heads:
         return {}
     pb = tables.platform_batches
-    rows = [{"platform_id": p, "size": proof.size, "root": root, "signature": proof.signature, "leaves": proof.leaves}
-            for (p, root), proof in sorted(heads.items())]
+    values = [{"platform_id": p, "size": proof.size, "root": root, "signature": proof.signature, "leaves": proof.leaves}
+              for (p, root), proof in sorted(heads.items())]
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(pb)
     # a batch first seen through one forwarded release has no leaves yet: the whole batch adds them
     conn.execute(statement.on_conflict_do_update(index_elements=[pb.c.platform_id, pb.c.root],
-                                                 set_={"leaves": sa.func.coalesce(pb.c.leaves, statement.excluded.leaves)}), rows)
+                                                 set_={"leaves": sa.func.coalesce(pb.c.leaves, statement.excluded.leaves)}), values)
     rows = conn.execute(sa.select(pb.c.id, pb.c.platform_id, pb.c.root).where(pb.c.root.in_(sorted({root for _, root in heads}))))
     return {(row.platform_id, row.root): row.id for row in rows}
 

@@ -58,6 +58,15 @@ def test_both_platforms_are_registered_with_the_hub_by_their_signing_keys(system
         assert listed[spec.code]["signing_key"]["public_pem"].strip() == pem.strip()
 
 
+def test_each_platform_registers_the_ocid_prefix_of_its_tender_codes(system: Embedded) -> None:
+    """Tender codes start with the 11-character platform code, so each platform's ocids fall under
+    a prefix of its own and the hub refuses them from anyone else (ADR 0013)."""
+    listed = {p["id"]: p for p in TestClient(system.app()).get("/hub/platforms").json()}
+    assert {code: listed[code]["ocid_prefix"] for code in (A.code, B.code)} == {
+        A.code: f"ocds-thxxxx-{A.code}", B.code: f"ocds-thxxxx-{B.code}"}
+    assert not listed[A.code]["ocid_prefix"].startswith(listed[B.code]["ocid_prefix"])
+
+
 def test_opening_the_same_directory_again_keeps_the_registrations(system: Embedded, tmp_path: Path) -> None:
     again = open_embedded(tmp_path / "data")
     try:

@@ -39,6 +39,14 @@ def test_the_deadline_surge_accepts_every_bid_over_http_and_loses_none(capsys: p
     assert code == 0
     assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (5, 5, 0, 0)
     assert result["ratio"] > 0 and result["workers"] == 1  # the default: one server process
+    assert (result["requests"], result["http"]) == (1, "auto")  # the default: POST …/sealed-bids, uvicorn's parser
+
+
+def test_the_surge_with_two_requests_per_bid_and_the_h11_parser_loses_none(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result = bench(capsys, "deadline-surge", "--bidders", "4", "--size-mb", "0.1", "--requests", "2", "--http", "h11")
+    assert code == 0
+    assert (result["requests"], result["http"]) == (2, "h11")
+    assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (4, 4, 0, 0)
 
 
 def test_the_surge_runs_against_two_worker_processes_with_packages_larger_than_a_chunk(capsys: pytest.CaptureFixture[str]) -> None:

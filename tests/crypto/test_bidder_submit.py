@@ -123,7 +123,7 @@ def sealed_package(tmp: Path, price: str = "11500000") -> Path:
 
 def submit_argv(live: Live, setup: Setup, package: Path) -> list[str]:
     return ["bidder", "submit", "--server", live.url, f"--token={setup.tokens['bidder']}", "--tender", setup.tender,
-            "--lot", setup.lot, "--chunk-size", str(CHUNK), str(package)]
+            "--lot", setup.lot, "--chunk-size", str(CHUNK), "--whole-max", "0", str(package)]
 
 
 class Interrupted(Exception):
@@ -144,7 +144,7 @@ def test_submit_resumes_an_interrupted_upload_and_keeps_a_receipt_the_platform_s
     setup = a_published_tender_with_registered_bidders(live)
     package = sealed_package(tmp_path)
     with client_for(live.url, setup.tokens["bidder"]) as client, pytest.raises(Interrupted):
-        submit_package(client, setup.tender, setup.lot, package, chunk_size=CHUNK, on_state=stop_after(3))
+        submit_package(client, setup.tender, setup.lot, package, chunk_size=CHUNK, whole_max=0, on_state=stop_after(3))
     assert live.puts == [0, CHUNK, 2 * CHUNK]
     live.puts.clear()
     assert main(submit_argv(live, setup, package)) == 0
@@ -182,8 +182,45 @@ def test_a_failed_chunk_is_retried_with_backoff_after_asking_the_platform_where_
     pauses: list[float] = []
     headers = {"Authorization": f"Bearer {setup.tokens['bidder']}"}
     with httpx.Client(base_url=live.url, headers=headers, transport=Flaky()) as client:
-        signed = submit_package(client, setup.tender, setup.lot, package, chunk_size=CHUNK, sleep=pauses.append)
+        signed = submit_package(client, setup.tender, setup.lot, package, chunk_size=CHUNK, whole_max=0, sleep=pauses.append)
     assert pauses == [0.5, 0.5]
+    assert signed["receipt"]["ciphertext_sha256"] == hashlib.sha256(package.read_bytes()).hexdigest()
+
+
+class WithoutOneRequestRoute(httpx.BaseTransport):
+    """A platform from before ``POST …/sealed-bids``: that route answers 404 (and is counted)."""
+
+    def __init__(self) -> None:
+        self.inner, self.whole = httpx.HTTPTransport(), 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/sealed-bids"):
+            self.whole += 1
+            return httpx.Response(404, json={"code": "not_found", "detail": "Not Found"}, request=request)
+        return self.inner.handle_request(request)
+
+
+def test_a_package_that_fits_goes_in_one_request_and_again_gets_the_same_receipt(live: Live, tmp_path: Path, capsys: Any) -> None:
+    setup = a_published_tender_with_registered_bidders(live)
+    package = sealed_package(tmp_path)
+    argv = [arg for arg in submit_argv(live, setup, package) if arg not in ("--whole-max", "0")]
+    assert main(argv) == 0 and live.puts == []  # no chunk: the one request
+    signed = json.loads((tmp_path / "bid.sealed.receipt.json").read_text(encoding="utf-8"))
+    assert signed["receipt"]["size"] == package.stat().st_size and "platform signature verified" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "bid.sealed.receipt.json").read_text(encoding="utf-8"))["receipt"] == signed["receipt"]
+    smaller = [*argv[:-1], "--whole-max", str(package.stat().st_size - 1), str(package)]
+    assert main(smaller) == 0 and live.puts  # larger than the threshold: resumable, the same receipt
+    assert json.loads((tmp_path / "bid.sealed.receipt.json").read_text(encoding="utf-8"))["receipt"] == signed["receipt"]
+
+
+def test_a_platform_without_the_one_request_route_gets_the_resumable_upload(live: Live, tmp_path: Path) -> None:
+    setup = a_published_tender_with_registered_bidders(live)
+    package = sealed_package(tmp_path)
+    transport = WithoutOneRequestRoute()
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {setup.tokens['bidder']}"}, transport=transport) as client:
+        signed = submit_package(client, setup.tender, setup.lot, package, chunk_size=CHUNK)
+    assert transport.whole == 1 and live.puts  # tried once, then chunks
     assert signed["receipt"]["ciphertext_sha256"] == hashlib.sha256(package.read_bytes()).hexdigest()
 
 

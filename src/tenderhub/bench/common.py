@@ -8,6 +8,7 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -153,6 +154,28 @@ def write_fsynced(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def raw_files_and_rows(folder: Path, k: int, size: int) -> float:
+    """The deadline surge's raw limit (seconds): K x (write ``size`` bytes + fsync, insert and
+    commit one SQLite row), one process, with the platform's durability (ADR 0016)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    try:
+        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"):  # what the platform's commits pay (ADR 0016)
+            db.execute(pragma)
+        db.execute("CREATE TABLE bids (id INTEGER PRIMARY KEY, path TEXT, size INTEGER)")
+        payloads = [os.urandom(size) for _ in range(min(k, 8))]
+        with timed() as took:
+            for n in range(k):
+                path = folder / f"bid-{n}"
+                write_fsynced(path, payloads[n % len(payloads)])
+                db.execute("BEGIN")
+                db.execute("INSERT INTO bids (id, path, size) VALUES (?, ?, ?)", (n, str(path), size))
+                db.execute("COMMIT")
+        return took[0]
+    finally:
+        db.close()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -9,9 +9,12 @@ through the tender repository (the use cases would refuse a bid period that shor
 bidder seals one document of S MB with its own key (the real bidder tool).
 
 Timed: ``tenderhub serve --workers W`` on 127.0.0.1 (system clock); a lean HTTP/1.1 client
-(``bench/http_lean.py``, keep-alive connections) with at most ``--concurrency`` uploads in flight: ``POST /api/tenders/{id}/sealed-uploads``, ``PUT
-/api/sealed-uploads/{upload_id}?offset=N`` per chunk but the last, ``POST …/finish?offset=N``
-with the last chunk → signed receipt (a package that fits one chunk: two requests).
+(``bench/http_lean.py``, keep-alive connections) with at most ``--concurrency`` uploads in flight.
+Default (``--requests 1``): one ``POST /api/tenders/{id}/sealed-bids`` per bid (summary in the
+``X-Sealed-Begin`` header, the package as the body) → signed receipt, for a package that fits
+``--chunk-kb``. ``--requests 2`` (and larger packages): ``POST /api/tenders/{id}/sealed-uploads``,
+``PUT /api/sealed-uploads/{upload_id}?offset=N`` per chunk but the last, ``POST …/finish?offset=N``
+with the last chunk (a package that fits one chunk: two requests).
 Connection errors, 5xx and 409 ``stale_version`` are retried (begin again resumes the same
 upload id; finish again returns the same receipt). ``--kill`` SIGKILLs the server once half
 the receipts are in and restarts it on the same data directory.
@@ -19,7 +22,7 @@ the receipts are in and restarts it on the same data directory.
 Afterwards (server stopped): every receipt must verify with the platform signing key and
 name a stored bid whose blob re-hashes to its digest and whose bidder signature verifies;
 ``lost`` counts those that do not (must be 0). Raw limit, same run: K writes of S MB with
-fsync plus one committed SQLite row each (WAL, synchronous=NORMAL as the platform's engine),
+fsync plus one committed SQLite row each (WAL, synchronous=FULL as the platform's engine, ADR 0016),
 in one process. ``ratio`` = accepted per second / raw per second.
 """
 
@@ -28,10 +31,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -50,6 +53,7 @@ from tenderhub.bench.common import (
     group_cpu_s,
     percentile,
     platform_on,
+    raw_files_and_rows,
     register_bidder,
     rounded,
     say,
@@ -58,7 +62,6 @@ from tenderhub.bench.common import (
     subject,
     timed,
     working_deadline,
-    write_fsynced,
 )
 from tenderhub.bench.common import published_tender as publish_tender
 from tenderhub.bench.http_lean import Connection, Pool, Response, TransportError
@@ -100,20 +103,21 @@ class Outcome:
 
 
 def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk: int = 8 * MB, kill: bool = False,
-        deadline_s: int = 300, workers: int = WORKERS, profile: Path | None = None, out: Out = say) -> dict[str, Any]:
+        deadline_s: int = 300, workers: int = WORKERS, profile: Path | None = None, requests: int = 1, http: str = "auto",
+        out: Out = say) -> dict[str, Any]:
     with scratch("surge") as root:
-        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, workers {workers}, kill={kill}, scratch {root}")
+        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, workers {workers}, requests/bid {requests}, http {http}, kill={kill}, scratch {root}")
         with timed() as setup:
             tender_id, lot, people = set_up(root / "data", root / "bidders", bidders, int(size_mb * MB))
         out(f"set-up (tender, {bidders} registered bidders, sealing; not measured): {setup[0]:.1f} s")
-        raw = raw_limit(root / "raw", bidders, people[0].bid.path.stat().st_size)
+        raw = raw_files_and_rows(root / "raw", bidders, people[0].bid.path.stat().st_size)
         out(f"raw    ({bidders} x (write {size_mb} MB + fsync, 1 committed SQLite row)): {raw:.2f} s  {bidders / raw:.1f} /s")
-        server = Server(root / "data", root / "server.log", workers=workers, profile=profile)
+        server = Server(root / "data", root / "server.log", workers=workers, profile=profile, http=http)
         move_deadline(root / "data", tender_id, deadline_s)
         try:
             server.start()
             cpu, client_cpu = group_cpu_s(server.proc.pid), time.process_time()  # type: ignore[union-attr]
-            outcome = asyncio.run(surge(server, tender_id, lot, people, concurrency, chunk, kill))
+            outcome = asyncio.run(surge(server, tender_id, lot, people, concurrency, chunk if requests == 2 else -chunk, kill))
             cpu = group_cpu_s(server.proc.pid) - cpu  # type: ignore[union-attr]  # --kill: the restarted server's only
             client_cpu = time.process_time() - client_cpu
         finally:
@@ -121,7 +125,7 @@ def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk:
         if profile is not None:
             out(f"server profile (cProfile, every thread): {profile}")
         return report(out, root, tender_id, people, outcome, outcome.receiving_s, raw, {"concurrency": concurrency, "kill": kill, "size_mb": size_mb,
-                                                                                      "workers": workers, "chunk_kb": chunk // 1024,
+                                                                                      "workers": workers, "chunk_kb": chunk // 1024, "requests": requests, "http": http,
                                                                                       "server_cpu_ms_per_bid": rounded(cpu * 1000 / bidders, 1),
                                                                                       "client_cpu_ms_per_bid": rounded(client_cpu * 1000 / bidders, 1)})
 
@@ -188,9 +192,9 @@ class Server:
     """``tenderhub serve`` as a child process on a free port of 127.0.0.1 (``workers``
     processes; ``profile``: a file to cProfile it into, see ``bench/serve_profiled.py``)."""
 
-    def __init__(self, data_dir: Path, log: Path, *, workers: int = 1, profile: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, workers: int = 1, profile: Path | None = None, http: str = "auto") -> None:
         self.data_dir, self.log_path, self.port = data_dir, log, free_port()
-        self.workers, self.profile = workers, profile
+        self.workers, self.profile, self.http = workers, profile, http
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -202,7 +206,7 @@ class Server:
         db = f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
         runner = ["tenderhub.bench.serve_profiled", str(self.profile)] if self.profile else ["tenderhub.cli"]
         command = [sys.executable, "-m", *runner, "serve", "--data-dir", str(self.data_dir), "--db", db, "--port", str(self.port),
-                   "--workers", str(self.workers)]
+                   "--workers", str(self.workers), "--http", self.http]
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)  # its own process group: the workers go with it
@@ -310,8 +314,15 @@ class Refused(Exception):
 
 
 async def upload(client: Connection, tender_id: str, lot: str, bidder: Bidder, data: bytes, chunk: int) -> dict[str, Any]:
+    """One bid: ``chunk`` < 0 asks for one request per bid when the package fits ``-chunk``
+    bytes (``POST …/sealed-bids``), else begin, chunks, finish with the last chunk."""
     headers = {"Authorization": f"Bearer {bidder.token}"}
     body = {"lot": lot, "summary": bidder.bid.summary, "sha256": bidder.bid.sha256}
+    if chunk < 0 and len(data) <= -chunk:
+        begin = base64.b64encode(json.dumps(body).encode()).decode()
+        whole = {**headers, "Content-Type": "application/octet-stream", "X-Sealed-Begin": begin}
+        return await call(client.post(f"/api/tenders/{tender_id}/sealed-bids", content=data, headers=whole))
+    chunk = abs(chunk)
     state = await call(client.post(f"/api/tenders/{tender_id}/sealed-uploads", json_body=body, headers=headers))
     upload_id, offset = state["upload_id"], state["received"]
     raw = {**headers, "Content-Type": "application/octet-stream"}
@@ -373,27 +384,3 @@ def receipt_holds(svc: Any, signed: dict[str, Any], by_receipt: dict[str, Any]) 
     if package.digest != body["ciphertext_sha256"] or not svc.vault.blobs.verify(package.digest):
         return False
     return signing.verify(package.suite, package.bidder_public_key.encode(), package.summary_digest.encode(), base64.b64decode(package.signature))
-
-
-# ---- the raw limit ---------------------------------------------------------------------------
-
-
-def raw_limit(folder: Path, k: int, size: int) -> float:
-    """K x (write ``size`` bytes + fsync, insert and commit one SQLite row), one process."""
-    folder.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(folder / "raw.db", isolation_level=None)
-    try:
-        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"):
-            db.execute(pragma)
-        db.execute("CREATE TABLE bids (id INTEGER PRIMARY KEY, path TEXT, size INTEGER)")
-        payloads = [os.urandom(size) for _ in range(min(k, 8))]
-        with timed() as took:
-            for n in range(k):
-                path = folder / f"bid-{n}"
-                write_fsynced(path, payloads[n % len(payloads)])
-                db.execute("BEGIN")
-                db.execute("INSERT INTO bids (id, path, size) VALUES (?, ?, ?)", (n, str(path), size))
-                db.execute("COMMIT")
-        return took[0]
-    finally:
-        db.close()

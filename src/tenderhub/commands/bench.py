@@ -33,6 +33,9 @@ def add_parser(subs: Any) -> None:
                        help="bytes per request in KiB; the last chunk goes with the finish (default 8192, the server's maximum: a package that fits takes 2 requests)")
     surge.add_argument("--workers", type=int, default=1, help="server processes, serve --workers (default 1: 2 gained nothing on 2 cores)")
     surge.add_argument("--profile", type=Path, default=None, help="cProfile the server (every thread; one worker) into this file")
+    surge.add_argument("--requests", type=int, choices=(1, 2), default=1,
+                       help="requests per bid for a package that fits a chunk: 1 (POST …/sealed-bids, default) or 2 (begin + finish)")
+    surge.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto", help="the server's HTTP parser (serve --http; default auto)")
     surge.add_argument("--kill", action="store_true", help="SIGKILL the server midway, restart it, let the clients retry")
     surge.add_argument("--deadline-s", type=int, default=300, help="the tender deadline, seconds after the set-up (default 300)")
     surge.set_defaults(handler=run_surge)
@@ -68,7 +71,8 @@ def run_surge(args: argparse.Namespace) -> int:
     from tenderhub.bench import surge
 
     result = surge.run(args.bidders, args.size_mb, concurrency=args.concurrency, chunk=args.chunk_kb * 1024,
-                       kill=args.kill, deadline_s=args.deadline_s, workers=args.workers, profile=args.profile)
+                       kill=args.kill, deadline_s=args.deadline_s, workers=args.workers, profile=args.profile,
+                       requests=args.requests, http=args.http)
     return 0 if result["lost"] == 0 else 1
 
 

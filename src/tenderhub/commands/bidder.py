@@ -4,12 +4,12 @@
     tenderhub bidder seal --key DIR --price P --period-days N [--security S] [--security-form F]
                           [--quality Q] [--project-manager NAME] --out PACKAGE FILES...
     tenderhub bidder decrypt --key DIR --package PACKAGE --platform-key OPENING_PUB.pem --out RELEASE
-    tenderhub bidder submit --server URL --token TOKEN --tender ID --lot CODE [--chunk-size BYTES] PACKAGE
+    tenderhub bidder submit --server URL --token TOKEN --tender ID --lot CODE [--chunk-size BYTES] [--whole-max BYTES] PACKAGE
     tenderhub bidder opening-key --server URL [--suite intl|gm] --out FILE
 
 ``seal`` encrypts to the bidder's OWN key and writes PACKAGE and PACKAGE.json (the upload
-summary); ``submit`` uploads PACKAGE in chunks (resumable: run it again after an interruption)
-and keeps the platform's signed receipt in PACKAGE.receipt.json; at the opening, ``decrypt``
+summary); ``submit`` uploads PACKAGE — in one request when it has at most ``--whole-max`` bytes,
+else in chunks (resumable: run it again after an interruption) — and keeps the platform's signed receipt in PACKAGE.receipt.json; at the opening, ``decrypt``
 releases the content key to the platform's opening key (``opening-key`` fetches it), in a
 release signed with the bidder's key (the platform checks it against the key of the bid).
 """
@@ -17,6 +17,7 @@ release signed with the bidder's key (the platform checks it against the key of 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -161,6 +162,8 @@ def run_decrypt(args: argparse.Namespace) -> int:
 # ---- submit: resumable upload to the trading platform ------------------------------------------
 
 CHUNK = 1 << 20
+WHOLE_MAX = 8 << 20  # the platform's largest request body: a package up to this size goes in one request
+FALLBACK = frozenset({404, 405, 413, 431})  # a platform without the one-request route, or finding it too large: resumable
 RETRIES = 4
 BACKOFF = 0.5  # seconds, doubled after every failed attempt
 RETRY_CODES = frozenset({"db_busy", "upload_gap"})
@@ -186,7 +189,9 @@ def _add_submit(inner: Any) -> None:
                         help="the bidder's API token (default: TENDERHUB_TOKEN); write --token=TOKEN, a token may start with '-'")
     submit.add_argument("--tender", required=True, help="tender id")
     submit.add_argument("--lot", required=True, help="lot code or id")
-    submit.add_argument("--chunk-size", type=int, default=CHUNK, help="bytes per request (default 1 MiB)")
+    submit.add_argument("--chunk-size", type=int, default=CHUNK, help="bytes per request of the resumable upload (default 1 MiB)")
+    submit.add_argument("--whole-max", type=int, default=WHOLE_MAX,
+                        help="a package of at most this many bytes goes in one request (POST …/sealed-bids; default 8 MiB, 0: always resumable)")
     submit.add_argument("package", type=Path, help="the sealed PACKAGE (PACKAGE.json must lie next to it)")
     submit.set_defaults(handler=run_submit)
 
@@ -245,14 +250,38 @@ def sha256_of(path: Path) -> str:
 
 
 def submit_package(client: httpx.Client, tender: str, lot: str, package_path: Path, *, chunk_size: int = CHUNK,
-                   on_state: Callable[[State], None] | None = None, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+                   whole_max: int = WHOLE_MAX, on_state: Callable[[State], None] | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """The signed receipt for PACKAGE: in one request when it has at most ``whole_max`` bytes
+    (``POST …/sealed-bids``; retried whole, and the same receipt comes back), else (or when the
+    platform has no such route or finds the body too large) the resumable upload."""
+    summary = json.loads(package_path.with_name(package_path.name + ".json").read_text(encoding="utf-8"))
+    body = {"lot": lot, "sha256": sha256_of(package_path), "summary": summary}
+    if package_path.stat().st_size <= whole_max:
+        try:
+            return submit_whole(client, tender, body, package_path, sleep)
+        except SubmitError as error:
+            if error.status not in FALLBACK:
+                raise
+    return submit_resumable(client, tender, body, package_path, chunk_size=chunk_size, on_state=on_state, sleep=sleep)
+
+
+def submit_whole(client: httpx.Client, tender: str, body: dict[str, Any], package_path: Path, sleep: Callable[[float], None]) -> dict[str, Any]:
+    """One request: the summary in ``X-Sealed-Begin`` (base64 JSON), the package as the body."""
+    headers = {"Content-Type": "application/octet-stream", "X-Sealed-Begin": base64.b64encode(json.dumps(body).encode()).decode()}
+    data = package_path.read_bytes()
+    receipt: dict[str, Any] = attempt(lambda n: answer(client.post(f"/api/tenders/{tender}/sealed-bids", content=data, headers=headers)),
+                                      what="submit", sleep=sleep)
+    return receipt
+
+
+def submit_resumable(client: httpx.Client, tender: str, body: dict[str, Any], package_path: Path, *, chunk_size: int,
+                     on_state: Callable[[State], None] | None, sleep: Callable[[float], None]) -> dict[str, Any]:
     """Begin (or resume) the upload, send the rest in chunks, finish: the signed receipt.
 
     The platform's answer to ``begin`` says how much it already holds, so running this again
     after an interruption continues there. ``on_state`` sees every state (after begin and
     after each chunk); an exception it raises stops the upload, which resumes next time."""
-    summary = json.loads(package_path.with_name(package_path.name + ".json").read_text(encoding="utf-8"))
-    body = {"lot": lot, "sha256": sha256_of(package_path), "summary": summary}
     state: State = attempt(lambda n: answer(client.post(f"/api/tenders/{tender}/sealed-uploads", json=body)), what="begin", sleep=sleep)
     report = on_state or (lambda s: None)
     report(state)
@@ -330,7 +359,7 @@ def _upload_with_bar(client: httpx.Client, args: argparse.Namespace) -> dict[str
         def show(state: State) -> None:
             bar.update(task, total=state["total"], completed=state["received"])
 
-        return submit_package(client, args.tender, args.lot, args.package, chunk_size=args.chunk_size, on_state=show)
+        return submit_package(client, args.tender, args.lot, args.package, chunk_size=args.chunk_size, whole_max=args.whole_max, on_state=show)
 
 
 def run_opening_key(args: argparse.Namespace) -> int:

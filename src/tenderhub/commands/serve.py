@@ -50,6 +50,8 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--hub-id", help="--role hub --upstream: this hub's id at the upper hub (default hub-<key fingerprint>)")
     serve.add_argument("--workers", type=int, default=1,
                        help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
+    serve.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
+                       help="--role trading: uvicorn's HTTP/1.1 parser (default auto: h11 unless httptools is installed; ADR 0022)")
     serve.set_defaults(handler=run)
 
 
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "workers", 1) > 1:
             return run_workers(platform, args)
         else:
-            uvicorn.run(create_app(platform), host=args.host, port=args.port)
+            uvicorn.run(create_app(platform), host=args.host, port=args.port, http=getattr(args, "http", "auto"))
     finally:
         if membership is not None:
             membership.close()
@@ -127,19 +129,20 @@ def run_workers(platform: Platform, args: argparse.Namespace) -> int:
                        "TENDERHUB_PLATFORM_CODE": settings.platform_code, "TENDERHUB_PLATFORM_NAME": settings.platform_name})
     if hasattr(socket, "SO_REUSEPORT"):
         platform.engine.dispose()  # the workers open their own connections
-        return run_reuseport_workers(args.workers, args.host, args.port)
-    uvicorn.run("tenderhub.commands.serve:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port)
+        return run_reuseport_workers(args.workers, args.host, args.port, getattr(args, "http", "auto"))
+    uvicorn.run("tenderhub.commands.serve:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port,
+                http=getattr(args, "http", "auto"))
     return 0
 
 
-def run_reuseport_workers(count: int, host: str, port: int) -> int:
+def run_reuseport_workers(count: int, host: str, port: int, http: str = "auto") -> int:
     """N worker processes, each listening on a socket of its own bound with ``SO_REUSEPORT``:
     the kernel spreads new connections over them (one shared socket let whichever worker woke
     first accept a whole burst of connections, docs/benchmarks.md). SIGTERM or SIGINT stops
     them all (exit 0); a worker that exits on its own takes the others down (exit 1: the
     supervisor restarts the service)."""
     context = multiprocessing.get_context("spawn")  # no thread of this process (a hub relay) is copied
-    workers = [context.Process(target=reuseport_worker, args=(host, port), daemon=True) for _ in range(count)]
+    workers = [context.Process(target=reuseport_worker, args=(host, port, http), daemon=True) for _ in range(count)]
     for worker in workers:
         worker.start()
 
@@ -161,7 +164,7 @@ def run_reuseport_workers(count: int, host: str, port: int) -> int:
     return 1 if failed else 0
 
 
-def reuseport_worker(host: str, port: int) -> None:
+def reuseport_worker(host: str, port: int, http: str = "auto") -> None:
     import uvicorn
 
     family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
@@ -171,7 +174,7 @@ def reuseport_worker(host: str, port: int) -> None:
     sock.bind(address)
     sock.listen(2048)
     sock.set_inheritable(True)
-    uvicorn.Server(uvicorn.Config(worker_app, factory=True, host=host, port=port)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(worker_app, factory=True, host=host, port=port, http=http)).run(sockets=[sock])
 
 
 def worker_app() -> Any:

@@ -155,8 +155,10 @@ def registration(platform: Platform, public_pem: str, public_url: str) -> dict[s
 
 
 def registration_of(code: str, name: str, public_pem: str, interface: str, certification: str) -> dict[str, Any]:
+    """Our ocids are the mapping's prefix and the tender code, which starts with the 11-character
+    platform code (PROJECT_CODE C17): that prefix is registered, so no other platform can claim them."""
     return {
-        "id": code, "name": name, "public_key_pem": public_pem,
+        "id": code, "name": name, "public_key_pem": public_pem, "ocid_prefix": f"{MappingOptions().ocid_prefix}{code}",
         "units": {u: name for u in ("construction", "operation", "development", "maintenance")},
         "responsible_people": [{"name": "平台运营人员 / operator", "role": "运营负责人 / operations"}],
         "certification": {"report": certification},

@@ -14,8 +14,11 @@ first STH is taken on trust). The upper hub checks, in this order:
 * ``first`` is the size of the last accepted STH (else 409 ``stale_tree_head``: read it again
   from ``GET /hub/lower-hubs/{id}`` and prove from there);
 * under a lock per lower hub: not flagged meanwhile (409 ``hub_forked``); the same size and root
-  again is a repeat (200); otherwise the proof must verify
-  (``verify_consistency``): then the STH is kept (201, ``hub_lower_tree_heads``).
+  again is a repeat (200; signed later, it refreshes the accepted row: the lower hub's
+  heartbeat); otherwise the proof must verify (``verify_consistency``) and the STH's timestamp be
+  sane (not ahead of this hub's clock by more than ``SKEW``: 422 ``tree_head_in_future``; not
+  before the last accepted one: 409 ``tree_head_older``): then the STH is kept (201,
+  ``hub_lower_tree_heads``).
 
 A proof that does not verify, a smaller tree or another root at the same size means the lower
 hub signed two histories that cannot both be true: its log forked or was rewritten. The
@@ -26,7 +29,8 @@ registrations it forwards (409 ``hub_forked``). Releases and chain heads it forw
 their platform's own signature and are judged on it as before (ADR 0015).
 
 ``GET /hub/lower-hubs`` is the public monitor view: every lower hub, its state (``ok``,
-``forked``, ``waiting`` for a first STH), its last accepted STH and the fork's evidence;
+``forked``, ``waiting`` for a first STH), its last accepted STH, the fork's evidence, and how
+long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``);
 ``GET /hub/lower-hubs/{id}`` one of them, ``GET /hub/lower-hubs/{id}/tree-heads`` the accepted
 STHs in size order (``after``, a page of ``PAGE``).
 """
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +54,9 @@ from tenderhub.hub.context import Hub
 from tenderhub.hub.tlog import SignedTreeHead, verify_consistency, verify_sth
 
 FORWARD_STH_PATH = "/hub/tree-heads:forward"
+SKEW = timedelta(minutes=5)  # how far ahead of this hub's clock a tree head's timestamp may be
+HEARTBEAT = timedelta(minutes=10)  # a lower hub re-signs an unchanged tree head at least this often (tree.Forwarder)
+STALE_AFTER = 3 * HEARTBEAT  # not heard from for longer: ``stale`` in the monitor view
 TYPE = "tenderhub.hub.forwarded-tree-head/1"
 PAGE = 100
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -172,12 +180,34 @@ def _judge(hub: Hub, post: TreeHeadPost) -> bool:
             raise Conflict(f"prove consistency from size {size}, the last tree head accepted from {post.hub_id}",
                            message_zh=f"须从已接受的树头（大小 {size}）起证明一致性", field="/first", code="stale_tree_head")
         if last is not None and (post.sth.size, post.sth.root_hex) == (size, root):
+            _refresh(conn, hub, post, last)
             return False
         if last is None or verify_consistency(size, post.sth.size, bytes.fromhex(root), post.sth.root, _hashes(post)):
+            check_timestamp(post.sth, last, hub.clock.now())
             conn.execute(sa.insert(tree_heads).values(_row(post.sth, hub.clock.now(), post.hub_id)))
             return True
         conn.execute(sa.insert(forks).values(hub_id=post.hub_id, detected_at=hub.clock.now(), evidence=_evidence(last, post)))
     raise forked_now(post.hub_id, size, post.sth.size)
+
+
+def check_timestamp(sth: SignedTreeHead, last: Any, now: datetime) -> None:
+    """A tree head is signed at a sane time: not ahead of this hub's clock by more than ``SKEW``,
+    not before the last tree head accepted from the same hub."""
+    if sth.timestamp > now + SKEW:
+        raise Invalid(f"/sth/timestamp: {sth.timestamp.isoformat()} is ahead of this hub's clock ({now.isoformat()}) by more than {SKEW}",
+                      message_zh="/sth/timestamp：树头时间晚于本平台当前时间（超出允许的时钟偏差）", field="/sth/timestamp", code="tree_head_in_future")
+    if last is not None and sth.timestamp < last.timestamp:
+        raise Conflict(f"/sth/timestamp: {sth.timestamp.isoformat()} is before the last tree head accepted ({last.timestamp.isoformat()})",
+                       message_zh="/sth/timestamp：树头时间早于已接受的上一个树头", field="/sth/timestamp", code="tree_head_older")
+
+
+def _refresh(conn: sa.Connection, hub: Hub, post: TreeHeadPost, last: Any) -> None:
+    """The same tree signed again later (the lower hub's heartbeat): keep the newer signature, so
+    ``accepted_at`` says the lower hub was heard from even while its log did not grow."""
+    now = hub.clock.now()
+    if last.timestamp < post.sth.timestamp <= now + SKEW:
+        conn.execute(sa.update(tree_heads).where(tree_heads.c.hub_id == post.hub_id, tree_heads.c.size == last.size)
+                     .values(timestamp=post.sth.timestamp, signature=post.sth.signature_b64, accepted_at=now))
 
 
 def forked_now(hub_id: str, size: int, new_size: int) -> Conflict:
@@ -246,14 +276,23 @@ def lower_hubs(hub: Hub, hub_id: str | None = None) -> list[dict[str, Any]]:
     with hub.engine.connect() as conn:
         rows = conn.execute(query).all()
         heads = {r.id: conn.execute(sa.select(t).where(t.c.hub_id == r.id, t.c.size == r.size)).first() for r in rows if r.size is not None}
-    return [_hub_view(r, heads.get(r.id)) for r in rows]
+    return [_hub_view(r, heads.get(r.id), hub.clock.now()) for r in rows]
 
 
-def _hub_view(row: Any, head: Any) -> dict[str, Any]:
+def _hub_view(row: Any, head: Any, now: datetime) -> dict[str, Any]:
     state = "forked" if row.detected_at is not None else "ok" if head is not None else "waiting"
     fork = {"detected_at": row.detected_at.isoformat(), "evidence": row.evidence} if row.detected_at is not None else None
     return {"id": row.id, "name": row.name, "state": state, "accepted": row.accepted or 0,
-            "tree_head": sth_view(head) if head is not None else None, "fork": fork}
+            "tree_head": sth_view(head) if head is not None else None, "fork": fork, **_freshness(head, now)}
+
+
+def _freshness(head: Any, now: datetime) -> dict[str, Any]:
+    """How long since the lower hub was last heard from (its last tree head accepted or re-signed)."""
+    if head is None:
+        return {"last_accepted_at": None, "seconds_since_accepted": None, "tree_head_age_seconds": None, "stale": False}
+    since = max(0, int((now - head.accepted_at).total_seconds()))
+    return {"last_accepted_at": head.accepted_at.isoformat(), "seconds_since_accepted": since,
+            "tree_head_age_seconds": int((now - head.timestamp).total_seconds()), "stale": since > STALE_AFTER.total_seconds()}
 
 
 def lower_hub(hub: Hub, hub_id: str) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from tenderhub.hub import tables
 from tenderhub.hub.context import Hub
 
 PLATFORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
-OCID_PREFIX = re.compile(r"^ocds-[A-Za-z0-9]{6}-([A-Za-z0-9._]+-)*$")  # the OCP prefix, perhaps narrowed (ocds-abc123-TH11-)
+# the OCP prefix, perhaps narrowed (ocds-abc123-TH11-, or by a fixed-length platform code: ocds-abc123-TH110000001)
+OCID_PREFIX = re.compile(r"^ocds-[A-Za-z0-9]{6}-([A-Za-z0-9._]+-)*[A-Za-z0-9._]*$")
 UNITS = ("construction", "operation", "development", "maintenance")
 KINDS = ("platform", "hub")
 
@@ -117,8 +118,9 @@ def ocid_prefix(data: dict[str, Any]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 64 or not OCID_PREFIX.match(value):
-        raise Invalid("ocid_prefix: ocds-, six letters or digits and '-', optionally narrowed (ocds-abc123-TH11-)",
-                      message_zh="ocid_prefix：须为 ocds- 加六位字母数字和 -，可再细分（ocds-abc123-TH11-）", field="ocid_prefix")
+        raise Invalid("ocid_prefix: ocds-, six letters or digits and '-', optionally narrowed (ocds-abc123-TH11-, ocds-abc123-TH110000001)",
+                      message_zh="ocid_prefix：须为 ocds- 加六位字母数字和 -，可再细分（ocds-abc123-TH11-、ocds-abc123-TH110000001）",
+                      field="ocid_prefix")
     return value
 
 

@@ -28,6 +28,7 @@ def metadatas() -> list[sa.MetaData]:
     from tenderhub.hub import (  # noqa: F401
         blacklist,
         credit,
+        crls,
         monitor,
         projects,
         sso,
@@ -36,6 +37,7 @@ def metadatas() -> list[sa.MetaData]:
         transparency,
         tree,
         trust,
+        upstream,
     )
     from tenderhub.hub.portal import store  # noqa: F401
     from tenderhub.hub.search import schema as search

@@ -108,9 +108,13 @@ def parse_head(body: Any) -> HeadPost:
 def authenticate(hub: Hub, post: HeadPost) -> None:
     p = tables.platforms
     with hub.engine.connect() as conn:
-        row = conn.execute(sa.select(p.c.suite, p.c.public_pem).where(p.c.id == post.platform_id)).first()
+        row = conn.execute(sa.select(p.c.suite, p.c.public_pem, p.c.kind).where(p.c.id == post.platform_id)).first()
     if row is None:
         raise NotFound(f"platform {post.platform_id} is not registered", message_zh=f"交易平台 {post.platform_id} 未登记", field="/platform_id")
+    if row.kind != "platform":  # a hub forwards its platforms' heads as they signed them, never its own
+        raise Forbidden(f"{post.platform_id} is registered as a {row.kind}: only a trading platform logs chain heads as itself",
+                        message_zh=f"{post.platform_id} 登记为 {row.kind}：只有交易平台可以以自身名义登记审计链头",
+                        field="/platform_id", code="not_a_platform")
     if not protocol.verify(row.suite, row.public_pem.encode(), post.signed(), post.signature):
         raise Forbidden("the signature does not verify with the platform's registered key",
                         message_zh="签名无法用该平台登记的公钥验证", field="/signature", code="bad_signature")

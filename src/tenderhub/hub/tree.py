@@ -36,7 +36,13 @@ stored upstream already: they come back as ``repeat``).
 (``POST /hub/chain-heads`` upstream, checked there against the platform's own key): the
 forwarder follows ``hub_chain_heads`` in log order from a second cursor row (``HEADS``) and
 advances it over each head the upper hub logged (201) or already had (200), so across an
-outage each head is logged upstream once. Heads logged before migration 0004 have no stored
+outage each head is logged upstream once.
+
+**Refusals for good.** A forwarded registration or chain head the upper hub answers with a 4xx
+(an id taken upstream by another key, a platform that changed its key) is recorded in
+``hub_upstream_refusals`` (``hub/upstream.py``, ``GET /hub/upstream/refusals``) and forwarding
+goes on past it; transient errors are retried. A refused release stops the feed cursor but not
+the heads and the tree head of the same round. Heads logged before migration 0004 have no stored
 signature and are not forwarded. ``tenderhub audit verify --hub UPPER`` then checks a
 platform's chain against the upper hub's log as well.
 
@@ -44,7 +50,8 @@ platform's chain against the upper hub's log as well.
 from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
 flags a lower hub whose log forked or was rewritten, refusing from then on what that hub
 vouches for (its registrations and tree heads: 409 ``hub_forked``); ``GET /hub/lower-hubs``
-shows it to everyone.
+shows it to everyone. An unchanged tree head is signed again and sent every
+``monitor.HEARTBEAT``, so the upper hub can tell a quiet lower hub from a silent one.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -62,7 +70,7 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency
+from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency, upstream
 from tenderhub.hub.context import Hub
 from tenderhub.hub.monitor import lower_hub_key
 from tenderhub.hub.relay import (
@@ -112,8 +120,18 @@ def accept_forwarded(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
 
 
 def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
+    """Insert the row once; the same platform forwarded concurrently is a repeat (no 500)."""
+    try:
+        return _insert_forwarded(hub, row)
+    except sa.exc.IntegrityError:  # PostgreSQL: another request inserted it first; compare with it
+        return _insert_forwarded(hub, row)
+
+
+def _insert_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
     p = tables.platforms
-    with hub.engine.begin() as conn:
+    with hub.engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "sqlite":  # take the write lock before reading
+            conn.execute(sa.update(p).where(sa.false()).values(id=p.c.id))
         known = conn.execute(sa.select(p.c.key_fingerprint, p.c.via).where(p.c.id == row["id"])).first()
         if known is None:
             registry.refuse_overlap(conn, row["ocid_prefix"])
@@ -133,6 +151,7 @@ def post_forwarded(request: Request, body: Any = Body(...)) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_api_route(FORWARD_PATH, post_forwarded, methods=["POST"], tags=["hub"])
+    upstream.install(app)  # GET /hub/upstream/refusals: what the upper hub refused this hub for good
 
 
 # ---- the lower hub: joining and forwarding ---------------------------------------------------
@@ -214,6 +233,7 @@ class Forwarder:
         self.name, self.token = name or f"公共服务平台 / hub {hub_id}", token
         self.joined, self.forwarded, self.posts = False, set[str](), 0
         self.accepted: tuple[int, str] | None = None  # (size, root) of the upper hub's last accepted tree head
+        self.signed_at: datetime | None = None  # when the tree head last sent up was signed (the heartbeat)
         self.backoff = Backoff()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -224,20 +244,28 @@ class Forwarder:
             join_upstream(self.hub, self.client, self.hub_id, self.name, self.token)
             self.joined = True
         self.forward_registrations()
-        items = pending(self.hub, read_position(self.hub), self.limit)
-        done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+        refused: Refused | None = None
+        try:
+            items = pending(self.hub, read_position(self.hub), self.limit)
+            done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+        except Refused as exc:  # a refused release stops the feed cursor, not the heads going up
+            done, refused = Round(position=read_position(self.hub)), exc
         done.heads = self.forward_heads()
         self.forward_tree_head()
+        if refused is not None:
+            raise refused
         return done
 
     def forward_heads(self) -> int:
         """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them; the cursor
-        advances over each head the upper hub logged or already had."""
+        advances over each head the upper hub logged, already had, or refused for good (recorded)."""
         after, sent = read_position(self.hub, HEADS), 0
         try:
             for head in transparency.signed_heads(self.hub, after, self.limit):
                 body = {"platform_id": head.platform_id, "seq": head.seq, "hash": head.hash, "signature": head.signature}
-                hub_answer(hub_call(self.client, "POST", transparency.HEADS_PATH, json=body))
+                refusal = upstream.post(self.client, transparency.HEADS_PATH, body)
+                if refusal is not None:
+                    upstream.record(self.hub, upstream.CHAIN_HEAD, f"{head.platform_id}#{head.seq}", refusal)
                 after, sent = head.leaf_index, sent + 1
         finally:
             if sent:
@@ -250,22 +278,26 @@ class Forwarder:
             found = hub_answer(hub_call(self.client, "GET", f"/hub/lower-hubs/{self.hub_id}"))["tree_head"]
             self.accepted = (found["size"], found["root"]) if found else (0, "")
         sth = transparency.tree_head(self.hub)
-        if (sth.size, sth.root_hex) == self.accepted:
-            return False
+        unchanged = (sth.size, sth.root_hex) == self.accepted
+        if unchanged and self.signed_at is not None and sth.timestamp - self.signed_at < monitor.HEARTBEAT:
+            return False  # nothing new, and the upper hub heard from this hub lately
         answer = hub_call(self.client, "POST", monitor.FORWARD_STH_PATH, json=monitor.tree_head_post(self.hub, self.hub_id, sth, self.accepted[0]))
         if answer.status_code not in (200, 201):
             self.accepted = None  # read the upper hub's view again next round
         hub_answer(answer)
-        self.accepted = (sth.size, sth.root_hex)
-        return True
+        self.accepted, self.signed_at = (sth.size, sth.root_hex), sth.timestamp
+        return not unchanged
 
     def forward_registrations(self) -> None:
+        """Each platform once per process; a registration refused for good is recorded, not retried."""
         p = tables.platforms
         with self.hub.engine.connect() as conn:
             rows = conn.execute(sa.select(p).where(p.c.kind == "platform").order_by(p.c.id)).all()
         for row in rows:
             if row.id not in self.forwarded:
-                hub_answer(hub_call(self.client, "POST", FORWARD_PATH, json=forwarded_registration(self.hub, self.hub_id, row)))
+                refusal = upstream.post(self.client, FORWARD_PATH, forwarded_registration(self.hub, self.hub_id, row))
+                if refusal is not None:
+                    upstream.record(self.hub, upstream.REGISTRATION, row.id, refusal)
                 self.forwarded.add(row.id)
 
     def _post(self, items: list[Any]) -> list[dict[str, Any]]:

@@ -7,10 +7,12 @@
   a removed CA again makes it active.
 * ``DELETE /hub/trust-list/{fingerprint}?reason=…`` (hub administrator): the CA is removed; the
   entry stays with its removal time and reason.
+* ``GET``/``POST /hub/trust-list/crls``: the CAs' certificate revocation lists (``crls.py``);
+  ``GET /hub/trust-list`` carries them as ``crls`` next to ``cas``.
 
 Every trading platform accepts a certificate that chains to an active CA of this list (its
-client is ``services/identity.HttpTrustList``); the hub uses it for its own certificate checks
-(self-registration, single sign-on). The listed CAs are trust anchors (roots): the intermediate
+client is ``services/identity.HttpTrustList``, which takes the CRLs too); the hub uses it, with
+the CRLs, for its own certificate checks (self-registration, single sign-on). The listed CAs are trust anchors (roots): the intermediate
 CAs under them come with each certificate (``chain``) and the whole path is checked
 (``crypto/chain.py``, ADR 0017).
 """
@@ -29,7 +31,7 @@ from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.crypto import x509
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.types import UtcDateTime
-from tenderhub.hub import tables
+from tenderhub.hub import crls, tables
 from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
 
@@ -97,9 +99,18 @@ def entries(hub: Hub) -> list[dict[str, Any]]:
         return [view(r) for r in conn.execute(sa.select(cas).order_by(cas.c.added_at, cas.c.fingerprint))]
 
 
+def active_pems(hub: Hub) -> list[bytes]:
+    return [e["certificate_pem"].encode() for e in entries(hub) if e["status"] == ACTIVE]
+
+
+def anchors(hub: Hub) -> list[Any]:
+    """The active CAs, loaded (the issuers a published CRL is checked against)."""
+    return x509.TrustList(active_pems(hub)).cas
+
+
 def trust_list(hub: Hub) -> x509.TrustList:
-    """The hub's own ``TrustList`` of the active CAs."""
-    return x509.TrustList([e["certificate_pem"].encode() for e in entries(hub) if e["status"] == ACTIVE])
+    """The hub's own ``TrustList`` of the active CAs and the CRLs published for them (``crls.py``)."""
+    return x509.TrustList(active_pems(hub), crls.pems(hub))
 
 
 # ---- the routes ----------------------------------------------------------------------------
@@ -107,7 +118,8 @@ def trust_list(hub: Hub) -> x509.TrustList:
 
 def get_trust_list(request: Request) -> dict[str, Any]:
     """信任列表 / The CAs recognised by every trading platform (CA mutual recognition)."""
-    return {"cas": entries(the_hub(request))}
+    hub = the_hub(request)
+    return {"cas": entries(hub), "crls": crls.entries(hub)}
 
 
 def post_ca(request: Request, body: Any = Body(...), authorization: str | None = Header(None)) -> JSONResponse:
@@ -131,5 +143,6 @@ ROUTES = (
 
 
 def install(app: FastAPI, hub: Hub) -> None:
+    crls.install(app)  # before ``/hub/trust-list/{fingerprint}``
     for path, handler, method in ROUTES:
         app.add_api_route(path, handler, methods=[method], tags=["hub", "trust"])

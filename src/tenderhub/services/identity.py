@@ -37,7 +37,7 @@ import httpx
 from tenderhub.core.shared.clock import Clock
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tenderhub.core.shared.events import DomainEvent
-from tenderhub.crypto import certs, x509
+from tenderhub.crypto import certs, crl, x509
 from tenderhub.crypto.challenge import issued_at, new_challenge, verify_response
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.hub.protocol import assertion_refused as refused
@@ -58,42 +58,58 @@ CLOCK_SKEW = timedelta(seconds=30)
 class TrustListPort(Protocol):
     def ca_pems(self) -> list[bytes]: ...
 
+    def crl_pems(self) -> list[bytes]: ...
+
 
 @dataclass
 class MemoryTrustList:
-    """The in-memory twin of the hub's trust list (the active CA certificates)."""
+    """The in-memory twin of the hub's trust list (the active CA certificates and the CRLs)."""
 
     pems: list[bytes] = field(default_factory=list)
+    crls: list[bytes] = field(default_factory=list)
 
     def ca_pems(self) -> list[bytes]:
         return list(self.pems)
 
+    def crl_pems(self) -> list[bytes]:
+        return list(self.crls)
+
 
 @dataclass
 class HttpTrustList:
-    """The active CAs of ``GET /hub/trust-list``, kept for ``ttl`` on the platform's clock."""
+    """The active CAs and the CRLs of ``GET /hub/trust-list``, kept for ``ttl`` on the platform's clock."""
 
     client: httpx.Client
     clock: Clock
     ttl: timedelta = timedelta(seconds=30)
-    cache: tuple[datetime, list[bytes]] | None = None
+    cache: tuple[datetime, list[bytes], list[bytes]] | None = None
 
     def ca_pems(self) -> list[bytes]:
+        return self.fetched()[0]
+
+    def crl_pems(self) -> list[bytes]:
+        return self.fetched()[1]
+
+    def fetched(self) -> tuple[list[bytes], list[bytes]]:
         now = self.clock.now()
         if self.cache is None or now - self.cache[0] >= self.ttl:
             try:
                 found = hub_get(self.client, "/hub/trust-list", "trust_list_unavailable") or {"cas": []}
-                self.cache = (now, [c["certificate_pem"].encode() for c in found["cas"] if c["status"] == "active"])
-            except Conflict:
-                return self.cache[1] if self.cache else []  # the hub is down: the last answer, or the local list alone
-        return self.cache[1]
+                self.cache = (now, [c["certificate_pem"].encode() for c in found["cas"] if c["status"] == "active"],
+                              [c["crl_pem"].encode() for c in found.get("crls", [])])
+            except Conflict:  # the hub is down: the last answer, or the local list alone
+                return (self.cache[1], self.cache[2]) if self.cache else ([], [])
+        return self.cache[1], self.cache[2]
 
 
 def trust_for(svc: Services, now: datetime) -> x509.TrustList:
-    """The platform's own trust list plus the hub's active CAs."""
+    """The platform's own trust list plus the hub's active CAs and the CRLs the hub published."""
     trust: x509.TrustList = vault_of(svc).identity.trust_list(now)
     if svc.trust is not None:
         trust.cas.extend(x509.TrustList(svc.trust.ca_pems()).cas)  # anchors: intermediates come with the certificate
+        known, pending = crl.sort(svc.trust.crl_pems(), [*trust.cas, *trust.intermediates])
+        trust.revocations.extend(known)
+        trust.pending_crls.extend(pending)
     return trust
 
 

@@ -3,23 +3,26 @@
 The platform stores ciphertext only (电子招标投标办法 第25–27条). A bidder begins an upload with
 the signed summary its tool wrote (``PACKAGE.json``), sends the sealed file in chunks (raw
 ``application/octet-stream``, resumable at ``received``), and finishes it to get the platform's
-signed receipt (回执). At the opening the bidder releases its content key to the platform's
+signed receipt (回执); a package that fits one request goes whole with its summary
+(``POST /api/tenders/{T}/sealed-bids``, ADR 0018). At the opening the bidder releases its content key to the platform's
 opening key (``GET /api/platform/keys``); the platform decrypts and reads the price form (第30–31条).
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError
 
 from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.roles import Actor
-from tenderhub.services import sealed
+from tenderhub.services import sealed, sealed_whole
 from tenderhub.services.context import Services
 from tenderhub.web.common.auth import actor_of_request, current_actor, lean_actor, services
 from tenderhub.web.common.bodies import In, Out, as_data
@@ -167,18 +170,47 @@ async def chunk_of(request: Request) -> bytes | None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_CHUNK:
         return None
-    data = bytearray()
+    parts, size = [], 0
     async for part in request.stream():
-        data += part
-        if len(data) > MAX_CHUNK:
+        parts.append(part)
+        size += len(part)
+        if size > MAX_CHUNK:
             return None
-    return bytes(data)
+    return b"".join(parts)  # one copy of the body
 
 
 def too_large(request: Request) -> JSONResponse:
     mib = MAX_CHUNK // (1024 * 1024)
     return problem(413, "invalid", (f"一个分块最多 {mib} MiB，请分成更小的分块上传", f"a chunk holds at most {mib} MiB; send smaller chunks"),
                    instance=request.url.path, field="body", code="chunk_too_large")
+
+
+WHOLE_BODY = {"requestBody": {"required": True, "description": "The whole sealed file (at most 8 MiB; larger ones: the resumable upload)",
+                              "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+BEGIN_HEADER = "X-Sealed-Begin"
+
+
+@router.post("/api/tenders/{tender_id}/sealed-bids", status_code=201, response_model=SignedReceipt, openapi_extra=WHOLE_BODY,
+             responses={200: {"model": SignedReceipt, "description": "Received before: the same receipt"}, **ACTION, **TOO_LARGE},
+             summary="一次提交加密投标文件，取得回执 / A sealed bid in one request: the signed receipt (idempotent)")
+async def submit_whole(tender_id: str, request: Request, device: str = Depends(lean_actor),
+                       begin: str = Header(alias=BEGIN_HEADER, description="Base64 of the JSON `begin` takes (`lot`, `sha256`, `summary`: the BeginIn schema)")) -> Any:
+    actor = await run_in_threadpool(actor_of_request, request, device)  # before reading the body
+    data = begin_of_header(begin)
+    body = await chunk_of(request)
+    if body is None:
+        return too_large(request)
+    again, signed = await run_in_threadpool(sealed_whole.submit_whole, request.app.state.services, actor, tender_id, data, body)
+    return JSONResponse(signed, status_code=200 if again else 201)
+
+
+def begin_of_header(value: str) -> dict[str, Any]:
+    """The header's base64 JSON, checked as the ``begin`` body is (the same 422 problem)."""
+    try:
+        return as_data(BeginIn.model_validate_json(base64.b64decode(value.strip(), validate=True)))
+    except (ValueError, binascii.Error) as error:
+        errors = error.errors() if isinstance(error, ValidationError) else [{"type": "value_error", "msg": f"not base64 of a JSON object: {error}", "input": value[:80]}]
+        raise RequestValidationError([{**e, "loc": ("header", BEGIN_HEADER, *e.get("loc", ()))} for e in errors]) from None
 
 
 @router.get("/api/sealed-uploads/{upload_id}", response_model=UploadState, summary="上传进度（续传用）/ Upload state, to resume", **VIEW)

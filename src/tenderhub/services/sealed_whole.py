@@ -1,0 +1,104 @@
+"""A sealed bid in one request (``POST /api/tenders/{id}/sealed-bids``): the signed summary and
+the whole package together, for a package that fits one request (docs/api.md). The resumable
+upload (``services/sealed.py``: begin, chunks, finish) stays for larger packages and for
+uploads that were interrupted; both give the same upload id, receipt and guarantees.
+
+What is checked is what ``begin`` and ``finish`` check, in one transaction under the tender's
+lock: the deadline on the server clock, registration and the lot's state, the blacklist, the
+bidder's signature over the ciphertext digest (电子招标投标办法 第27条, 电子签名法 第13条). The
+bytes are hashed against the signed summary and stored durably (fsync) *before* that lock is
+taken, as ``finish`` does; a refusal under the lock removes them again (``discard_orphan``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from tenderhub.blobs.port import BlobRef, DigestMismatch
+from tenderhub.blobs.uploads import store_bytes
+from tenderhub.core.bids import sealing
+from tenderhub.core.procedures.guards import rule_for
+from tenderhub.core.shared.errors import Invalid, NotFound, RuleViolation
+from tenderhub.core.shared.roles import Actor
+from tenderhub.services import parse as p
+from tenderhub.services.bids import bidder_of, require_not_blacklisted
+from tenderhub.services.context import Services, Vault
+from tenderhub.services.sealed import (
+    PASSING,
+    Refused,
+    bid_with_receipt,
+    checked_summary,
+    receipt,
+    sealed_package,
+    upload_id_in,
+    vault_of,
+    verify_summary,
+)
+from tenderhub.services.sealed_uploads import (
+    check_against_summary,
+    commit_if_stored,
+    discard_orphan,
+)
+from tenderhub.services.tenders import load
+
+
+def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any], body: bytes) -> tuple[bool, dict[str, Any]]:
+    """Record a sealed bid sent whole with its summary; whether it was received before (a
+    retry: the receipt already issued, answered 200) and the signed receipt.
+
+    ``data`` is what ``begin`` takes (``lot``, ``sha256``, ``summary``). The upload id is the
+    one ``begin`` would give (same bidder, lot and package: the same id; a new one once a later
+    package replaced it), so a retry — of this request or of a resumable upload of the same
+    package — answers the same receipt, and the two protocols can be mixed."""
+    bidder_of(actor)  # bidders only
+    vault = vault_of(svc)
+    summary, sha256, lot_ref = checked_summary(data), p.text(data, "sha256").lower(), p.text(data, "lot")
+    problems = verify_summary(summary)
+    ref = None if problems else stored(vault, summary, sha256, body)
+    try:
+        return record_whole(svc, actor, tender_id, lot_ref, {"sha256": sha256, "summary": summary}, problems, ref)
+    except (*Refused, NotFound, Invalid) as refused:  # an unknown tender or lot too: no bytes stay behind
+        if ref is not None and refused.code not in PASSING:
+            discard_orphan(svc, actor, vault, ref.digest)
+        raise
+
+
+def stored(vault: Vault, summary: Mapping[str, Any], sha256: str, body: bytes) -> BlobRef:
+    """The bytes checked against the signed summary and the declared SHA-256 (a refusal stores
+    nothing), then written once into the store, fsynced."""
+    checked = check_against_summary(summary, lambda _mode: io.BytesIO(body))
+    if checked != sha256:
+        raise DigestMismatch(sha256, checked, size=len(body))
+    return store_bytes(vault.blobs, body, BlobRef(checked, len(body)))
+
+
+def record_whole(svc: Services, actor: Actor, tender_id: str, lot_ref: str, meta: Mapping[str, Any],
+                 problems: list[str], ref: BlobRef | None) -> tuple[bool, dict[str, Any]]:
+    """Under the tender's lock: a receipt already issued for this package is answered as it
+    is (even after the deadline); otherwise the rules on the server clock, then the bid."""
+    bidder = bidder_of(actor)
+    with svc.uow(actor) as uow:
+        tender = load(uow, tender_id, for_update=True, bidder_id=bidder.bidder_id)  # its own bids only
+        lot = tender.lot(lot_ref)
+        upload_id = upload_id_in(tender, lot, bidder.bidder_id, meta["sha256"])
+        existing = bid_with_receipt(tender, upload_id)
+        if existing is not None:
+            return True, receipt(svc, tender, *existing)
+        act = svc.act(actor)
+        require_not_blacklisted(svc, tender.regime.value, bidder)
+        lot = sealing.may_submit_sealed(tender, act, lot_id=lot.id, bidder=bidder)
+        if problems or ref is None:
+            raise sealing_refusal(tender, problems)
+        bid = sealing.submit_sealed(tender, act, lot_id=lot.id, bidder=bidder, package=sealed_package(meta, ref, upload_id, act.at))
+        uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
+        tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
+        commit_if_stored(vault_of(svc), uow, ref.digest)
+    vault_of(svc).uploads.abandon(upload_id)  # a resumable upload of the same package begun before: not needed now
+    assert bid.sealed is not None
+    return False, receipt(svc, tender, bid, bid.sealed)
+
+
+def sealing_refusal(tender: Any, problems: list[str]) -> Exception:
+    return RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))

@@ -260,7 +260,7 @@ def envelope_of(row: Any) -> dict[str, Any]:
 
 
 def stored_path(path: bytes | None, leaves: bytes | None, index: int) -> list[bytes] | tuple[bytes, ...]:
-    """A row's audit path: its own (forwarded alone, or stored before revision 0005), else
+    """A row's audit path: its own (forwarded alone, or stored before revision 0006), else
     computed from its batch's stored digests (ADR 0021)."""
     if path is not None or leaves is None:
         return batchsig.path_of_bytes(path or b"")

@@ -60,7 +60,7 @@ releases = sa.Table(
     sa.Column("batch_id", sa.Integer, nullable=True),  # its signed batch (hub_platform_batches),
     sa.Column("batch_index", sa.Integer, nullable=True),  # its leaf there
     # and its audit path (32 bytes a hash, leaf end first) — only when the batch's leaves are not
-    # stored (a release forwarded alone with its proof, or stored before revision 0005; ADR 0021)
+    # stored (a release forwarded alone with its proof, or stored before revision 0006; ADR 0021)
     sa.Column("batch_path", sa.LargeBinary, nullable=True),
     sa.Column("date", sa.String(64), nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
@@ -68,7 +68,7 @@ releases = sa.Table(
     sa.Column("receipt_signature", sa.Text, nullable=True),  # the hub's signature of this receipt alone, or
     sa.Column("receipt_batch", sa.Integer, nullable=True),  # hub_receipt_batches
     sa.Column("receipt_index", sa.Integer, nullable=True),
-    sa.Column("receipt_path", sa.LargeBinary, nullable=True),  # receipts issued before revision 0005
+    sa.Column("receipt_path", sa.LargeBinary, nullable=True),  # receipts issued before revision 0006
     # idempotency and uniqueness within the contracting process (OCDS: a release id is unique
     # in its ocid), and the ocid belongs to one platform (``ocids``): no platform can squat
     # another's release ids
@@ -104,7 +104,7 @@ receipt_batches = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("root", sa.String(64), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
-    sa.Column("leaves", sa.LargeBinary, nullable=True),  # the receipts' digests; NULL before revision 0005 (ADR 0021)
+    sa.Column("leaves", sa.LargeBinary, nullable=True),  # the receipts' digests; NULL before revision 0006 (ADR 0021)
 )
 
 feed_head = sa.Table(

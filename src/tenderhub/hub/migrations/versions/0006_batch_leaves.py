@@ -1,8 +1,11 @@
 """a batch's leaf digests stored once per batch: hub_platform_batches.leaves, hub_receipt_batches.leaves
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-28
+
+Written as 0005 on a branch where 0004 was the head; re-chained after 0005 (CRLs) when the
+branches met (nothing here depends on it).
 
 ADR 0021. A release stored from a batch-signed request, and a receipt issued in a receipt
 batch, no longer carry their audit path in ``hub_releases`` (``batch_path`` /
@@ -12,7 +15,7 @@ no ``leaves``: a platform batch's refused items were never stored, so its leaves
 rebuilt), and a release forwarded alone with its proof keeps its path too.
 
 Downgrade writes each row's path back from its batch's ``leaves`` (where the row has none),
-then drops the columns: revision 0004 reads paths from the rows only.
+then drops the columns: revision 0005 reads paths from the rows only.
 
 MIGRATION SAFETY CHECKLIST (tick every line before merging):
 [x] Runs on SQLite (batch mode) and PostgreSQL (tests/hub/test_hub_migrations.py).
@@ -34,8 +37,8 @@ import hashlib
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hub_support import PLATFORM, Platform, release
 
@@ -160,3 +161,40 @@ def test_ingest_many_takes_a_signed_batch_in_process(hub: Hub, client: TestClien
     body = signed(platform, [release(n) for n in range(20)])
     results = ingest_many(hub, body["releases"], signed_batch=body["batch"])
     assert [r["status"] for r in results] == ["created"] * 20
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 33])
+def test_the_root_alone_and_the_paths_from_stored_leaves_are_the_batch_trees(size: int) -> None:
+    """ADR 0021: the hub computes only the root at ingest and the paths on read from the
+    stored leaves; both must be the tree ``merkle`` builds."""
+    digests = [hashlib.sha256(bytes([n])).digest() for n in range(size)]
+    root, paths = batchsig.merkle(digests)
+    assert batchsig.root_of(digests) == root
+    assert [list(p) for p in batchsig.paths_of(b"".join(digests))] == paths
+    proof = batchsig.Proof(size, size - 1, root.hex(), (), "sig", b"".join(digests))
+    assert proof.proves(digests[-1]) and not proof.proves(digests[0] if size > 1 else b"\x00" * 32)
+
+
+def test_a_batch_first_seen_through_one_forwarded_release_gets_its_leaves_when_it_arrives_whole(client: TestClient, hub: Hub) -> None:
+    """ADR 0021: the forwarded release keeps its own path (the hub did not know the batch's
+    other leaves); the whole batch then stores its leaves, its other rows no path; every
+    release read back carries a path that proves it."""
+    platform = Platform(client)
+    docs = [release(n) for n in range(6)]
+    body = signed(platform, docs)
+    root, paths = batchsig.merkle([hashlib.sha256(protocol.canonical(d)).digest() for d in docs])
+    proof = {"size": 6, "index": 1, "root": root.hex(), "path": [h.hex() for h in paths[1]], "signature": body["batch"]["signature"]}
+    assert client.post("/hub/releases", json={"platform_id": PLATFORM, "release": docs[1], "batch": proof}).status_code == 201
+    with hub.engine.connect() as conn:
+        assert conn.execute(sa.select(tables.platform_batches.c.leaves)).scalar_one() is None
+    answer = post(client, body)
+    assert [r["status"] for r in answer["results"]] == ["created", "repeat", "created", "created", "created", "created"]
+    r = tables.releases
+    with hub.engine.connect() as conn:
+        assert conn.execute(sa.select(tables.platform_batches.c.leaves)).scalar_one() is not None
+        with_path = conn.execute(sa.select(r.c.id).where(r.c.batch_path.is_not(None))).scalars().all()
+    assert with_path == [docs[1]["id"]]
+    for n, doc in enumerate(docs):
+        found = client.get(f"/hub/releases/{doc['id']}").json()
+        assert found["batch"]["path"] == [h.hex() for h in paths[n]]
+        assert batchsig.verify_receipt(hub_pem(client), found["receipt"])

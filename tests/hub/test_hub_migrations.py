@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tenderhub.db.engine import make_engine
-from tenderhub.hub import migrate
+from tenderhub.hub import migrate, protocol
 from tenderhub.hub.context import open_hub
 from tenderhub.hub.schema import table_names
 
@@ -33,7 +34,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(database_url: str) 
     assert _tables(database_url) == set()
     assert migrate.current(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0005"
+    assert migrate.current(database_url) == "0006"
     assert migrate.check(database_url) == []
 
 
@@ -42,7 +43,7 @@ def test_open_hub_migrates_and_full_text_search_works(database_url: str, tmp_pat
 
     hub = open_hub(tmp_path, database_url)
     try:
-        assert migrate.current(database_url) == "0005"
+        assert migrate.current(database_url) == "0006"
         with hub.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 found = conn.exec_driver_sql(f"SELECT name FROM sqlite_master WHERE name = '{search.FTS}'").first()
@@ -68,7 +69,7 @@ def test_a_hub_database_made_before_migrations_is_adopted(database_url: str, tmp
     finally:
         engine.dispose()
     open_hub(tmp_path, database_url).close()
-    assert migrate.current(database_url) == "0005"
+    assert migrate.current(database_url) == "0006"
     assert migrate.check(database_url) == []
 
 
@@ -152,3 +153,43 @@ def test_0003_refuses_to_downgrade_batch_signed_releases_and_changes_nothing(dat
         migrate.downgrade(database_url, "0002")
     assert migrate.current(database_url) == "0003"
     assert len(_rows(database_url, "SELECT position FROM hub_releases")) == 3
+
+
+def test_0006_stores_batch_leaves_once_and_its_downgrade_writes_every_path_back(database_url: str, tmp_path: Path) -> None:
+    """ADR 0021: a batch-signed release's row holds no path (computed from the batch's leaves);
+    the envelope and receipt read back are the same at 0006, after a downgrade to 0005 (paths
+    written into the rows) and after the upgrade again."""
+    from hub_support import PLATFORM, make_hub, registration, release
+
+    from tenderhub.crypto import keys
+    from tenderhub.hub import batchsig, feed, registry
+    from tenderhub.hub.batch import ingest_many
+
+    def read_back() -> list[dict[str, object]]:
+        hub = make_hub(tmp_path, database_url)
+        try:
+            return [feed.release(hub, f"R-{n}") for n in range(5)]
+        finally:
+            hub.close()
+
+    hub = make_hub(tmp_path, database_url)
+    try:
+        pair = keys.generate("intl")
+        registry.register(hub, registration(PLATFORM, pair))
+        docs = [{**release(n), "id": f"R-{n}"} for n in range(5)]
+        body = batchsig.sign_releases(PLATFORM, pair, docs)
+        answers = ingest_many(hub, body["releases"], signed_batch=body["batch"])
+    finally:
+        hub.close()
+    assert [a["status"] for a in answers] == ["created"] * 5
+    assert _rows(database_url, "SELECT COUNT(*) FROM hub_releases WHERE batch_path IS NULL AND receipt_path IS NULL") == [(5,)]
+    before = read_back()
+    assert [b["receipt"] for b in before] == [a["receipt"] for a in answers]
+    for found in before:
+        proof = batchsig.parse_proof(found["batch"], "/batch")
+        assert proof.path and proof.proves(hashlib.sha256(protocol.canonical(found["release"])).digest())
+    migrate.downgrade(database_url, "0005")
+    assert _rows(database_url, "SELECT COUNT(*) FROM hub_releases WHERE batch_path IS NULL OR receipt_path IS NULL") == [(0,)]
+    migrate.upgrade(database_url)
+    assert migrate.check(database_url) == []
+    assert read_back() == before

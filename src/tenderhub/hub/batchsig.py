@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -62,6 +62,32 @@ def merkle(digests: Sequence[bytes]) -> tuple[bytes, list[list[bytes]]]:
     return (mth(0, len(leaves)) if leaves else EMPTY_ROOT), paths  # children first: each path leaf end first
 
 
+def root_of(digests: Sequence[bytes]) -> bytes:
+    """The root alone (no paths), O(n): what the hub needs of a batch it stores by its leaves."""
+    leaves = [leaf_hash(d) for d in digests]
+    return _subtree(leaves, 0, len(leaves)) if leaves else EMPTY_ROOT
+
+
+def _subtree(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
+    if hi - lo == 1:
+        return leaves[lo]
+    k = lo + split(hi - lo)
+    return node_hash(_subtree(leaves, lo, k), _subtree(leaves, k, hi))
+
+
+def digests_of(raw: bytes) -> list[bytes]:
+    """A batch's leaf digests as stored once per batch (``leaves``: 32 bytes each, in order)."""
+    return path_of_bytes(raw)
+
+
+@lru_cache(maxsize=32)
+def paths_of(raw: bytes) -> tuple[tuple[bytes, ...], ...]:
+    """Every audit path of the batch whose digests are ``raw`` (``leaves``), computed on read
+    (ADR 0021) and kept for the rows of the same batch read next."""
+    _root, paths = merkle(digests_of(raw))
+    return tuple(tuple(p) for p in paths)
+
+
 def platform_head(platform_id: str, size: int, root_hex: str) -> dict[str, Any]:
     return {"type": PLATFORM_BATCH, "platform_id": platform_id, "size": size, "root": root_hex}
 
@@ -88,13 +114,19 @@ class Proof:
     root: str  # hex
     path: tuple[bytes, ...]
     signature: str
+    # the whole batch's digests (a batch-signed request: the hub stores them once per batch and
+    # no path per release; ``path`` is then empty and computed from them when asked, ADR 0021)
+    leaves: bytes | None = field(default=None, compare=False, repr=False)
+
+    def full_path(self) -> tuple[bytes, ...]:
+        return paths_of(self.leaves)[self.index] if self.leaves is not None else self.path
 
     def as_dict(self) -> dict[str, Any]:
-        return {"size": self.size, "index": self.index, "root": self.root, "path": [h.hex() for h in self.path], "signature": self.signature}
+        return {"size": self.size, "index": self.index, "root": self.root, "path": [h.hex() for h in self.full_path()], "signature": self.signature}
 
     def proves(self, digest: bytes) -> bool:
         """``digest`` (the document's SHA-256) is leaf ``index`` of the tree (size, root)."""
-        return verify_inclusion(leaf_hash(digest), self.index, self.size, self.path, bytes.fromhex(self.root))
+        return verify_inclusion(leaf_hash(digest), self.index, self.size, self.full_path(), bytes.fromhex(self.root))
 
 
 def _int(value: Any, field: str, low: int) -> int:

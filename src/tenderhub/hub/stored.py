@@ -179,22 +179,33 @@ def _sign_one_by_one(hub: Hub, texts: list[bytes]) -> list[dict[str, Any]]:
 
 def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) -> list[dict[str, Any]]:
     """One hub signature over the Merkle root of the receipts; each keeps its index and path."""
-    root, paths = batchsig.merkle([hashlib.sha256(text).digest() for text in texts])
+    digests = [hashlib.sha256(text).digest() for text in texts]
+    root, paths = batchsig.merkle(digests)  # the paths go into the answer
     signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root.hex()))
-    row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature}
+    row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature, "leaves": b"".join(digests)}
     batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row).returning(tables.receipt_batches.c.id)).scalar_one()
-    return [{"receipt_batch": batch_id, "receipt_index": i, "receipt_path": batchsig.path_bytes(path),
+    return [{"receipt_batch": batch_id, "receipt_index": i,  # no path in the row: computed on read from ``leaves`` (ADR 0021)
              "batch": {"size": len(texts), "index": i, "root": row["root"], "path": [h.hex() for h in path], "signature": signature}}
             for i, path in enumerate(paths)]
 
 
 def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, str], int]:
     """The id of each platform batch the new releases belong to (stored once each)."""
-    heads = {(n.env.platform_id, n.env.proof.root): n.env.proof for n in new if n.env.proof is not None}
+    heads: dict[tuple[str, str], batchsig.Proof] = {}
+    for n in new:
+        proof = n.env.proof
+        if proof is not None and (heads.get((n.env.platform_id, proof.root)) is None or proof.leaves is not None):
+            heads[(n.env.platform_id, proof.root)] = proof  # the one with the batch's leaves, if any
     if not heads:
         return {}
     pb = tables.platform_batches
-    insert_ignore(conn, pb, [{"platform_id": p, "size": proof.size, "root": root, "signature": proof.signature} for (p, root), proof in sorted(heads.items())])
+    values = [{"platform_id": p, "size": proof.size, "root": root, "signature": proof.signature, "leaves": proof.leaves}
+              for (p, root), proof in sorted(heads.items())]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(pb)
+    # a batch first seen through one forwarded release has no leaves yet: the whole batch adds them
+    conn.execute(statement.on_conflict_do_update(index_elements=[pb.c.platform_id, pb.c.root],
+                                                 set_={"leaves": sa.func.coalesce(pb.c.leaves, statement.excluded.leaves)}), values)
     rows = conn.execute(sa.select(pb.c.id, pb.c.platform_id, pb.c.root).where(pb.c.root.in_(sorted({root for _, root in heads}))))
     return {(row.platform_id, row.root): row.id for row in rows}
 
@@ -208,7 +219,7 @@ def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[st
     env, proof = n.env, n.env.proof
     return (position, env.release["id"], env.release["ocid"], env.platform_id, n.digest, n.data.decode("utf-8"), env.signature,
             env.release["date"], batches[(env.platform_id, proof.root)] if proof else None, proof.index if proof else None,
-            batchsig.path_bytes(proof.path) if proof else None, when, receipt_text.decode("utf-8"), receipt.get("receipt_signature"),
+            batchsig.path_bytes(proof.path) if proof and proof.leaves is None else None, when, receipt_text.decode("utf-8"), receipt.get("receipt_signature"),
             receipt.get("receipt_batch"), receipt.get("receipt_index"), receipt.get("receipt_path"))
 
 
@@ -224,7 +235,8 @@ def stored_query() -> sa.Select[Any]:
     """Release rows with their platform batch and receipt batch (when they have one)."""
     r, pb, rb = tables.releases, tables.platform_batches, tables.receipt_batches
     return (sa.select(r, pb.c.size.label("batch_size"), pb.c.root.label("batch_root"), pb.c.signature.label("batch_signature"),
-                      rb.c.size.label("receipt_size"), rb.c.root.label("receipt_root"), rb.c.signature.label("receipt_batch_signature"))
+                      pb.c.leaves.label("batch_leaves"), rb.c.size.label("receipt_size"), rb.c.root.label("receipt_root"),
+                      rb.c.signature.label("receipt_batch_signature"), rb.c.leaves.label("receipt_leaves"))
             .select_from(r.outerjoin(pb, pb.c.id == r.c.batch_id).outerjoin(rb, rb.c.id == r.c.receipt_batch)))
 
 
@@ -233,7 +245,7 @@ def receipt_of(row: Any) -> dict[str, Any]:
     body = load_json(row.receipt)
     if row.receipt_signature is not None:
         return {"receipt": body, "signature": row.receipt_signature, "suite": "intl"}
-    path = [h.hex() for h in batchsig.path_of_bytes(row.receipt_path or b"")]
+    path = [h.hex() for h in stored_path(row.receipt_path, row.receipt_leaves, row.receipt_index)]
     return {"receipt": body, "suite": "intl", "batch": {"size": row.receipt_size, "index": row.receipt_index, "root": row.receipt_root,
                                                         "path": path, "signature": row.receipt_batch_signature}}
 
@@ -243,8 +255,16 @@ def envelope_of(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"platform_id": row.platform_id, "release": load_json(row.canonical)}
     if row.signature is not None:
         return out | {"signature": row.signature}
-    path = [h.hex() for h in batchsig.path_of_bytes(row.batch_path or b"")]
+    path = [h.hex() for h in stored_path(row.batch_path, row.batch_leaves, row.batch_index)]
     return out | {"batch": {"size": row.batch_size, "index": row.batch_index, "root": row.batch_root, "path": path, "signature": row.batch_signature}}
+
+
+def stored_path(path: bytes | None, leaves: bytes | None, index: int) -> list[bytes] | tuple[bytes, ...]:
+    """A row's audit path: its own (forwarded alone, or stored before revision 0006), else
+    computed from its batch's stored digests (ADR 0021)."""
+    if path is not None or leaves is None:
+        return batchsig.path_of_bytes(path or b"")
+    return batchsig.paths_of(bytes(leaves))[index]
 
 
 def load_json(text: str) -> Any:

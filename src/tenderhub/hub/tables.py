@@ -10,8 +10,10 @@
   path) and the hub's receipt (signed alone, or in a receipt batch), returned again on a
   repeated post. Unique by (ocid, id).
 * ``ocids``: the platform each contracting process belongs to (claimed by its first release).
-* ``platform_batches``: a platform's signature over the Merkle root of a batch of releases.
-* ``receipt_batches``: the hub's signature over the Merkle root of a batch of receipts.
+* ``platform_batches``: a platform's signature over the Merkle root of a batch of releases,
+  and the batch's leaf digests when the whole batch was sent (ADR 0021).
+* ``receipt_batches``: the hub's signature over the Merkle root of a batch of receipts, and
+  their digests (audit paths are computed on read from them, ADR 0021).
 * ``feed_head``: one row, the last position handed out (the row lock serializes ingests).
 """
 
@@ -57,14 +59,16 @@ releases = sa.Table(
     # them, and on PostgreSQL a key check per row costs as much as the row (ADR 0013)
     sa.Column("batch_id", sa.Integer, nullable=True),  # its signed batch (hub_platform_batches),
     sa.Column("batch_index", sa.Integer, nullable=True),  # its leaf there
-    sa.Column("batch_path", sa.LargeBinary, nullable=True),  # and its audit path (32 bytes a hash, leaf end first)
+    # and its audit path (32 bytes a hash, leaf end first) — only when the batch's leaves are not
+    # stored (a release forwarded alone with its proof, or stored before revision 0006; ADR 0021)
+    sa.Column("batch_path", sa.LargeBinary, nullable=True),
     sa.Column("date", sa.String(64), nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
     sa.Column("receipt", sa.Text, nullable=False),  # the receipt body, canonical JSON
     sa.Column("receipt_signature", sa.Text, nullable=True),  # the hub's signature of this receipt alone, or
     sa.Column("receipt_batch", sa.Integer, nullable=True),  # hub_receipt_batches
     sa.Column("receipt_index", sa.Integer, nullable=True),
-    sa.Column("receipt_path", sa.LargeBinary, nullable=True),
+    sa.Column("receipt_path", sa.LargeBinary, nullable=True),  # receipts issued before revision 0006
     # idempotency and uniqueness within the contracting process (OCDS: a release id is unique
     # in its ocid), and the ocid belongs to one platform (``ocids``): no platform can squat
     # another's release ids
@@ -86,6 +90,9 @@ platform_batches = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("root", sa.String(64), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
+    # every leaf digest of the batch (32 bytes each, in order) when the whole batch was sent:
+    # its releases' rows then hold no audit path, it is computed on read (ADR 0021)
+    sa.Column("leaves", sa.LargeBinary, nullable=True),
     sa.UniqueConstraint("platform_id", "root", name="uq_hub_platform_batches_root"),
 )
 
@@ -97,6 +104,7 @@ receipt_batches = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("root", sa.String(64), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("leaves", sa.LargeBinary, nullable=True),  # the receipts' digests; NULL before revision 0006 (ADR 0021)
 )
 
 feed_head = sa.Table(

@@ -51,7 +51,8 @@ def add_hub_ingest(names: Any) -> None:
     hub = names.add_parser("hub-ingest", help="hub batch ingest of signed OCDS releases vs. a bulk insert of the same rows")
     hub.add_argument("--releases", type=int, default=100_000, help="signed releases to ingest (default 100000)")
     hub.add_argument("--db", default=None, help="database URL (default: a scratch SQLite file; PostgreSQL: a schema of its own)")
-    hub.add_argument("--batch", type=int, default=500, help="releases per batch, at most 1000 (default 500)")
+    hub.add_argument("--batch", type=int, default=1000,
+                     help="releases per request, at most 1000 (default 1000: what the relay sends when it has a backlog)")
     hub.add_argument("--signing", choices=("batch", "release", "both"), default="batch",
                      help="batch: one platform signature per request and one hub signature per answer (the relay's way, default); "
                           "release: one signature per release and per receipt (old clients); both: each on a fresh hub")

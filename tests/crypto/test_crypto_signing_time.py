@@ -162,6 +162,16 @@ def test_a_receipt_whose_time_or_signature_was_changed_is_refused():
         documents.verify_document(nested, CONTENT, trust(p), now=NOW)
 
 
+def test_a_sealed_receipt_with_an_unreadable_received_time_is_refused_not_a_crash():
+    p = pki("intl")
+    when = NOW - timedelta(days=20)
+    sig = sign("intl", p, when)
+    seal = documents.sign_document("intl", *p["platform"], documents.receipt_content(sig, "yesterday"),
+                                   kind=documents.RECEIPT_KIND, signed_at=when)
+    with pytest.raises(SignatureError, match="malformed received_at"):
+        documents.verify_document({**sig, "receipt": {"received_at": "yesterday", "seal": seal}}, CONTENT, trust(p), now=NOW)
+
+
 def test_a_receipt_by_a_platform_the_verifier_does_not_trust_is_refused():
     p = pki("intl")
     when = NOW - timedelta(days=20)

@@ -102,6 +102,8 @@ def run_init(args: argparse.Namespace) -> int:
     if chain:
         (args.dir / "chain.pem").write_bytes(chain)
     write_index(args.dir, read_index(args.dir))
+    if args.intermediate:
+        record_issued(args.issuer_dir, cert)
     info = x509.cert_info(cert)
     under = f", intermediate under {info.issuer_cn!r}" if args.intermediate else ""
     print(f"CA {args.name!r} ({info.suite}{under}): {args.dir / 'ca.pem'} (key {args.dir / 'ca.key'}, 0600)")
@@ -109,7 +111,8 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def make_intermediate(args: argparse.Namespace) -> tuple[bytes, bytes, bytes]:
-    """(certificate, key, chain.pem) of a new intermediate CA; recorded in the issuer's index."""
+    """(certificate, key, chain.pem) of a new intermediate CA (``run_init`` records it in the
+    issuer's index once its key is written)."""
     issuer_cert = (args.issuer_dir / "ca.pem").read_bytes()
     suite = x509.cert_info(issuer_cert).suite
     if args.suite and args.suite != suite:
@@ -117,7 +120,6 @@ def make_intermediate(args: argparse.Namespace) -> tuple[bytes, bytes, bytes]:
     limit = 0 if args.path_len is None else args.path_len
     cert, key = x509.issue_ca(issuer_cert, (args.issuer_dir / "ca.key").read_bytes(), args.name,
                               days=args.days, path_length=limit)
-    record_issued(args.issuer_dir, cert)
     above = args.issuer_dir / "chain.pem"
     return cert, key, cert + (above.read_bytes() if above.exists() else b"")
 

@@ -147,7 +147,7 @@ def check(path: list[x509.Certificate], at: datetime, checked_at: datetime, revo
         if i > 0:
             check_issuer(path, i)
         if i < len(path) - 1 and (current := revocations(path[i + 1])) is not None:
-            note = current.check(path[i + 1], path[i].serial_number, cn(path[i]), at, checked_at)
+            note = current.check(path[i].serial_number, cn(path[i]), at, checked_at)
             later += [note] if note else []
     return later
 

@@ -121,14 +121,12 @@ class RevocationList:
     issuer: x509.Certificate
     crl: x509.CertificateRevocationList
 
-    def check(self, ca: x509.Certificate, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> str | None:
-        """Refuse ``serial`` revoked at or before ``at`` (the trusted time); the CRL must be current
-        at ``checked_at`` too. A revocation after ``at``: its description (the certificate passes)."""
-        if not certs.same_ca(ca, self.issuer):
-            return None
+    def check(self, serial: int, subject_cn: str, at: datetime, checked_at: datetime | None = None) -> str | None:
+        """Refuse ``serial`` (issued by ``issuer``) revoked at or before ``at`` (the trusted time); the CRL
+        must be current at ``checked_at`` too. A revocation after ``at``: its description (the certificate passes)."""
         following = self.crl.next_update_utc
         if following is not None and max(as_utc(at), as_utc(checked_at or at)) > following:
-            raise stale_error(subject_cn, ca, following)
+            raise stale_error(subject_cn, self.issuer, following)
         entry = self.crl.get_revoked_certificate_by_serial_number(serial)
         if entry is None:
             return None
@@ -234,7 +232,7 @@ def of_path_ca(known: list[RevocationList], pending: list[x509.CertificateRevoca
                ca: x509.Certificate) -> RevocationList | None:
     """The newest CRL of a CA on a certification path. A pending CRL that claims this CA (its name,
     and its key identifier when it names one) must be signed by it."""
-    mine = [r for r in known if certs.same_ca(r.issuer, ca)]
+    mine = list(known)  # ``newest`` keeps this CA's own
     for found in pending:
         if not claims(found, ca):
             continue

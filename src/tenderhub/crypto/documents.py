@@ -162,6 +162,10 @@ def attested_time(sig: dict[str, Any], trust: TrustList, now: datetime) -> tuple
     seal = verify_document(receipt["seal"], receipt_content(sig, receipt["received_at"]), trust, now=now)
     if seal.signer.kind != "platform" or seal.kind != RECEIPT_KIND or seal.checked_at != seal.signed_at:
         raise _refuse("receipt: not a platform's signature receipt", "receipt", "回执不是交易平台的签名回执")
-    if seal.signed_at != datetime.fromisoformat(receipt["received_at"]):
+    try:
+        received = datetime.fromisoformat(receipt["received_at"])
+    except ValueError:
+        raise _refuse("receipt: malformed received_at", "receipt") from None
+    if seal.signed_at != received:
         raise _refuse("receipt: the received time differs from the seal's time", "receipt", "回执的接收时间与签章时间不一致")
     return as_utc(seal.signed_at), f"received by the platform {seal.signer.subject_cn!r} (its sealed receipt)"

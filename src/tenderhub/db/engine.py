@@ -38,14 +38,19 @@ def sqlite_url_for(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'tenderhub.db').resolve()}"
 
 
+def _switched_on(variable: str) -> bool:
+    """On unless the environment variable is ``0``/``off``/``false``/``no``."""
+    return os.environ.get(variable, "1").strip().lower() not in {"0", "off", "false", "no"}
+
+
 def writer_gate_enabled() -> bool:
-    """The SQLite writer gate is on unless ``TENDERHUB_SQLITE_WRITER_GATE`` is ``0``/``off``/``false``."""
-    return os.environ.get("TENDERHUB_SQLITE_WRITER_GATE", "1").strip().lower() not in {"0", "off", "false", "no"}
+    """The SQLite writer gate is on unless ``TENDERHUB_SQLITE_WRITER_GATE`` switches it off."""
+    return _switched_on("TENDERHUB_SQLITE_WRITER_GATE")
 
 
 def group_sync_enabled() -> bool:
-    """Group sync is on unless ``TENDERHUB_SQLITE_GROUP_SYNC`` is ``0``/``off``/``false``."""
-    return os.environ.get("TENDERHUB_SQLITE_GROUP_SYNC", "1").strip().lower() not in {"0", "off", "false", "no"}
+    """Group sync is on unless ``TENDERHUB_SQLITE_GROUP_SYNC`` switches it off."""
+    return _switched_on("TENDERHUB_SQLITE_GROUP_SYNC")
 
 
 def make_engine(
@@ -108,3 +113,11 @@ def _configure_sqlite(engine: sa.Engine, *, foreign_keys: bool, group_sync: bool
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def sqlite_write_lock(conn: sa.Connection, table: sa.Table) -> None:
+    """SQLite: take the database's single write lock now, before reading what a change depends on
+    (a write that matches nothing); other databases lock rows themselves, so nothing happens."""
+    if conn.dialect.name == "sqlite":
+        column = next(iter(table.primary_key.columns))
+        conn.execute(sa.update(table).where(sa.false()).values({column.name: column}))

@@ -31,6 +31,7 @@ from tenderhub.core.shared.errors import Conflict, Invalid
 from tenderhub.crypto import certs, crl
 from tenderhub.crypto import chain as ca_chain
 from tenderhub.crypto.errors import CryptoError
+from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.db.types import UtcDateTime
 from tenderhub.hub import tables
 from tenderhub.hub.access import require_admin, the_hub
@@ -115,8 +116,7 @@ def _store(hub: Hub, found: cx509.CertificateRevocationList, issuer: cx509.Certi
            "this_update": found.last_update_utc, "next_update": found.next_update_utc, "revoked": len(found),
            "published_at": hub.clock.now()}
     with hub.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":  # take the write lock before reading
-            conn.execute(sa.update(crls).where(sa.false()).values(revoked=crls.c.revoked))
+        sqlite_write_lock(conn, crls)
         known = conn.execute(sa.select(crls).where(crls.c.issuer_fingerprint == key).with_for_update()).first()
         if known is not None and known.crl_pem == pem:
             return False, view(known)

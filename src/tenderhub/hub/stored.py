@@ -68,12 +68,6 @@ def store(hub: Hub, new: list[New], *, receipts: str = "release", lock_first: bo
 
 # ---- ownership ---------------------------------------------------------------------------------
 
-def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` (waits for a concurrent insert of the same key)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
-
-
 def claim(conn: sa.Connection, new: Sequence[New]) -> tuple[dict[int, DomainError], set[str]]:
     """Claim the items' ocids (one ``INSERT … ON CONFLICT DO NOTHING RETURNING``, in sorted
     order: one lock order); the items whose ocid is another platform's (or outside their own

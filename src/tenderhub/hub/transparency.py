@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tenderhub.crypto import signing
 from tenderhub.crypto.keys import KeyPair
+from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.db.types import UtcDateTime
 from tenderhub.hub import protocol, tables
 from tenderhub.hub.tlog import (
@@ -137,8 +138,7 @@ def log_chain_head(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
 def _store_head(hub: Hub, post: HeadPost, entry: bytes, at: datetime) -> tuple[bool, int]:
     h = chain_heads
     with hub.engine.connect() as conn, conn.begin():
-        if conn.dialect.name == "sqlite":  # take the write lock before reading
-            conn.execute(sa.update(h).where(sa.false()).values(seq=h.c.seq))
+        sqlite_write_lock(conn, h)
         known = conn.execute(sa.select(h.c.leaf_index, h.c.hash).where(h.c.platform_id == post.platform_id, h.c.seq == post.seq)).first()
         if known is not None:
             return False, _same_head(post, known)

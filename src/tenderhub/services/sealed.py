@@ -95,7 +95,7 @@ def begin_upload(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
         require_not_blacklisted(svc, tender.regime.value, bidder)
         lot = sealing.may_submit_sealed(tender, svc.act(actor), lot_id=p.text(data, "lot"), bidder=bidder)
         if problems:
-            raise RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))
+            raise sealing_refusal(tender, problems)
         upload_id = upload_id_in(tender, lot, bidder.bidder_id, sha256)
     state = vault.uploads.begin(upload_id, int(summary["size"]), sha256)
     meta = {"tender_id": tender_id, "lot_id": lot.id, "bidder_id": bidder.bidder_id, "sha256": sha256, "summary": summary}
@@ -108,6 +108,11 @@ def verify_summary(summary: Mapping[str, Any]) -> list[str]:
         return package.verify_summary(dict(summary))
     except (CryptoError, ValueError, binascii.Error) as error:
         return [f"unreadable summary: {error}"]
+
+
+def sealing_refusal(tender: Tender, problems: list[str]) -> RuleViolation:
+    """The bidder's signature over the ciphertext digest does not verify (电子招标投标办法 第27条)."""
+    return RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))
 
 
 def state_view(state: Any) -> dict[str, Any]:
@@ -178,12 +183,20 @@ def record_sealed_bid(svc: Services, actor: Actor, meta: Mapping[str, Any], uplo
             return receipt(svc, tender, *existing)
         act = svc.act(actor)
         require_not_blacklisted(svc, tender.regime.value, bidder)
-        bid = sealing.submit_sealed(tender, act, lot_id=meta["lot_id"], bidder=bidder, package=sealed_package(meta, ref, upload_id, act.at))
-        uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
-        tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
-        commit_if_stored(vault_of(svc), uow, ref.digest)
+        bid = submit_and_commit(svc, uow, tender, act, bidder, meta["lot_id"], sealed_package(meta, ref, upload_id, act.at))
         assert bid.sealed is not None
         return receipt(svc, tender, bid, bid.sealed)
+
+
+def submit_and_commit(svc: Services, uow: Any, tender: Tender, act: Any, bidder: Any, lot_id: str, package: SealedPackage) -> Bid:
+    """The bid with its package, its blob and the receipt event, committed once the ciphertext
+    is stored (both upload protocols end here, under the tender's lock)."""
+    bid = sealing.submit_sealed(tender, act, lot_id=lot_id, bidder=bidder, package=package)
+    uow.blobs.record(package.digest, package.size, kind="sealed_bid", owner=bid.id, at=act.at)
+    tender.record("bids:package:received", bid.id, act.at, act.by, digest=package.digest, size=package.size,
+                  receipt=package.receipt_id)
+    commit_if_stored(vault_of(svc), uow, package.digest)
+    return bid
 
 
 def sealed_package(meta: Mapping[str, Any], ref: Any, upload_id: str, at: Any) -> SealedPackage:

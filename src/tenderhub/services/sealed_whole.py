@@ -19,8 +19,7 @@ from typing import Any
 from tenderhub.blobs.port import BlobRef, DigestMismatch
 from tenderhub.blobs.uploads import store_bytes
 from tenderhub.core.bids import sealing
-from tenderhub.core.procedures.guards import rule_for
-from tenderhub.core.shared.errors import Invalid, NotFound, RuleViolation
+from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.roles import Actor
 from tenderhub.services import parse as p
 from tenderhub.services.bids import bidder_of, require_not_blacklisted
@@ -32,13 +31,14 @@ from tenderhub.services.sealed import (
     checked_summary,
     receipt,
     sealed_package,
+    sealing_refusal,
+    submit_and_commit,
     upload_id_in,
     vault_of,
     verify_summary,
 )
 from tenderhub.services.sealed_uploads import (
     check_against_summary,
-    commit_if_stored,
     discard_orphan,
 )
 from tenderhub.services.tenders import load
@@ -91,14 +91,7 @@ def record_whole(svc: Services, actor: Actor, tender_id: str, lot_ref: str, meta
         lot = sealing.may_submit_sealed(tender, act, lot_id=lot.id, bidder=bidder)
         if problems or ref is None:
             raise sealing_refusal(tender, problems)
-        bid = sealing.submit_sealed(tender, act, lot_id=lot.id, bidder=bidder, package=sealed_package(meta, ref, upload_id, act.at))
-        uow.blobs.record(ref.digest, ref.size, kind="sealed_bid", owner=bid.id, at=act.at)
-        tender.record("bids:package:received", bid.id, act.at, act.by, digest=ref.digest, size=ref.size, receipt=upload_id)
-        commit_if_stored(vault_of(svc), uow, ref.digest)
+        bid = submit_and_commit(svc, uow, tender, act, bidder, lot.id, sealed_package(meta, ref, upload_id, act.at))
     vault_of(svc).uploads.abandon(upload_id)  # a resumable upload of the same package begun before: not needed now
     assert bid.sealed is not None
     return False, receipt(svc, tender, bid, bid.sealed)
-
-
-def sealing_refusal(tender: Any, problems: list[str]) -> Exception:
-    return RuleViolation(rule_for(tender, "sealed_signature_invalid"), field="summary.signature", detail="; ".join(problems))

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 import sqlalchemy as sa
 
+from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.hub.tlog.tree import Node, completed_nodes, leaf_hash, perfect_cover
 
 metadata = sa.MetaData()
@@ -109,8 +110,8 @@ class SqlLeafStore:
     def _lock(self, conn: sa.Connection) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(TLOG_LOCK_KEY)))
-        else:  # a no-op write takes SQLite's single write lock before the size is read
-            conn.execute(sa.update(leaves).where(sa.false()).values(idx=leaves.c.idx))
+        else:  # SQLite's single write lock before the size is read
+            sqlite_write_lock(conn, leaves)
 
     def _write(self) -> AbstractContextManager[sa.Connection]:
         if isinstance(self._bind, sa.Connection):

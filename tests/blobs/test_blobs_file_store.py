@@ -115,3 +115,17 @@ def test_a_digest_lock_excludes_any_other_holder_until_it_is_released(tmp_path: 
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
     store.put_stream(io.BytesIO(b"x"))
     assert list(store.iter_digests()) == [digest]  # the lock files are not blobs
+
+
+def test_digest_locks_take_a_lock_file_shared_by_two_digests_once_and_hold_every_one(tmp_path: Path) -> None:
+    import fcntl
+
+    store = FileBlobStore(tmp_path)
+    same_stripe = ["ab" + "0" * 62, "ab" + "1" * 62]  # one lock file: taking it twice would wait for ourselves
+    other = "cd" + "2" * 62
+    with store.digest_locks([*same_stripe, other]):
+        for stripe in ("ab", "cd"):
+            with open(tmp_path / ".locks" / stripe, "rb") as f, pytest.raises(BlockingIOError):
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(tmp_path / ".locks" / "ab", "rb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again

@@ -15,8 +15,8 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -108,11 +108,27 @@ class FileBlobStore:
         """An exclusive lock for one digest across threads and processes (``flock`` on one of
         256 files ``root/.locks/<first two hex digits>``): removing an unreferenced blob and
         committing a reference to it take it, so they never interleave."""
+        with self._stripe_lock(checked_digest(digest)[:2]):
+            yield
+
+    @contextmanager
+    def _stripe_lock(self, stripe: str) -> Iterator[None]:
         folder = self.root / ".locks"
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / checked_digest(digest)[:2], "a+b") as handle:
+        with open(folder / stripe, "a+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+
+    @contextmanager
+    def digest_locks(self, digests: Iterable[str]) -> Iterator[None]:
+        """``digest_lock`` for several digests at once: each lock file once (two digests may
+        share one: a second ``flock`` of it through another descriptor would wait for
+        ourselves), in sorted order (one lock order for every holder of several)."""
+        stripes = sorted({checked_digest(digest)[:2] for digest in digests})
+        with ExitStack() as held:
+            for stripe in stripes:
+                held.enter_context(self._stripe_lock(stripe))
             yield
 
     def open(self, digest: str) -> BinaryIO:

@@ -69,6 +69,13 @@ class UnitOfWork:
         self.actor = actor
         self.clock = clock or SystemClock()
         self._extra_events: list[DomainEvent] = []
+        self.others: dict[str, ActorContext] = {}  # actor id -> context: events by other actors than ``actor``
+
+    def also_for(self, other: UnitOfWork) -> None:
+        """Stamp the events of ``other``'s actor (by its id) with its context, not this one's:
+        one transaction recording several people's requests (``services/sealed_batch.py``)."""
+        if other.actor is not None and other.actor != self.actor:
+            self.others.setdefault(other.actor.actor_id, other.actor)
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -147,7 +154,7 @@ class UnitOfWork:
             return []
         if self.session.get_bind().dialect.name != "sqlite":  # SQLite: taken by _begin_writing
             self.audit.lock_chain()
-        records = self.audit.append_many(events, self.actor)  # one statement each
+        records = self.audit.append_many(events, self.actor, self.others)  # one statement each
         self.outbox.put_many([
             {"id": record.id, "topic": event.tag, "key": event.target, "at": record.at, "payload": _payload(record, event)}
             for record, event in zip(records, events, strict=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from typing import Any, BinaryIO
 
@@ -96,6 +96,12 @@ def commit_if_stored(vault: Vault, uow: Any, digest: str) -> None:
             raise Conflict("the uploaded package was removed meanwhile; upload it again (begin a new upload)",
                            message_zh="已上传的投标文件已被移除，请重新上传", field="upload_id", code="upload_lost")
         uow.commit()
+
+
+def digest_locks(vault: Vault, digests: Iterable[str]) -> Any:
+    """``digest_lock`` for several digests (each lock taken once, in one order)."""
+    locks = getattr(vault.blobs, "digest_locks", None)
+    return locks(digests) if locks is not None else nullcontext()
 
 
 def digest_lock(vault: Vault, digest: str) -> Any:

@@ -18,30 +18,23 @@ from typing import Any
 
 from tenderhub.blobs.port import BlobRef, DigestMismatch
 from tenderhub.blobs.uploads import store_bytes
-from tenderhub.core.bids import sealing
 from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.roles import Actor
 from tenderhub.services import parse as p
-from tenderhub.services.bids import bidder_of, require_not_blacklisted
+from tenderhub.services.bids import bidder_of
 from tenderhub.services.context import Services, Vault
 from tenderhub.services.sealed import (
     PASSING,
     Refused,
-    bid_with_receipt,
     checked_summary,
-    receipt,
-    sealed_package,
-    sealing_refusal,
-    submit_and_commit,
-    upload_id_in,
     vault_of,
     verify_summary,
 )
+from tenderhub.services.sealed_batch import Pending, committer_of
 from tenderhub.services.sealed_uploads import (
     check_against_summary,
     discard_orphan,
 )
-from tenderhub.services.tenders import load
 
 
 def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any], body: bytes) -> tuple[bool, dict[str, Any]]:
@@ -57,12 +50,16 @@ def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
     summary, sha256, lot_ref = checked_summary(data), p.text(data, "sha256").lower(), p.text(data, "lot")
     problems = verify_summary(summary)
     ref = None if problems else stored(vault, summary, sha256, body)
-    try:
-        return record_whole(svc, actor, tender_id, lot_ref, {"sha256": sha256, "summary": summary}, problems, ref)
+    pending = Pending(actor, svc.act(actor), tender_id, lot_ref, {"sha256": sha256, "summary": summary}, problems, ref)
+    try:  # the receipt time is now: every byte is stored and checked (ADR 0025)
+        again, signed = committer_of(svc).submit(pending)
     except (*Refused, NotFound, Invalid) as refused:  # an unknown tender or lot too: no bytes stay behind
         if ref is not None and refused.code not in PASSING:
             discard_orphan(svc, actor, vault, ref.digest)
         raise
+    if not again:
+        vault.uploads.abandon(pending.upload_id)  # a resumable upload of the same package begun before: not needed now
+    return again, signed
 
 
 def stored(vault: Vault, summary: Mapping[str, Any], sha256: str, body: bytes) -> BlobRef:
@@ -72,26 +69,3 @@ def stored(vault: Vault, summary: Mapping[str, Any], sha256: str, body: bytes) -
     if checked != sha256:
         raise DigestMismatch(sha256, checked, size=len(body))
     return store_bytes(vault.blobs, body, BlobRef(checked, len(body)))
-
-
-def record_whole(svc: Services, actor: Actor, tender_id: str, lot_ref: str, meta: Mapping[str, Any],
-                 problems: list[str], ref: BlobRef | None) -> tuple[bool, dict[str, Any]]:
-    """Under the tender's lock: a receipt already issued for this package is answered as it
-    is (even after the deadline); otherwise the rules on the server clock, then the bid."""
-    bidder = bidder_of(actor)
-    with svc.uow(actor) as uow:
-        tender = load(uow, tender_id, for_update=True, bidder_id=bidder.bidder_id)  # its own bids only
-        lot = tender.lot(lot_ref)
-        upload_id = upload_id_in(tender, lot, bidder.bidder_id, meta["sha256"])
-        existing = bid_with_receipt(tender, upload_id)
-        if existing is not None:
-            return True, receipt(svc, tender, *existing)
-        act = svc.act(actor)
-        require_not_blacklisted(svc, tender.regime.value, bidder)
-        lot = sealing.may_submit_sealed(tender, act, lot_id=lot.id, bidder=bidder)
-        if problems or ref is None:
-            raise sealing_refusal(tender, problems)
-        bid = submit_and_commit(svc, uow, tender, act, bidder, lot.id, sealed_package(meta, ref, upload_id, act.at))
-    vault_of(svc).uploads.abandon(upload_id)  # a resumable upload of the same package begun before: not needed now
-    assert bid.sealed is not None
-    return False, receipt(svc, tender, bid, bid.sealed)

@@ -13,6 +13,7 @@ import builtins
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,16 +91,18 @@ class AuditRepository:
         """Append one event; call ``lock_chain()`` first in the same transaction."""
         return self.append_many([event], actor)[0]
 
-    def append_many(self, events: builtins.list[DomainEvent], actor: ActorContext | None) -> builtins.list[AuditRecord]:
+    def append_many(self, events: builtins.list[DomainEvent], actor: ActorContext | None,
+                    others: Mapping[str, ActorContext] | None = None) -> builtins.list[AuditRecord]:
         """Append events in order, chained, in one ``INSERT … RETURNING`` (call ``lock_chain()``
-        first in the same transaction)."""
+        first in the same transaction). ``others``: the context of an event whose ``by`` is
+        another actor's id (a unit of work that records several people's requests at once)."""
         if not events:
             return []
         prev = self._last or self.head()  # under the chain lock: our own last row is the head
         prev_hash = prev[1] if prev else GENESIS
         rows = []
         for event in events:
-            fields = self._fields(event, actor)
+            fields = self._fields(event, others.get(event.by, actor) if others else actor)
             fields.update(prev_hash=prev_hash, hash=row_hash(fields, prev_hash))
             rows.append(fields)
             prev_hash = fields["hash"]

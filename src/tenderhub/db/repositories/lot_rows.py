@@ -111,6 +111,7 @@ class LotRows:
         self._stored: dict[str, _Stored] = {}
         self._objects: dict[str, Any] = {}
         self._partial: dict[str, BidSelection] = {}  # tender id -> the selection it was loaded with
+        self._widened: dict[str, set[BidSelection]] = {}  # tender id -> other bidders' selections added since
         self._pending: list[Op] = []
 
     def fill(self, tender_id: str, tender: Any, selection: BidSelection) -> None:
@@ -125,15 +126,31 @@ class LotRows:
         self._partial[tender_id] = selection
 
     def ensure(self, tender_id: str, tender: Any, selection: BidSelection) -> None:
-        """A tender loaded again in the same unit of work: widen a partial list if needed."""
+        """A tender loaded again in the same unit of work: widen a partial list if needed
+        (another bidder's own: just theirs, still partial; anything else: everything)."""
         loaded = self._partial.get(tender_id)
-        if loaded is None or loaded == selection:
+        if loaded is None or loaded == selection or selection in self._widened.get(tender_id, ()):
+            return
+        if _bidders_only(loaded) and _bidders_only(selection):
+            self._add_bidder(tender_id, tender, selection)
             return
         by_lot = self._load(tender_id, WHOLE)
         for lot in tender.lots:
             added = [item for item in getattr(lot, self.attribute) if item.id not in self._stored]
             setattr(lot, self.attribute, [*by_lot.get(lot.id, []), *added])
         del self._partial[tender_id]
+        self._widened.pop(tender_id, None)
+
+    def _add_bidder(self, tender_id: str, tender: Any, selection: BidSelection) -> None:
+        """Another bidder's rows into the partial lists: stored items go before the ones added
+        since loading (``_seq`` numbers an added item by its place after the loaded ones)."""
+        by_lot = self._load(tender_id, selection)
+        for lot in tender.lots:
+            items, more = getattr(lot, self.attribute), by_lot.get(lot.id, [])
+            if more:
+                items[items.loaded:items.loaded] = more
+                items.loaded += len(more)
+        self._widened.setdefault(tender_id, set()).add(selection)
 
     def _load(self, tender_id: str, selection: BidSelection) -> dict[str, list[Any]]:
         stmt = _selecting(self.table, selection.bidder_id is not None, selection.bid_id is not None)
@@ -237,6 +254,10 @@ class LotRows:
 @functools.cache
 def _inserting(table: sa.Table) -> sa.Insert:
     return sa.insert(table)
+
+
+def _bidders_only(selection: BidSelection) -> bool:
+    return selection.bidder_id is not None and selection.bid_id is None
 
 
 def _count_of(counts: Any, lot_id: str) -> int:

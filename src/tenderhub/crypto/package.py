@@ -169,10 +169,12 @@ def _summary_problems(summary: dict[str, Any]) -> list[str]:
         else ["the summary signature does not verify"]
 
 
-def check_sealed(summary: dict[str, Any], sealed: BinaryIO) -> tuple[list[str], str]:
+def check_sealed(summary: dict[str, Any], sealed: BinaryIO, *, signature_verified: bool = False) -> tuple[list[str], str]:
     """``verify_summary`` with the sealed file, read once: the problems, and the file's SHA-256
-    (its blob address: the suite digest itself for intl, computed alongside SM3 for gm)."""
-    suite, problems = summary["suite"], _summary_problems(summary)
+    (its blob address: the suite digest itself for intl, computed alongside SM3 for gm).
+    ``signature_verified``: the caller has just verified this summary's signature (a problem
+    there was already refused): only the file is checked against it."""
+    suite, problems = summary["suite"], [] if signature_verified else _summary_problems(summary)
     sha, other, size = hashlib.sha256(), (Hasher(suite) if suite != "intl" else None), 0
     while block := sealed.read(1 << 20):
         sha.update(block)

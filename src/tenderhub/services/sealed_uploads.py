@@ -143,10 +143,11 @@ def moved_upload(vault: Vault, meta: Mapping[str, Any], upload_id: str) -> Any:
         return BlobRef(meta["sha256"], vault.blobs.size(meta["sha256"]))
 
 
-def check_against_summary(summary: Mapping[str, Any], opener: Callable[..., BinaryIO]) -> str:
-    """Refuse bytes that differ from the signed summary; their SHA-256 otherwise."""
+def check_against_summary(summary: Mapping[str, Any], opener: Callable[..., BinaryIO], *, signature_verified: bool = False) -> str:
+    """Refuse bytes that differ from the signed summary; their SHA-256 otherwise
+    (``signature_verified``: see ``package.check_sealed``)."""
     with opener("rb") as stored:
-        problems, sha256 = package.check_sealed(dict(summary), stored)
+        problems, sha256 = package.check_sealed(dict(summary), stored, signature_verified=signature_verified)
     if problems:
         raise RuleViolation(by_code("SEALED_SIGNATURE_INVALID"), field="summary", detail="; ".join(problems))
     return sha256

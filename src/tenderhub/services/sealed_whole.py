@@ -63,9 +63,10 @@ def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
 
 
 def stored(vault: Vault, summary: Mapping[str, Any], sha256: str, body: bytes) -> BlobRef:
-    """The bytes checked against the signed summary and the declared SHA-256 (a refusal stores
+    """The bytes checked against the signed summary (whose signature the caller verified: only
+    called when ``verify_summary`` found no problem) and the declared SHA-256 (a refusal stores
     nothing), then written once into the store, fsynced."""
-    checked = check_against_summary(summary, lambda _mode: io.BytesIO(body))
+    checked = check_against_summary(summary, lambda _mode: io.BytesIO(body), signature_verified=True)
     if checked != sha256:
         raise DigestMismatch(sha256, checked, size=len(body))
     return store_bytes(vault.blobs, body, BlobRef(checked, len(body)))

@@ -84,10 +84,11 @@ class TenderRepository(DocumentRepository[T]):
         """Load a tender to change it, holding its write lock until the transaction ends, so
         concurrent changes of one tender wait for each other instead of failing on a stale
         version (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the database write lock)."""
-        dialect = self._session.get_bind().dialect.name
-        self._session.execute(_locking(self.table, dialect), {"id": id} if dialect == "postgresql" else {})
-        if id not in self._seen:  # read under the lock (not an earlier, unlocked read of it)
-            self._locked.add(id)
+        if id not in self._locked:  # held already (read under it in this transaction): not again
+            dialect = self._session.get_bind().dialect.name
+            self._session.execute(_locking(self.table, dialect), {"id": id} if dialect == "postgresql" else {})
+            if id not in self._seen:  # read under the lock (not an earlier, unlocked read of it)
+                self._locked.add(id)
         return self.get(id, bidder_id=bidder_id, bid_id=bid_id)
 
     def list(

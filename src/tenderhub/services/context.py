@@ -71,7 +71,7 @@ class Services:
     projects: ProjectRegistry | None = None  # investment projects (services/credit.py)
     credit: CreditPort | None = None  # credit records (services/credit.py)
     supervision_keys: dict[str, Any] = field(default_factory=dict)  # fingerprint -> TrustedKey (services/instructions.py)
-    extras: dict[str, Any] = field(default_factory=dict, repr=False)  # per-process helpers made on first use (sealed_batch.committer_of)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # per-process helpers made on first use (sealed_batch.committer_of)
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return self.uow_factory(actor)

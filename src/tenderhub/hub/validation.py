@@ -23,6 +23,7 @@ import jsonschema_rs
 from tenderhub.core.rules.catalogue import by_code
 from tenderhub.core.rules.model import Rule
 from tenderhub.core.shared.errors import Invalid
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE
 from tenderhub.exchange.ocds.extension import release_schema
 from tenderhub.exchange.ocds.validate import resources, validate_release
 
@@ -76,7 +77,7 @@ def check_schema(release: dict[str, Any]) -> None:
 def check_experts(release: dict[str, Any]) -> None:
     """Experts of a lot only in a release with an active award of that lot (招标投标法 第37条)."""
     committees = (release.get("tenderhub") or {}).get("evaluationExperts") or []
-    awarded = {lot for award in release.get("awards") or [] if award.get("status") == "active" for lot in award.get("relatedLots") or []}
+    awarded = {lot for award in release.get("awards") or [] if award.get("status") == AWARD_ACTIVE for lot in award.get("relatedLots") or []}
     early = [(n, c["relatedLot"]) for n, c in enumerate(committees) if c.get("members") and c["relatedLot"] not in awarded]
     if early:
         rule = by_code(EXPERTS_RULE)

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from tenderhub.core.shared.errors import Conflict, Invalid, NotFound
 from tenderhub.crypto import keys, x509
 from tenderhub.crypto.errors import CryptoError
+from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.hub import tables
 from tenderhub.hub.context import Hub
 
@@ -32,6 +33,7 @@ PLATFORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 OCID_PREFIX = re.compile(r"^ocds-[A-Za-z0-9]{6}-([A-Za-z0-9._]+-)*[A-Za-z0-9._]*$")
 UNITS = ("construction", "operation", "development", "maintenance")
 KINDS = ("platform", "hub")
+REGISTRY_LOCK_KEY = 0x7E61_5701  # pg_advisory_xact_lock key of registrations (``lock``)
 
 
 def text(data: Any, path: str, *, required: bool = True) -> str:
@@ -105,6 +107,7 @@ def signing_key(data: dict[str, Any]) -> tuple[bytes, bytes | None]:
 def register(hub: Hub, data: Any) -> dict[str, Any]:
     row = member_row(hub, data)
     with hub.engine.begin() as conn:
+        lock(conn)
         if conn.execute(sa.select(tables.platforms.c.id).where(tables.platforms.c.id == row["id"])).first():
             raise Conflict(f"platform {row['id']} is already registered", message_zh=f"交易平台 {row['id']} 已登记", field="id")
         refuse_overlap(conn, row["ocid_prefix"])
@@ -124,8 +127,21 @@ def ocid_prefix(data: dict[str, Any]) -> str | None:
     return value
 
 
+def lock(conn: sa.Connection) -> None:
+    """The registry's lock, held to the commit: the first statement of a transaction that checks
+    the registry and then inserts into it (SQLite: the database's write lock, taken before the
+    first read, so the read is not stale; PostgreSQL: a transaction-scoped advisory lock, the
+    reads after it see every registration committed before it). Registrations are rare."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(REGISTRY_LOCK_KEY)))
+    else:
+        sqlite_write_lock(conn, tables.platforms)
+
+
 def refuse_overlap(conn: sa.Connection, prefix: str | None) -> None:
-    """No two platforms' prefixes overlap (one a prefix of the other), so each ocid has at most one owner."""
+    """No two platforms' prefixes overlap (one a prefix of the other), so each ocid has at most one
+    owner. Call it under ``lock`` (taken before the transaction's first read), and insert in the
+    same transaction: a check and an insert under one lock, not a read-then-insert race."""
     if prefix is None:
         return
     p = tables.platforms

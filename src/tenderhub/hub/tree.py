@@ -70,7 +70,6 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency, upstream
 from tenderhub.hub.context import Hub
 from tenderhub.hub.monitor import lower_hub_key
@@ -131,7 +130,7 @@ def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
 def _insert_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
     p = tables.platforms
     with hub.engine.connect() as conn, conn.begin():
-        sqlite_write_lock(conn, p)
+        registry.lock(conn)
         known = conn.execute(sa.select(p.c.key_fingerprint, p.c.via).where(p.c.id == row["id"])).first()
         if known is None:
             registry.refuse_overlap(conn, row["ocid_prefix"])

@@ -16,12 +16,13 @@ they register their key only and sign no releases (``platform_key`` finds platfo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 
-from tenderhub.core.shared.errors import Conflict, Invalid, NotFound
+from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from tenderhub.crypto import keys, x509
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.engine import sqlite_write_lock
@@ -166,6 +167,30 @@ def member_row(hub: Hub, data: Any, *, via: str | None = None) -> dict[str, Any]
             "certificate_pem": cert.decode() if cert else None, "key_fingerprint": keys.fingerprint(public),
             "info": parse_info(data) if kind == "platform" else {}, "registered_at": hub.clock.now(), "kind": kind, "via": via,
             "ocid_prefix": ocid_prefix(data) if kind == "platform" else None}
+
+
+def misrouted(conn: sa.Connection, rows: Sequence[Any], via: str | None) -> dict[str, DomainError]:
+    """The platforms of ``rows`` (``id``, ``via``) whose items may not come by this route (ADR 0029):
+    a platform registered through a lower hub reaches this hub only through that hub, with proof
+    of inclusion in its log (``via`` is that hub's id: ``hub/proven.py``), unless that hub was
+    caught forking (ADR 0015: its platforms' own signatures still count, posted by anyone);
+    a lower hub forwards only the platforms registered through it."""
+    from tenderhub.hub.monitor import forks  # monitor imports this module
+
+    through = sorted({r.via for r in rows if r.via is not None and r.via != via})
+    forked = set(conn.execute(sa.select(forks.c.hub_id).where(forks.c.hub_id.in_(through))).scalars()) if through else set()
+    return {r.id: error for r in rows if (error := _route_error(r.id, r.via, via, forked)) is not None}
+
+
+def _route_error(platform_id: str, registered: str | None, via: str | None, forked: set[str]) -> DomainError | None:
+    if registered == via or (via is None and registered in forked):
+        return None
+    if via is None:
+        return Forbidden(f"platform {platform_id} is registered through lower hub {registered}: its releases and chain heads reach "
+                         f"this hub through that hub, with proof of inclusion in its log", field="/platform_id", code="forwarded_only",
+                         message_zh=f"交易平台 {platform_id} 经下级公共服务平台 {registered} 登记：其发布和审计链头须经该平台转发并附其日志的包含证明")
+    return Forbidden(f"platform {platform_id} is not registered through hub {via}", field="/platform_id", code="not_via_this_hub",
+                     message_zh=f"交易平台 {platform_id} 并非经公共服务平台 {via} 登记")
 
 
 def platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes] | None:

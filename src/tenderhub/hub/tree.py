@@ -69,8 +69,17 @@ import sqlalchemy as sa
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency, upstream
+from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, Invalid
+from tenderhub.hub import (
+    monitor,
+    protocol,
+    proven,
+    registry,
+    stored,
+    tables,
+    transparency,
+    upstream,
+)
 from tenderhub.hub.context import Hub
 from tenderhub.hub.monitor import lower_hub_key
 from tenderhub.hub.relay import (
@@ -81,6 +90,7 @@ from tenderhub.hub.relay import (
     hub_call,
     raise_if_unavailable,
 )
+from tenderhub.web.common.errors import STATUS_OF_KIND
 
 log = logging.getLogger("tenderhub.hub.tree")
 
@@ -113,10 +123,14 @@ def accept_forwarded(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
     if not protocol.verify(suite, public, signed_part(hub_id, registration), signature):
         raise Forbidden("the signature does not verify with the lower hub's registered key",
                         message_zh="签名无法用下级公共服务平台登记的公钥验证", field="/signature", code="bad_signature")
-    if registration.get("kind", "platform") != "platform":
-        raise Invalid("registration.kind: only trading platforms are forwarded", message_zh="registration.kind：只转发交易平台登记", field="registration.kind")
-    row = registry.member_row(hub, registration, via=hub_id)
-    return _store_forwarded(hub, row), registry.get(hub, row["id"])
+    try:  # signed by the lower hub: a refusal from here on is recorded against it (proven.record_refused)
+        if registration.get("kind", "platform") != "platform":
+            raise Invalid("registration.kind: only trading platforms are forwarded", message_zh="registration.kind：只转发交易平台登记", field="registration.kind")
+        row = registry.member_row(hub, registration, via=hub_id)
+        return _store_forwarded(hub, row), registry.get(hub, row["id"])
+    except DomainError as error:
+        proven.record_refused(hub, hub_id, upstream.REGISTRATION, [(str(registration.get("id") or "?"), error)])
+        raise
 
 
 def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
@@ -238,38 +252,38 @@ class Forwarder:
         self._thread: threading.Thread | None = None
 
     def forward_once(self) -> Round:
-        """Join (once), forward new registrations, one batch of the feed, new chain heads, the tree head."""
+        """Join (once), forward new registrations; then this hub's tree head, and one batch of the
+        feed and of new chain heads, each item with its proof of inclusion under that tree head."""
         if not self.joined:
             join_upstream(self.hub, self.client, self.hub_id, self.name, self.token)
             self.joined = True
         self.forward_registrations()
+        items = pending(self.hub, read_position(self.hub), self.limit)
+        heads = transparency.signed_heads(self.hub, read_position(self.hub, HEADS), self.limit)
+        self.forward_tree_head()  # read after the items: their leaves are in it
+        size = self.accepted[0] if self.accepted else 0
         refused: Refused | None = None
         try:
-            items = pending(self.hub, read_position(self.hub), self.limit)
-            done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+            done = self._settle(items, self._post(items, size)) if items else Round(position=read_position(self.hub))
         except Refused as exc:  # a refused release stops the feed cursor, not the heads going up
             done, refused = Round(position=read_position(self.hub)), exc
-        done.heads = self.forward_heads()
-        self.forward_tree_head()
+        done.heads = self.forward_heads(heads, size) if heads else 0
         if refused is not None:
             raise refused
         return done
 
-    def forward_heads(self) -> int:
-        """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them; the cursor
-        advances over each head the upper hub logged, already had, or refused for good (recorded)."""
-        after, sent = read_position(self.hub, HEADS), 0
-        try:
-            for head in transparency.signed_heads(self.hub, after, self.limit):
-                body = {"platform_id": head.platform_id, "seq": head.seq, "hash": head.hash, "signature": head.signature}
-                refusal = upstream.post(self.client, transparency.HEADS_PATH, body)
-                if refusal is not None:
-                    upstream.record(self.hub, upstream.CHAIN_HEAD, f"{head.platform_id}#{head.seq}", refusal)
-                after, sent = head.leaf_index, sent + 1
-        finally:
-            if sent:
-                store_position(self.hub, after, HEADS)
-        return sent
+    def forward_heads(self, heads: list[Any], size: int) -> int:
+        """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them, proven in
+        the tree of ``size``; the cursor advances over each head the upper hub logged, already had,
+        or refused for good (recorded). A refusal of the whole post (``hub_forked``) moves nothing."""
+        answer = hub_call(self.client, "POST", proven.HEADS_PATH, json=proven.heads_post(self.hub, self.hub_id, size, heads))
+        for head, result in zip(heads, hub_answer(answer)["results"], strict=True):
+            if result["status"] == "refused":
+                error = result["error"]
+                refusal = upstream.Refusal(STATUS_OF_KIND.get(error["kind"], 422), error["code"], error["message"]["en"])
+                upstream.record(self.hub, upstream.CHAIN_HEAD, f"{head.platform_id}#{head.seq}", refusal)
+        store_position(self.hub, heads[-1].leaf_index, HEADS)
+        return len(heads)
 
     def forward_tree_head(self) -> bool:
         """This hub's signed tree head, proven consistent with the last one the upper hub accepted."""
@@ -299,10 +313,10 @@ class Forwarder:
                     upstream.record(self.hub, upstream.REGISTRATION, row.id, refusal)
                 self.forwarded.add(row.id)
 
-    def _post(self, items: list[Any]) -> list[dict[str, Any]]:
-        body = {"releases": [stored.envelope_of(i) for i in items]}
+    def _post(self, items: list[Any], size: int) -> list[dict[str, Any]]:
+        body = proven.releases_post(self.hub, self.hub_id, size, items)
         self.posts += 1
-        results: list[dict[str, Any]] = hub_answer(hub_call(self.client, "POST", protocol.BATCH_PATH, json=body))["results"]
+        results: list[dict[str, Any]] = hub_answer(hub_call(self.client, "POST", proven.RELEASES_PATH, json=body))["results"]
         return results
 
     def _settle(self, items: list[Any], results: list[dict[str, Any]]) -> Round:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hub_support import PLATFORM, T0, client_for, registration, release
+from test_hub_protocol_schemas import assert_valid, errors
 from test_hub_tree import LOWER_ID, TOKEN
 from test_hub_tree_log import Tree, drain, hubs, publish, rewrite_leaf, wired  # noqa: F401  (the fixtures)
 
@@ -69,8 +70,10 @@ def test_forwarded_releases_and_heads_carry_proofs_in_the_lower_hubs_log(wired: 
         log = item["log"]
         assert json.loads(log["entry"])["release_id"] == item["release"]["id"]
         assert verify_inclusion(leaf_hash(log["entry"].encode()), log["leaf_index"], body["size"], [bytes.fromhex(h) for h in log["audit_path"]], root)
+    assert_valid("forwarded-releases", body)
+    assert_valid("forwarded-heads", proven.heads_post(wired.lower, LOWER_ID, body["size"], transparency.signed_heads(wired.lower, -1, 10)))
     again = wired.upstream.post(proven.RELEASES_PATH, json=body).json()
-    assert again["repeat"] == 3  # the same, proven again: repeats
+    assert again["repeat"] == 3 and not errors("batch-response", again)  # the same, proven again: repeats
 
 
 def test_a_release_the_lower_hub_did_not_log_is_refused_and_the_evidence_kept(wired: Tree) -> None:  # noqa: F811

@@ -26,11 +26,17 @@ upper hub keeps the evidence (both STHs, both signed by the lower hub, and the f
 with the post's signature) in ``hub_lower_forks``, answers 409 ``hub_log_forked``, and refuses
 from then on what the lower hub vouches for with its own key: its tree heads and the
 registrations it forwards (409 ``hub_forked``). Releases and chain heads it forwards carry
-their platform's own signature and are judged on it as before (ADR 0015).
+their platform's own signature and their proof of inclusion in its log (``hub/proven.py``, ADR
+0029); once it is forked, its platforms may post them past it (ADR 0015).
+
+Every STH accepted, and the one that proved a fork, is appended to this hub's own log
+(``log_tree_head``, entry ``tree_head``) in the judge's transaction: this hub's tree heads commit
+to the histories of its lower hubs it has seen (ADR 0029).
 
 ``GET /hub/lower-hubs`` is the public monitor view: every lower hub, its state (``ok``,
 ``forked``, ``waiting`` for a first STH), its last accepted STH, the fork's evidence, and how
-long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``);
+long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``),
+and what this hub refused of it (``refusals``, ``proven.refusal_summary``);
 ``GET /hub/lower-hubs/{id}`` one of them, ``GET /hub/lower-hubs/{id}/tree-heads`` the accepted
 STHs in size order (``after``, a page of ``PAGE``).
 """

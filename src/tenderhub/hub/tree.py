@@ -18,13 +18,15 @@ information), ``signature`` the lower hub's signature over the canonical JSON of
 registered key, then registers the platform with ``via: hub_id``. Idempotent: the same
 platform, key and ``via`` again is 200; another key or another ``via`` is 409.
 
-**Forwarded releases** are the platform's original envelopes, never re-signed: the upper hub
-checks each against the platform's own key (``POST /hub/releases:batch``), so it can prove a
-release came from its platform. A release its platform signed in a batch (ADR 0013) is
+**Forwarded releases** are the platform's original envelopes, never re-signed, each with its
+proof of inclusion in this hub's log (``POST /hub/releases:forward``, ``hub/proven.py``, ADR
+0029); the upper hub checks the proof, then each release against the platform's own key, so
+it can prove a release came from its platform and is in this hub's log. A release its platform signed in a batch (ADR 0013) is
 forwarded with ``batch``: the signed batch head and the release's index and audit path, which
 verify it alone. The ``Forwarder`` follows the lower hub's feed in commit
 order from the cursor in ``hub_upstream_cursor`` (one row), forwards the registrations it has
-not forwarded yet in this process, posts up to ``limit`` envelopes, and advances the cursor
+not forwarded yet in this process, reads up to ``limit`` envelopes and chain heads, sends its
+tree head (which covers them), posts them with their proofs under it, and advances the cursor
 over the items the upper hub answered ``created`` or ``repeat`` (its receipts). A transport
 error, 5xx or 429 keeps the cursor and backs off (``relay.Backoff``); the upper hub is
 idempotent by (ocid, release id), so a lost answer only leads to a ``repeat``: exactly once. A
@@ -33,7 +35,8 @@ resolves it (the batch judges each release on its own, so later releases of that
 stored upstream already: they come back as ``repeat``).
 
 **Forwarded chain heads** are the platforms' audit chain heads as the platforms signed them
-(``POST /hub/chain-heads`` upstream, checked there against the platform's own key): the
+(``POST /hub/chain-heads:forward`` upstream, proven in this hub's log and checked there
+against the platform's own key): the
 forwarder follows ``hub_chain_heads`` in log order from a second cursor row (``HEADS``) and
 advances it over each head the upper hub logged (201) or already had (200), so across an
 outage each head is logged upstream once.
@@ -46,7 +49,7 @@ the heads and the tree head of the same round. Heads logged before migration 000
 signature and are not forwarded. ``tenderhub audit verify --hub UPPER`` then checks a
 platform's chain against the upper hub's log as well.
 
-**Tree heads.** Each round ends with the lower hub's signed tree head and a consistency proof
+**Tree heads.** Each round sends, before the items, the lower hub's signed tree head and a consistency proof
 from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
 flags a lower hub whose log forked or was rewritten, refusing from then on what that hub
 vouches for (its registrations and tree heads: 409 ``hub_forked``); ``GET /hub/lower-hubs``

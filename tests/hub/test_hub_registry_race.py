@@ -13,7 +13,7 @@ from hub_support import registration
 
 from tenderhub.core.shared.errors import Conflict
 from tenderhub.crypto import keys
-from tenderhub.hub import registry, tables
+from tenderhub.hub import protocol, proven, registry, tables, tree
 from tenderhub.hub.context import Hub
 
 pytestmark = pytest.mark.db
@@ -35,14 +35,30 @@ def held_after_the_check(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Eve
     return reached, go
 
 
+def forwarded(hub: Hub) -> Any:
+    """A registration forwarded by a lower hub (``tree.accept_forwarded``), which checks the overlap the same way."""
+    lower = keys.generate("intl")
+    registry.register(hub, {"id": "hub-lower", "name": "下级平台", "kind": "hub", "public_key_pem": lower.public_pem.decode()})
+
+    def forward(data: dict[str, Any]) -> dict[str, Any]:
+        body = {"hub_id": "hub-lower", "registration": data, "signature": protocol.sign(lower, tree.signed_part("hub-lower", data))}
+        return tree.accept_forwarded(hub, body)[1]
+
+    return forward
+
+
+@pytest.mark.parametrize("second_by", ["register", "forward"])
 @pytest.mark.parametrize(("first", "second"), [("ocds-aaaaaa-", "ocds-aaaaaa-B-"), ("ocds-aaaaaa-B-", "ocds-aaaaaa-")])
-def test_two_overlapping_prefixes_registered_at_once_leave_one_owner(hub: Hub, monkeypatch: pytest.MonkeyPatch, first: str, second: str) -> None:
+def test_two_overlapping_prefixes_registered_at_once_leave_one_owner(hub: Hub, monkeypatch: pytest.MonkeyPatch, first: str, second: str,
+                                                                      second_by: str) -> None:
+    by = {"register": lambda data: registry.register(hub, data), "forward": forwarded(hub)}
     reached, go = held_after_the_check(monkeypatch)
     outcomes: dict[str, Any] = {}
 
     def register(platform_id: str, prefix: str) -> None:
         try:
-            outcomes[platform_id] = registry.register(hub, registration(platform_id, keys.generate("intl"), ocid_prefix=prefix))["id"]
+            how = by[second_by] if platform_id == B else by["register"]
+            outcomes[platform_id] = how(registration(platform_id, keys.generate("intl"), ocid_prefix=prefix))["id"]
         except Exception as error:  # the outcome is what the test looks at
             outcomes[platform_id] = error
 
@@ -60,3 +76,5 @@ def test_two_overlapping_prefixes_registered_at_once_leave_one_owner(hub: Hub, m
     with hub.engine.connect() as conn:
         prefixes = conn.execute(tables.platforms.select().where(tables.platforms.c.ocid_prefix.is_not(None))).all()
     assert [(p.id, p.ocid_prefix) for p in prefixes] == [(A, first)]
+    if second_by == "forward":  # signed by the lower hub: the upper hub records the refusal against it
+        assert [r["code"] for r in proven.refusals_of(hub, "hub-lower")["refusals"]] == ["conflict"]

@@ -30,6 +30,7 @@ to this hub only this way while the hub is in good standing (``registry.misroute
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ HEADS_PATH = "/hub/chain-heads:forward"
 TYPE = "tenderhub.hub.forwarded-items/1"
 RELEASE, CHAIN_HEAD = "release", "chain_head"
 PAGE = 100
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 unproven = sa.Table(  # a lower hub's signed claim that failed: the evidence, kept for anyone to check
     "hub_lower_unproven",
@@ -125,7 +127,7 @@ def _check_log(item: Any, path: str) -> None:
     log = item.get("log") if isinstance(item, dict) else None
     index, entry, proof = (log.get(k) for k in ("leaf_index", "entry", "audit_path")) if isinstance(log, dict) else (None, None, None)
     if (isinstance(index, bool) or not isinstance(index, int) or index < 0 or not isinstance(entry, str)
-            or not isinstance(proof, list) or not all(isinstance(h, str) and monitor._HEX64.fullmatch(h) for h in proof)):
+            or not isinstance(proof, list) or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in proof)):
         raise Invalid(f"{path}: {{leaf_index, entry, audit_path}} is required (a leaf of the lower hub's log and its inclusion proof)",
                       message_zh=f"{path}：须含 leaf_index、entry、audit_path（下级平台日志中的叶子及其包含证明）", field=path)
 

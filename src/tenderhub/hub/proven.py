@@ -136,7 +136,11 @@ def check(hub: Hub, claim: Claim) -> dict[int, DomainError]:
     """The claim's hub, signature and tree head (raising), then each item: the refusals by index,
     those not proven in the lower hub's log recorded with the evidence."""
     suite, pem = monitor.lower_hub_key(hub, claim.hub_id)
-    if not protocol.verify(suite, pem, claim.signed(), claim.signature):
+    try:
+        signed = claim.signed()
+    except (ValueError, TypeError) as exc:  # what canonical JSON cannot hold (NaN, an infinity)
+        raise Invalid(f"an item is not JSON ({exc})", message_zh="某项不是合法的 JSON 值", field="/") from None
+    if not protocol.verify(suite, pem, signed, claim.signature):
         raise Forbidden("the signature does not verify with the lower hub's registered key",
                         message_zh="签名无法用下级公共服务平台登记的公钥验证", field="/signature", code="bad_signature")
     head = accepted_head(hub, claim.hub_id, claim.size)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hub_support import Platform, release
 from test_hub_protocol_schemas import assert_valid
@@ -86,3 +87,52 @@ def _problems(doc: dict[str, Any]) -> list[dict[str, Any]]:
         assert error.code == "experts_before_result"
         return error.problems
     raise AssertionError("accepted")
+
+
+# ---- experts smuggled into ``parties`` (a role that says "evaluation expert") ---------------------
+
+def with_expert_party(n: int, role: str, *, award: dict[str, Any] | None = None, lots: list[str] | None = None) -> dict[str, Any]:
+    doc = release(n)
+    doc["parties"] = [{"id": "CN-USCC-91110000MA00000001", "name": "某招标代理公司", "roles": ["procuringEntity"]},
+                      {"id": "expert-1", "name": "赵六", "roles": [role]}]
+    if award is not None:
+        doc["awards"] = [award]
+    if lots is not None:
+        doc["tender"]["lots"] = [{"id": lot} for lot in lots]
+    return doc
+
+
+@pytest.mark.parametrize("role", ["evaluationExpert", "evaluationCommittee", "evaluationPanel", "evaluationBody",
+                                  "Evaluation-Expert", "evaluator", "评标专家", "评标委员会", "评审专家"])
+def test_a_party_with_an_expert_role_before_the_result_is_refused(role: str) -> None:
+    problems = _problems(with_expert_party(1, role))
+    assert [p["path"] for p in problems] == ["/release/parties/1/roles/0"], role
+    assert "parties/1" in problems[0]["message"]
+
+
+def test_a_party_with_an_expert_role_is_refused_over_http_naming_the_article(client: TestClient) -> None:
+    platform = Platform(client)
+    answer = platform.post(with_expert_party(1, "evaluationExpert"))
+    body = answer.json()
+    assert answer.status_code == 422 and (body["code"], body["field"]) == ("experts_before_result", "/release/parties/1/roles/0")
+    assert (body["law"], body["article"]) == ("招标投标法", 37)
+    assert client.get("/hub/log/sth").json()["size"] == 0
+
+
+def test_an_expert_party_with_the_result_of_every_lot_listed_is_accepted() -> None:
+    check_release(with_expert_party(1, "evaluationExpert", award=active_award()))
+    check_release(with_expert_party(1, "evaluationExpert", award=active_award(), lots=["L1"]))
+
+
+def test_an_expert_party_while_a_listed_lot_has_no_result_is_refused() -> None:
+    problems = _problems(with_expert_party(1, "evaluationExpert", award=active_award(), lots=["L1", "L2"]))
+    assert [p["path"] for p in problems] == ["/release/parties/1/roles/0"]
+    assert "L2" in problems[0]["message"]
+    _problems(with_expert_party(1, "evaluationExpert", award=active_award(status="pending")))
+
+
+@pytest.mark.parametrize("role", ["reviewBody", "buyer", "procuringEntity", "tenderer", "supplier", "interestedParty"])
+def test_the_other_party_roles_are_not_expert_roles(role: str) -> None:
+    """``reviewBody`` of the OCDS codelist reviews challenges (the complaint body, 行政监督), not
+    the bids: it appears before the result legitimately."""
+    check_release(with_expert_party(1, role))

@@ -17,7 +17,7 @@ from hub_support import PLATFORM, T0, Platform, client_for, make_hub, registrati
 
 from tenderhub.core.shared.clock import FixedClock
 from tenderhub.crypto import keys
-from tenderhub.hub import batchsig, protocol, tables, tree
+from tenderhub.hub import batchsig, protocol, proven, tables, tree
 from tenderhub.hub.context import Hub, open_hub
 from tenderhub.hub.protocol import envelope
 from tenderhub.hub.relay import Refused, Transient
@@ -28,7 +28,10 @@ LOWER_ID, TOKEN = "hub-beijing", "upper-admin-token"
 
 class Flaky(httpx.BaseTransport):
     """The upper hub's app; ``mode`` refuses connections, answers 503, or stores and then
-    loses the answer (the upper hub has the releases, the forwarder never hears)."""
+    loses the answer to a post of releases or chain heads (the upper hub has them, the
+    forwarder never hears)."""
+
+    LOST = (proven.RELEASES_PATH, proven.HEADS_PATH)
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         self.inner, self.mode, self.batches = inner, "up", 0
@@ -38,9 +41,9 @@ class Flaky(httpx.BaseTransport):
             raise httpx.ConnectError("connection refused", request=request)
         if self.mode == "503":
             return httpx.Response(503, request=request)
-        self.batches += request.url.path == protocol.BATCH_PATH
+        self.batches += request.url.path == proven.RELEASES_PATH
         answer = self.inner.handle_request(request)
-        if self.mode == "lose":
+        if self.mode == "lose" and request.url.path in self.LOST:
             answer.read()
             raise httpx.ReadTimeout("answer lost", request=request)
         return answer
@@ -120,9 +123,9 @@ def test_the_upper_hub_holds_the_platforms_original_signature(wire: Any, lower: 
     assert doc["platform_id"] == PLATFORM
     record = upper_client.get(f"/hub/records/{release(0)['ocid']}").json()
     assert len(record["releases"]) == 3
-    entries = upper_client.get("/hub/log/entries").json()["entries"]  # the upper hub's log covers them
-    assert [json.loads(e["entry"])["release_id"] for e in entries] == [release(n)["id"] for n in range(3)]
-    assert upper_client.get("/hub/log/sth").json()["size"] == 3
+    entries = [json.loads(e["entry"]) for e in upper_client.get("/hub/log/entries").json()["entries"]]  # the upper hub's log covers them
+    assert [e["release_id"] for e in entries if e["kind"] == "release"] == [release(n)["id"] for n in range(3)]
+    assert [e["kind"] for e in entries] == ["tree_head", "release", "release", "release"]  # the lower hub's tree head first
 
 
 def test_a_batch_signed_release_reaches_the_upper_hub_with_its_proof(wire: Any, lower: Hub) -> None:
@@ -149,14 +152,17 @@ def test_the_upper_hub_lists_forwarded_platforms_with_via(wire: Any) -> None:
     assert listing[PLATFORM]["units"]["operation"] == "乙运营公司"  # the item-11 information travels too
 
 
-def test_a_tampered_forwarded_release_is_refused(wire: Any) -> None:
+def test_a_release_of_a_forwarded_platform_posted_past_its_hub_is_refused(wire: Any) -> None:
+    """ADR 0029: a platform registered through a lower hub reaches the upper hub through that
+    hub only, with proof of inclusion in its log; signed by the platform or not, a release
+    posted straight to the upper hub is refused."""
     upper_client, _flaky, forwarder, platform = wire
     publish(platform, range(0, 1))
     drain(forwarder)
     body = envelope(PLATFORM, platform.pair, release(5))
-    body["release"]["tender"]["title"] = "篡改 / tampered"
     answer = upper_client.post(protocol.BATCH_PATH, json={"releases": [body]}).json()
-    assert answer["refused"] == 1 and answer["results"][0]["error"]["code"] == "bad_signature"
+    assert answer["refused"] == 1 and answer["results"][0]["error"]["code"] == "forwarded_only"
+    assert upper_client.post("/hub/releases", json=body).json()["code"] == "forwarded_only"
     assert upper_client.get(f"/hub/releases/{release(5)['id']}").status_code == 404
 
 

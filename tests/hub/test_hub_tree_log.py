@@ -24,6 +24,7 @@ from db_support import fresh_database
 from tenderhub import cli
 from tenderhub.bootstrap import build
 from tenderhub.core.shared.clock import FixedClock
+from tenderhub.core.shared.errors import Conflict
 from tenderhub.crypto import keys
 from tenderhub.crypto.platform_keys import PlatformKeys
 from tenderhub.hub import monitor, protocol, transparency, tree
@@ -113,7 +114,9 @@ def test_chain_heads_reach_the_upper_hub_once_across_outages(wired: Tree) -> Non
     assert upstream_seqs(wired) == [3, 7, 9, 12, 15, 20, 21]  # each once, in log order
     assert read_position(wired.lower, HEADS) == 6
     logged = wired.upstream.get(f"/hub/platforms/{PLATFORM}/chain-heads").json()["heads"]
-    assert len({h["leaf_index"] for h in logged}) == 7 and wired.upstream.get("/hub/log/sth").json()["size"] == 7
+    kinds = [json.loads(e["entry"])["kind"] for e in wired.upstream.get("/hub/log/entries").json()["entries"]]
+    assert len({h["leaf_index"] for h in logged}) == 7 and kinds.count("chain_head") == 7
+    assert kinds.count("tree_head") == wired.view()["accepted"]  # and every tree head it accepted from the lower hub
 
 
 def test_a_forwarded_head_is_checked_against_the_platforms_own_key(wired: Tree) -> None:
@@ -124,7 +127,10 @@ def test_a_forwarded_head_is_checked_against_the_platforms_own_key(wired: Tree) 
     assert wired.head(4).status_code == 201
     wired.forwarder.forward_once()
     other = transparency.head_body(PLATFORM, wired.platform.pair, 4, "cd" * 32)  # the platform signs another hash at seq 4
-    assert wired.upstream.post(transparency.HEADS_PATH, json=other).json()["code"] == "chain_head_conflict"
+    assert wired.upstream.post(transparency.HEADS_PATH, json=other).json()["code"] == "forwarded_only"  # only through its hub
+    with pytest.raises(Conflict) as rewritten:  # and there, the upper hub's own check
+        transparency.log_chain_head(wired.upper, other, via=LOWER_ID)
+    assert rewritten.value.code == "chain_head_conflict"
 
 
 # ---- tree heads -------------------------------------------------------------------------------
@@ -274,13 +280,13 @@ def test_audit_verify_against_the_upper_hub_sees_the_forwarded_heads(database_ur
         base = ["audit", "verify", "--data-dir", str(data_dir), "--db", database_url, "--json", "--platform-id", PLATFORM]
         assert cli.main([*base, "--hub", served[1].url]) == 0
         facts = json.loads(capsys.readouterr().out)["hub"]
-        assert facts["problems"] == [] and facts["sth"]["size"] == 3  # the three heads, logged upstream
+        assert facts["problems"] == [] and facts["sth"]["size"] == 4  # the three heads logged upstream, and the lower hub's tree head
         assert facts["via"]["id"] == LOWER_ID and facts["via"]["state"] == "ok"
         rewrite_from(trading, anchors[1] - 1)
         for url in (served[0].url, served[1].url):  # caught by the platform's hub and by the upper hub
             assert cli.main([*base, "--hub", url]) == 1
             problems = json.loads(capsys.readouterr().out)["hub"]["problems"]
-            assert problems[0].startswith(f"seq {anchors[1]}: logged at index 1") and "history rewritten" in problems[0]
+            assert problems[0].startswith(f"seq {anchors[1]}: logged at index ") and "history rewritten" in problems[0]
         assert cli.main([*base[:-3], "--platform-id", PLATFORM, "--hub", served[1].url]) == 1
         assert f"via lower hub {LOWER_ID}: its log ok" in capsys.readouterr().out
     finally:

@@ -83,7 +83,7 @@ def test_a_registration_and_a_head_refused_for_good_are_recorded_and_forwarding_
     wired.flaky.mode = "up"
     done = wired.forwarder.forward_once()  # no exception: the refusals are recorded, the rest goes on
     assert done.heads == 2 and read_position(wired.lower, HEADS) == 1
-    assert refusals(wired) == {("registration", PLATFORM, 409, "conflict"), ("chain_head", f"{PLATFORM}#3", 401, "bad_signature")}
+    assert refusals(wired) == {("registration", PLATFORM, 409, "conflict"), ("chain_head", f"{PLATFORM}#3", 403, "bad_signature")}
     assert wired.upstream.get("/hub/platforms/TH110000002").json()["via"] == LOWER_ID
     assert [h["seq"] for h in wired.upstream.get("/hub/platforms/TH110000002/chain-heads").json()["heads"]] == [5]
     assert wired.view()["tree_head"]["size"] == lower_size(wired) and wired.view()["state"] == "ok"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from tenderhub.core.shared.errors import Invalid
 from tenderhub.hub.tlog import (
     MemoryLeafStore,
     MerkleLog,
@@ -92,3 +93,16 @@ def test_a_root_or_proof_is_two_queries_in_a_log_of_thousands(engine: sa.Engine)
     reference = memory_log(5000)
     assert root == reference.root(4999) and verify_inclusion(reference.leaf_hash(1234), 1234, 4999, proof, root)
     assert verify_consistency(3001, 4999, reference.root(3001), root, consistency)
+
+
+def test_many_inclusion_proofs_at_once_are_each_the_proof_of_its_leaf(engine: sa.Engine) -> None:
+    log, reference = MerkleLog(SqlLeafStore(engine)), memory_log(777)
+    log.append_many(entry(i) for i in range(777))
+    indices = [0, 1, 2, 255, 256, 500, 775, 776, 1, 640]
+    for size in (777, 700, 3):
+        wanted = [i for i in indices if i < size]
+        proofs = log.inclusion_proofs(wanted, size)
+        assert proofs == [reference.inclusion_proof(i, size) for i in wanted] == reference.inclusion_proofs(wanted, size)
+        assert all(verify_inclusion(reference.leaf_hash(i), i, size, p, reference.root(size)) for i, p in zip(wanted, proofs, strict=True))
+    with pytest.raises(Invalid):
+        log.inclusion_proofs([3, 777], 777)

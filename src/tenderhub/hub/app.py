@@ -8,6 +8,7 @@
 | ``POST /hub/releases`` | ingest one signed OCDS release; 201 with a signed receipt, 200 on a repeat |
 | ``POST /hub/platforms:forward`` | register a platform forwarded by a lower hub, signed by it (``tree.py``) |
 | ``POST /hub/tree-heads:forward`` | a lower hub's signed tree head and consistency proof (``monitor.py``) |
+| ``POST /hub/releases:forward``, ``POST /hub/chain-heads:forward`` | a lower hub's forwards, each proven in its log (``proven.py``, ADR 0029) |
 | ``GET /hub/lower-hubs``, ``GET /hub/lower-hubs/{id}[/tree-heads]`` | the lower hubs' logs: state, tree heads accepted, fork evidence |
 | ``POST /hub/releases:batch`` | ingest up to 1000 signed releases in one transaction, one outcome each (``batch.py``) |
 | ``GET /hub/releases/{id}`` | one release as its platform signed it (alone, or in a batch: ``batch``), its receipt; ``?ocid=`` when the id is in two processes |
@@ -40,6 +41,7 @@ from tenderhub.hub import (
     messages,
     monitor,
     projects,
+    proven,
     registry,
     sso,
     subjects,
@@ -74,6 +76,7 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
     batch.install(app)  # POST /hub/releases:batch
     tree.install(app)  # POST /hub/platforms:forward (a lower hub's platforms, hub/tree.py)
     monitor.install(app)  # POST /hub/tree-heads:forward, GET /hub/lower-hubs[/{id}[/tree-heads]] (hub/monitor.py)
+    proven.install(app)  # POST /hub/releases:forward, /hub/chain-heads:forward, GET /hub/lower-hubs/{id}/unproven|refusals
     subjects.install(app, hub)
     trust.install(app, hub)
     sso.install(app, hub)

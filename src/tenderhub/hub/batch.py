@@ -48,7 +48,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenderhub.core.shared.errors import DomainError, Invalid
-from tenderhub.hub import batchsig, ingest, protocol, tables
+from tenderhub.hub import batchsig, ingest, protocol, registry, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.stored import New, Result, in_parallel, store
 from tenderhub.hub.validation import ReleaseInvalid, check_release
@@ -126,10 +126,12 @@ def ingest_many(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, re
     return [it.view() for it in judge(hub, bodies, signed_batch=signed_batch, receipts=receipts)]
 
 
-def judge(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts: str | None = None, single: bool = False) -> list[Item]:
+def judge(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts: str | None = None, single: bool = False,
+          via: str | None = None) -> list[Item]:
+    """``via``: the lower hub that forwards them with proofs (``proven.py``); ``registry.misrouted``."""
     form = receipt_form(receipts, signed_batch)
     items = [_parse(i, body, covered=signed_batch is not None) for i, body in enumerate(check_batch(list(bodies)))]
-    _find_keys(hub, [it for it in items if it.pending])
+    _find_keys(hub, [it for it in items if it.pending], via)
     _check_proofs(items)
     if signed_batch is not None:
         _check_signed_batch(hub, items, signed_batch)
@@ -162,17 +164,21 @@ def canonical_of(env: ingest.Envelope) -> bytes:
         raise Invalid(f"/release: not JSON ({error})", message_zh="/release：不是合法的 JSON 值", field="/release") from None
 
 
-def _find_keys(hub: Hub, items: list[Item]) -> None:
-    """Every platform's key in one query; an unknown platform refuses its items."""
+def _find_keys(hub: Hub, items: list[Item], via: str | None) -> None:
+    """Every platform's key in one query; an unknown platform refuses its items, and so does
+    one whose items may not come this way (``registry.misrouted``, ADR 0029)."""
     p = tables.platforms
     wanted = sorted({it.env.platform_id for it in items if it.env})
     with hub.engine.connect() as conn:
-        rows = conn.execute(sa.select(p.c.id, p.c.suite, p.c.public_pem).where(p.c.id.in_(wanted), p.c.kind == "platform")).all() if wanted else []
+        rows = conn.execute(sa.select(p.c.id, p.c.suite, p.c.public_pem, p.c.via).where(p.c.id.in_(wanted), p.c.kind == "platform")).all() if wanted else []
+        misrouted = registry.misrouted(conn, rows, via) if rows else {}
     found = {row.id: (row.suite, row.public_pem.encode()) for row in rows}
     for it in items:
         it.key = found.get(_env(it).platform_id)
         if it.key is None:
             it.refuse(ingest.unknown_platform(_env(it).platform_id))
+        elif _env(it).platform_id in misrouted:
+            it.refuse(misrouted[_env(it).platform_id])
 
 
 def _check_proofs(items: list[Item]) -> None:

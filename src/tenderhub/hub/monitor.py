@@ -26,11 +26,17 @@ upper hub keeps the evidence (both STHs, both signed by the lower hub, and the f
 with the post's signature) in ``hub_lower_forks``, answers 409 ``hub_log_forked``, and refuses
 from then on what the lower hub vouches for with its own key: its tree heads and the
 registrations it forwards (409 ``hub_forked``). Releases and chain heads it forwards carry
-their platform's own signature and are judged on it as before (ADR 0015).
+their platform's own signature and their proof of inclusion in its log (``hub/proven.py``, ADR
+0029); once it is forked, its platforms may post them past it (ADR 0015).
+
+Every STH accepted, and the one that proved a fork, is appended to this hub's own log
+(``log_tree_head``, entry ``tree_head``) in the judge's transaction: this hub's tree heads commit
+to the histories of its lower hubs it has seen (ADR 0029).
 
 ``GET /hub/lower-hubs`` is the public monitor view: every lower hub, its state (``ok``,
 ``forked``, ``waiting`` for a first STH), its last accepted STH, the fork's evidence, and how
-long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``);
+long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``),
+and what this hub refused of it (``refusals``, ``proven.refusal_summary``);
 ``GET /hub/lower-hubs/{id}`` one of them, ``GET /hub/lower-hubs/{id}/tree-heads`` the accepted
 STHs in size order (``after``, a page of ``PAGE``).
 """
@@ -51,7 +57,7 @@ from tenderhub.db.types import JsonType, UtcDateTime
 from tenderhub.hub import protocol, registry, tables, transparency
 from tenderhub.hub.access import the_hub
 from tenderhub.hub.context import Hub
-from tenderhub.hub.tlog import SignedTreeHead, verify_consistency, verify_sth
+from tenderhub.hub.tlog import SignedTreeHead, entry_for_tree_head, verify_consistency, verify_sth
 
 FORWARD_STH_PATH = "/hub/tree-heads:forward"
 SKEW = timedelta(minutes=5)  # how far ahead of this hub's clock a tree head's timestamp may be
@@ -185,9 +191,18 @@ def _judge(hub: Hub, post: TreeHeadPost) -> bool:
         if last is None or verify_consistency(size, post.sth.size, bytes.fromhex(root), post.sth.root, _hashes(post)):
             check_timestamp(post.sth, last, hub.clock.now())
             conn.execute(sa.insert(tree_heads).values(_row(post.sth, hub.clock.now(), post.hub_id)))
+            log_tree_head(conn, post)
             return True
         conn.execute(sa.insert(forks).values(hub_id=post.hub_id, detected_at=hub.clock.now(), evidence=_evidence(last, post)))
+        log_tree_head(conn, post)  # the second history goes into this hub's log too: anyone reading it sees both heads
     raise forked_now(post.hub_id, size, post.sth.size)
+
+
+def log_tree_head(conn: sa.Connection, post: TreeHeadPost) -> int:
+    """Append the lower hub's STH to this hub's log, in the judge's transaction (ADR 0029)."""
+    sth = post.sth
+    entry = entry_for_tree_head(post.hub_id, sth.size, sth.root_hex, sth.timestamp, sth.key_fingerprint, sth.signature_b64)
+    return transparency.merkle_log(conn).append(entry)
 
 
 def check_timestamp(sth: SignedTreeHead, last: Any, now: datetime) -> None:
@@ -273,10 +288,13 @@ def lower_hubs(hub: Hub, hub_id: str | None = None) -> list[dict[str, Any]]:
     query = (sa.select(p.c.id, p.c.name, counts.c.accepted, counts.c.size, forks.c.detected_at, forks.c.evidence)
              .outerjoin(counts, counts.c.hub_id == p.c.id).outerjoin(forks, forks.c.hub_id == p.c.id)
              .where(p.c.kind == "hub", *([p.c.id == hub_id] if hub_id else [])).order_by(p.c.id))
+    from tenderhub.hub.proven import refusal_summary  # proven imports this module
+
     with hub.engine.connect() as conn:
         rows = conn.execute(query).all()
         heads = {r.id: conn.execute(sa.select(t).where(t.c.hub_id == r.id, t.c.size == r.size)).first() for r in rows if r.size is not None}
-    return [_hub_view(r, heads.get(r.id), hub.clock.now()) for r in rows]
+        refused = {r.id: refusal_summary(conn, r.id) for r in rows}
+    return [{**_hub_view(r, heads.get(r.id), hub.clock.now()), "refusals": refused[r.id]} for r in rows]
 
 
 def _hub_view(row: Any, head: Any, now: datetime) -> dict[str, Any]:

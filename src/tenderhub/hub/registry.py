@@ -16,14 +16,16 @@ they register their key only and sign no releases (``platform_key`` finds platfo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 
-from tenderhub.core.shared.errors import Conflict, Invalid, NotFound
+from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from tenderhub.crypto import keys, x509
 from tenderhub.crypto.errors import CryptoError
+from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.hub import tables
 from tenderhub.hub.context import Hub
 
@@ -32,6 +34,7 @@ PLATFORM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
 OCID_PREFIX = re.compile(r"^ocds-[A-Za-z0-9]{6}-([A-Za-z0-9._]+-)*[A-Za-z0-9._]*$")
 UNITS = ("construction", "operation", "development", "maintenance")
 KINDS = ("platform", "hub")
+REGISTRY_LOCK_KEY = 0x7E61_5701  # pg_advisory_xact_lock key of registrations (``lock``)
 
 
 def text(data: Any, path: str, *, required: bool = True) -> str:
@@ -105,6 +108,7 @@ def signing_key(data: dict[str, Any]) -> tuple[bytes, bytes | None]:
 def register(hub: Hub, data: Any) -> dict[str, Any]:
     row = member_row(hub, data)
     with hub.engine.begin() as conn:
+        lock(conn)
         if conn.execute(sa.select(tables.platforms.c.id).where(tables.platforms.c.id == row["id"])).first():
             raise Conflict(f"platform {row['id']} is already registered", message_zh=f"交易平台 {row['id']} 已登记", field="id")
         refuse_overlap(conn, row["ocid_prefix"])
@@ -124,8 +128,21 @@ def ocid_prefix(data: dict[str, Any]) -> str | None:
     return value
 
 
+def lock(conn: sa.Connection) -> None:
+    """The registry's lock, held to the commit: the first statement of a transaction that checks
+    the registry and then inserts into it (SQLite: the database's write lock, taken before the
+    first read, so the read is not stale; PostgreSQL: a transaction-scoped advisory lock, the
+    reads after it see every registration committed before it). Registrations are rare."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(REGISTRY_LOCK_KEY)))
+    else:
+        sqlite_write_lock(conn, tables.platforms)
+
+
 def refuse_overlap(conn: sa.Connection, prefix: str | None) -> None:
-    """No two platforms' prefixes overlap (one a prefix of the other), so each ocid has at most one owner."""
+    """No two platforms' prefixes overlap (one a prefix of the other), so each ocid has at most one
+    owner. Call it under ``lock`` (taken before the transaction's first read), and insert in the
+    same transaction: a check and an insert under one lock, not a read-then-insert race."""
     if prefix is None:
         return
     p = tables.platforms
@@ -150,6 +167,30 @@ def member_row(hub: Hub, data: Any, *, via: str | None = None) -> dict[str, Any]
             "certificate_pem": cert.decode() if cert else None, "key_fingerprint": keys.fingerprint(public),
             "info": parse_info(data) if kind == "platform" else {}, "registered_at": hub.clock.now(), "kind": kind, "via": via,
             "ocid_prefix": ocid_prefix(data) if kind == "platform" else None}
+
+
+def misrouted(conn: sa.Connection, rows: Sequence[Any], via: str | None) -> dict[str, DomainError]:
+    """The platforms of ``rows`` (``id``, ``via``) whose items may not come by this route (ADR 0029):
+    a platform registered through a lower hub reaches this hub only through that hub, with proof
+    of inclusion in its log (``via`` is that hub's id: ``hub/proven.py``), unless that hub was
+    caught forking (ADR 0015: its platforms' own signatures still count, posted by anyone);
+    a lower hub forwards only the platforms registered through it."""
+    from tenderhub.hub.monitor import forks  # monitor imports this module
+
+    through = sorted({r.via for r in rows if r.via is not None and r.via != via})
+    forked = set(conn.execute(sa.select(forks.c.hub_id).where(forks.c.hub_id.in_(through))).scalars()) if through else set()
+    return {r.id: error for r in rows if (error := _route_error(r.id, r.via, via, forked)) is not None}
+
+
+def _route_error(platform_id: str, registered: str | None, via: str | None, forked: set[str]) -> DomainError | None:
+    if registered == via or (via is None and registered in forked):
+        return None
+    if via is None:
+        return Forbidden(f"platform {platform_id} is registered through lower hub {registered}: its releases and chain heads reach "
+                         f"this hub through that hub, with proof of inclusion in its log", field="/platform_id", code="forwarded_only",
+                         message_zh=f"交易平台 {platform_id} 经下级公共服务平台 {registered} 登记：其发布和审计链头须经该平台转发并附其日志的包含证明")
+    return Forbidden(f"platform {platform_id} is not registered through hub {via}", field="/platform_id", code="not_via_this_hub",
+                     message_zh=f"交易平台 {platform_id} 并非经公共服务平台 {via} 登记")
 
 
 def platform_key(hub: Hub, platform_id: str) -> tuple[str, bytes] | None:

@@ -31,6 +31,7 @@ def metadatas() -> list[sa.MetaData]:
         crls,
         monitor,
         projects,
+        proven,
         sso,
         subjects,
         tables,

@@ -29,7 +29,7 @@ from tenderhub.crypto import signing
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.db.types import UtcDateTime
-from tenderhub.hub import protocol, tables
+from tenderhub.hub import protocol, registry, tables
 from tenderhub.hub.tlog import (
     MemoryLeafStore,
     MerkleLog,
@@ -106,10 +106,12 @@ def parse_head(body: Any) -> HeadPost:
     return HeadPost(body["platform_id"], body["seq"], body["hash"].lower(), body["signature"])
 
 
-def authenticate(hub: Hub, post: HeadPost) -> None:
+def authenticate(hub: Hub, post: HeadPost, via: str | None = None) -> None:
+    """The platform's signature; ``via``: the lower hub forwarding it with proof (``registry.misrouted``)."""
     p = tables.platforms
     with hub.engine.connect() as conn:
-        row = conn.execute(sa.select(p.c.suite, p.c.public_pem, p.c.kind).where(p.c.id == post.platform_id)).first()
+        row = conn.execute(sa.select(p.c.id, p.c.suite, p.c.public_pem, p.c.kind, p.c.via).where(p.c.id == post.platform_id)).first()
+        misrouted = registry.misrouted(conn, [row], via) if row is not None and row.kind == "platform" else {}
     if row is None:
         raise NotFound(f"platform {post.platform_id} is not registered", message_zh=f"交易平台 {post.platform_id} 未登记", field="/platform_id")
     if row.kind != "platform":  # a hub forwards its platforms' heads as they signed them, never its own
@@ -119,13 +121,15 @@ def authenticate(hub: Hub, post: HeadPost) -> None:
     if not protocol.verify(row.suite, row.public_pem.encode(), post.signed(), post.signature):
         raise Forbidden("the signature does not verify with the platform's registered key",
                         message_zh="签名无法用该平台登记的公钥验证", field="/signature", code="bad_signature")
+    if misrouted:
+        raise misrouted[post.platform_id]
 
 
-def log_chain_head(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
+def log_chain_head(hub: Hub, body: Any, via: str | None = None) -> tuple[bool, dict[str, Any]]:
     """Log a signed head once: (created, signed receipt with the leaf index and the STH after it)."""
     post, at = parse_head(body), hub.clock.now()
     entry = entry_for_chain_head(post.platform_id, post.seq, post.hash, at)  # checks seq and hash
-    authenticate(hub, post)
+    authenticate(hub, post, via)
     for _attempt in range(5):
         try:
             created, index = _store_head(hub, post, entry, at)

@@ -18,13 +18,15 @@ information), ``signature`` the lower hub's signature over the canonical JSON of
 registered key, then registers the platform with ``via: hub_id``. Idempotent: the same
 platform, key and ``via`` again is 200; another key or another ``via`` is 409.
 
-**Forwarded releases** are the platform's original envelopes, never re-signed: the upper hub
-checks each against the platform's own key (``POST /hub/releases:batch``), so it can prove a
-release came from its platform. A release its platform signed in a batch (ADR 0013) is
+**Forwarded releases** are the platform's original envelopes, never re-signed, each with its
+proof of inclusion in this hub's log (``POST /hub/releases:forward``, ``hub/proven.py``, ADR
+0029); the upper hub checks the proof, then each release against the platform's own key, so
+it can prove a release came from its platform and is in this hub's log. A release its platform signed in a batch (ADR 0013) is
 forwarded with ``batch``: the signed batch head and the release's index and audit path, which
 verify it alone. The ``Forwarder`` follows the lower hub's feed in commit
 order from the cursor in ``hub_upstream_cursor`` (one row), forwards the registrations it has
-not forwarded yet in this process, posts up to ``limit`` envelopes, and advances the cursor
+not forwarded yet in this process, reads up to ``limit`` envelopes and chain heads, sends its
+tree head (which covers them), posts them with their proofs under it, and advances the cursor
 over the items the upper hub answered ``created`` or ``repeat`` (its receipts). A transport
 error, 5xx or 429 keeps the cursor and backs off (``relay.Backoff``); the upper hub is
 idempotent by (ocid, release id), so a lost answer only leads to a ``repeat``: exactly once. A
@@ -33,7 +35,8 @@ resolves it (the batch judges each release on its own, so later releases of that
 stored upstream already: they come back as ``repeat``).
 
 **Forwarded chain heads** are the platforms' audit chain heads as the platforms signed them
-(``POST /hub/chain-heads`` upstream, checked there against the platform's own key): the
+(``POST /hub/chain-heads:forward`` upstream, proven in this hub's log and checked there
+against the platform's own key): the
 forwarder follows ``hub_chain_heads`` in log order from a second cursor row (``HEADS``) and
 advances it over each head the upper hub logged (201) or already had (200), so across an
 outage each head is logged upstream once.
@@ -46,7 +49,7 @@ the heads and the tree head of the same round. Heads logged before migration 000
 signature and are not forwarded. ``tenderhub audit verify --hub UPPER`` then checks a
 platform's chain against the upper hub's log as well.
 
-**Tree heads.** Each round ends with the lower hub's signed tree head and a consistency proof
+**Tree heads.** Each round sends, before the items, the lower hub's signed tree head and a consistency proof
 from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
 flags a lower hub whose log forked or was rewritten, refusing from then on what that hub
 vouches for (its registrations and tree heads: 409 ``hub_forked``); ``GET /hub/lower-hubs``
@@ -69,9 +72,17 @@ import sqlalchemy as sa
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
-from tenderhub.db.engine import sqlite_write_lock
-from tenderhub.hub import monitor, protocol, registry, stored, tables, transparency, upstream
+from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, Invalid
+from tenderhub.hub import (
+    monitor,
+    protocol,
+    proven,
+    registry,
+    stored,
+    tables,
+    transparency,
+    upstream,
+)
 from tenderhub.hub.context import Hub
 from tenderhub.hub.monitor import lower_hub_key
 from tenderhub.hub.relay import (
@@ -82,6 +93,7 @@ from tenderhub.hub.relay import (
     hub_call,
     raise_if_unavailable,
 )
+from tenderhub.web.common.errors import STATUS_OF_KIND
 
 log = logging.getLogger("tenderhub.hub.tree")
 
@@ -114,10 +126,14 @@ def accept_forwarded(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
     if not protocol.verify(suite, public, signed_part(hub_id, registration), signature):
         raise Forbidden("the signature does not verify with the lower hub's registered key",
                         message_zh="签名无法用下级公共服务平台登记的公钥验证", field="/signature", code="bad_signature")
-    if registration.get("kind", "platform") != "platform":
-        raise Invalid("registration.kind: only trading platforms are forwarded", message_zh="registration.kind：只转发交易平台登记", field="registration.kind")
-    row = registry.member_row(hub, registration, via=hub_id)
-    return _store_forwarded(hub, row), registry.get(hub, row["id"])
+    try:  # signed by the lower hub: a refusal from here on is recorded against it (proven.record_refused)
+        if registration.get("kind", "platform") != "platform":
+            raise Invalid("registration.kind: only trading platforms are forwarded", message_zh="registration.kind：只转发交易平台登记", field="registration.kind")
+        row = registry.member_row(hub, registration, via=hub_id)
+        return _store_forwarded(hub, row), registry.get(hub, row["id"])
+    except DomainError as error:
+        proven.record_refused(hub, hub_id, upstream.REGISTRATION, [(str(registration.get("id") or "?"), error)])
+        raise
 
 
 def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
@@ -131,7 +147,7 @@ def _store_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
 def _insert_forwarded(hub: Hub, row: dict[str, Any]) -> bool:
     p = tables.platforms
     with hub.engine.connect() as conn, conn.begin():
-        sqlite_write_lock(conn, p)
+        registry.lock(conn)
         known = conn.execute(sa.select(p.c.key_fingerprint, p.c.via).where(p.c.id == row["id"])).first()
         if known is None:
             registry.refuse_overlap(conn, row["ocid_prefix"])
@@ -239,38 +255,38 @@ class Forwarder:
         self._thread: threading.Thread | None = None
 
     def forward_once(self) -> Round:
-        """Join (once), forward new registrations, one batch of the feed, new chain heads, the tree head."""
+        """Join (once), forward new registrations; then this hub's tree head, and one batch of the
+        feed and of new chain heads, each item with its proof of inclusion under that tree head."""
         if not self.joined:
             join_upstream(self.hub, self.client, self.hub_id, self.name, self.token)
             self.joined = True
         self.forward_registrations()
+        items = pending(self.hub, read_position(self.hub), self.limit)
+        heads = transparency.signed_heads(self.hub, read_position(self.hub, HEADS), self.limit)
+        self.forward_tree_head()  # read after the items: their leaves are in it
+        size = self.accepted[0] if self.accepted else 0
         refused: Refused | None = None
         try:
-            items = pending(self.hub, read_position(self.hub), self.limit)
-            done = self._settle(items, self._post(items)) if items else Round(position=read_position(self.hub))
+            done = self._settle(items, self._post(items, size)) if items else Round(position=read_position(self.hub))
         except Refused as exc:  # a refused release stops the feed cursor, not the heads going up
             done, refused = Round(position=read_position(self.hub)), exc
-        done.heads = self.forward_heads()
-        self.forward_tree_head()
+        done.heads = self.forward_heads(heads, size) if heads else 0
         if refused is not None:
             raise refused
         return done
 
-    def forward_heads(self) -> int:
-        """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them; the cursor
-        advances over each head the upper hub logged, already had, or refused for good (recorded)."""
-        after, sent = read_position(self.hub, HEADS), 0
-        try:
-            for head in transparency.signed_heads(self.hub, after, self.limit):
-                body = {"platform_id": head.platform_id, "seq": head.seq, "hash": head.hash, "signature": head.signature}
-                refusal = upstream.post(self.client, transparency.HEADS_PATH, body)
-                if refusal is not None:
-                    upstream.record(self.hub, upstream.CHAIN_HEAD, f"{head.platform_id}#{head.seq}", refusal)
-                after, sent = head.leaf_index, sent + 1
-        finally:
-            if sent:
-                store_position(self.hub, after, HEADS)
-        return sent
+    def forward_heads(self, heads: list[Any], size: int) -> int:
+        """Chain heads logged since the ``HEADS`` cursor, as their platforms signed them, proven in
+        the tree of ``size``; the cursor advances over each head the upper hub logged, already had,
+        or refused for good (recorded). A refusal of the whole post (``hub_forked``) moves nothing."""
+        answer = hub_call(self.client, "POST", proven.HEADS_PATH, json=proven.heads_post(self.hub, self.hub_id, size, heads))
+        for head, result in zip(heads, hub_answer(answer)["results"], strict=True):
+            if result["status"] == "refused":
+                error = result["error"]
+                refusal = upstream.Refusal(STATUS_OF_KIND.get(error["kind"], 422), error["code"], error["message"]["en"])
+                upstream.record(self.hub, upstream.CHAIN_HEAD, f"{head.platform_id}#{head.seq}", refusal)
+        store_position(self.hub, heads[-1].leaf_index, HEADS)
+        return len(heads)
 
     def forward_tree_head(self) -> bool:
         """This hub's signed tree head, proven consistent with the last one the upper hub accepted."""
@@ -300,10 +316,10 @@ class Forwarder:
                     upstream.record(self.hub, upstream.REGISTRATION, row.id, refusal)
                 self.forwarded.add(row.id)
 
-    def _post(self, items: list[Any]) -> list[dict[str, Any]]:
-        body = {"releases": [stored.envelope_of(i) for i in items]}
+    def _post(self, items: list[Any], size: int) -> list[dict[str, Any]]:
+        body = proven.releases_post(self.hub, self.hub_id, size, items)
         self.posts += 1
-        results: list[dict[str, Any]] = hub_answer(hub_call(self.client, "POST", protocol.BATCH_PATH, json=body))["results"]
+        results: list[dict[str, Any]] = hub_answer(hub_call(self.client, "POST", proven.RELEASES_PATH, json=body))["results"]
         return results
 
     def _settle(self, items: list[Any], results: list[dict[str, Any]]) -> Round:

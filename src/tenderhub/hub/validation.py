@@ -11,10 +11,22 @@ winner is determined (政府采购法实施条例 第43条: the result notice li
 that names the experts of a lot must carry an active award of that lot (our mapping puts them
 in the 中标通知书 release only). A release that breaks it is refused (``experts_before_result``,
 rule ``experts_before_result``), every offending committee named by its JSON pointer.
+
+The same names smuggled into ``parties`` are caught where a machine can tell: a party with a
+role in ``EXPERT_ROLES`` (evaluation expert, committee, panel, body, evaluator, 评标专家,
+评标委员会 … in any case and separators) before the result is refused at
+``/release/parties/{n}/roles/{k}``. A party belongs to no lot, so every lot the release lists
+in ``tender.lots`` must have its active award (a release that lists none: at least one
+active award). Not decidable, hence not refused: an expert under a role that does not say so
+(``reviewBody`` of the OCDS codelist is the body that reviews challenges, 投诉处理, and
+legitimately appears before the result; ``interestedParty``; a free-text role in other words),
+an expert's name in a text field (a description, a document title), or a party whose only
+tie to the committee is its name.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -23,11 +35,21 @@ import jsonschema_rs
 from tenderhub.core.rules.catalogue import by_code
 from tenderhub.core.rules.model import Rule
 from tenderhub.core.shared.errors import Invalid
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE
 from tenderhub.exchange.ocds.extension import release_schema
 from tenderhub.exchange.ocds.validate import resources, validate_release
 
 KEYS = ("ocid", "id", "date")
 EXPERTS_RULE = "experts_before_result"
+# party roles that name the evaluation committee or one of its experts (compared lowercased,
+# without separators). OCDS 1.1.5's partyRole codelist has none (it is open); ``reviewBody`` is
+# the body reviewing challenges (投诉处理), not the evaluation, and is not one of them.
+_SEPARATORS = re.compile(r"[\W_]+")
+EXPERT_ROLES = frozenset({
+    "evaluationexpert", "evaluationexperts", "evaluationcommittee", "evaluationpanel", "evaluationbody",
+    "evaluator", "evaluators", "expert", "experts", "bidevaluationcommittee", "bidevaluationexpert",
+    "评标专家", "评标委员会", "评审专家", "评审委员会", "评标委员会成员", "评审小组",
+})
 
 
 class ReleaseInvalid(Invalid):
@@ -74,11 +96,43 @@ def check_schema(release: dict[str, Any]) -> None:
 
 
 def check_experts(release: dict[str, Any]) -> None:
-    """Experts of a lot only in a release with an active award of that lot (招标投标法 第37条)."""
-    committees = (release.get("tenderhub") or {}).get("evaluationExperts") or []
-    awarded = {lot for award in release.get("awards") or [] if award.get("status") == "active" for lot in award.get("relatedLots") or []}
-    early = [(n, c["relatedLot"]) for n, c in enumerate(committees) if c.get("members") and c["relatedLot"] not in awarded]
-    if early:
+    """Experts of a lot only in a release with an active award of that lot (招标投标法 第37条):
+    in the tenderhub extension's committees, and in ``parties`` with an expert's role."""
+    awarded = awarded_lots(release)
+    found = [(f"/release/tenderhub/evaluationExperts/{n}", lot) for n, lot in early_committees(release, awarded)]
+    found += early_expert_parties(release, awarded)
+    if found:
         rule = by_code(EXPERTS_RULE)
-        paths = [(f"/release/tenderhub/evaluationExperts/{n}", lot) for n, lot in early]
-        raise ReleaseRuleViolation(rule, [(path, rule.format(path=path, lot=lot)) for path, lot in paths])
+        raise ReleaseRuleViolation(rule, [(path, rule.format(path=path, lot=lot)) for path, lot in found])
+
+
+def awarded_lots(release: dict[str, Any]) -> set[str]:
+    return {lot for award in _dicts(release.get("awards")) if award.get("status") == AWARD_ACTIVE for lot in award.get("relatedLots") or []}
+
+
+def early_committees(release: dict[str, Any], awarded: set[str]) -> list[tuple[int, str]]:
+    committees = (release.get("tenderhub") or {}).get("evaluationExperts") or []
+    return [(n, c["relatedLot"]) for n, c in enumerate(committees) if c.get("members") and c["relatedLot"] not in awarded]
+
+
+def early_expert_parties(release: dict[str, Any], awarded: set[str]) -> list[tuple[str, str]]:
+    """Parties whose role says "evaluation expert" (``EXPERT_ROLES``), while the result is not
+    published: a party belongs to no lot, so every lot the release lists (``tender.lots``) needs
+    its active award, and a release listing no lots at least one active award."""
+    paths = [f"/release/parties/{n}/roles/{k}" for n, party in enumerate(_dicts(release.get("parties")))
+             for k, role in enumerate(party.get("roles") or []) if expert_role(role)]
+    if not paths:
+        return []
+    listed = [lot["id"] for lot in _dicts((release.get("tender") or {}).get("lots")) if isinstance(lot.get("id"), str)]
+    missing = [lot for lot in listed if lot not in awarded] if listed else ([] if awarded else ["(any)"])
+    return [(path, ", ".join(missing)) for path in paths] if missing else []
+
+
+def expert_role(role: Any) -> bool:
+    """A party role naming an evaluation expert or committee, in any case and spelling of
+    separators (``evaluationExpert``, ``Evaluation-Expert``, ``评标专家`` …)."""
+    return isinstance(role, str) and _SEPARATORS.sub("", role).lower() in EXPERT_ROLES
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -29,6 +29,7 @@ import jsonschema_rs
 
 from tenderhub.core.shared.roles import Role
 from tenderhub.exchange.datasets.spec import BUILDERS
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE
 from tenderhub.exchange.ocds.merge import compile_release, sorted_releases
 from tenderhub.exchange.privacy import view_for
 
@@ -87,7 +88,7 @@ def clarification(release: dict[str, Any]) -> dict[str, Any]:
 
 
 def published_lots(compiled: dict[str, Any]) -> set[str]:
-    return {lot for a in compiled.get("awards") or [] if a.get("status") == "active" for lot in a.get("relatedLots") or []}
+    return {lot for a in compiled.get("awards") or [] if a.get("status") == AWARD_ACTIVE for lot in a.get("relatedLots") or []}
 
 
 def experts(releases: list[dict[str, Any]], compiled: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,7 +102,7 @@ def candidates(drop: str) -> Builder:
 
 def win_results(releases: list[dict[str, Any]], compiled: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: a.get(k) for k in ("id", "title", "date", "value", "suppliers", "relatedLots")}
-            for a in compiled.get("awards") or [] if a.get("status") == "active"]
+            for a in compiled.get("awards") or [] if a.get("status") == AWARD_ACTIVE]
 
 
 def contracts(releases: list[dict[str, Any]], compiled: dict[str, Any]) -> list[dict[str, Any]]:

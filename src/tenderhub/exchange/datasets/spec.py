@@ -22,6 +22,7 @@ from tenderhub.exchange.datasets.formats import (
     party_code,
     stamp,
 )
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE
 
 Record = dict[str, Any]
 SpecBuilder = Callable[[list[Record], Record], list[Record]]
@@ -137,7 +138,7 @@ def bidder_list(releases: list[Record], compiled: Record) -> list[Record]:
 def experts(releases: list[Record], compiled: Record) -> list[Record]:
     """Only lots with an active award (招标投标法 第37条第五款); ID numbers and phones are secret
     and dropped from the public view, so the record has no field for them."""
-    lots = {lot for a in compiled.get("awards") or [] if a.get("status") == "active" for lot in a.get("relatedLots") or []}
+    lots = {lot for a in compiled.get("awards") or [] if a.get("status") == AWARD_ACTIVE for lot in a.get("relatedLots") or []}
     return [clean({**header(compiled, c.get("relatedLot")), "TH_ROUND": c.get("round"), "EXPERT_NAME": m.get("name"),
                    "TH_MEMBER_KIND": m.get("kind")})
             for c in ext(compiled, "evaluationExperts") if c.get("relatedLot") in lots for m in c.get("members") or []]
@@ -179,7 +180,7 @@ def lot_of(award: Record) -> str | None:
 def win_results(releases: list[Record], compiled: Record) -> list[Record]:
     return [clean({**header(compiled, lot_of(a)), "TH_AWARD_ID": a.get("id"), "NOTICE_SEND_TIME": stamp(a.get("date")),
                    **money("BID_AMOUNT", a.get("value")), **winner(compiled, a)})
-            for a in compiled.get("awards") or [] if a.get("status") == "active"]
+            for a in compiled.get("awards") or [] if a.get("status") == AWARD_ACTIVE]
 
 
 def contracts(releases: list[Record], compiled: Record) -> list[Record]:

@@ -11,6 +11,7 @@ from typing import Any
 from tenderhub.core.bids.model import Bid
 from tenderhub.core.procedures.model import Lot
 from tenderhub.exchange.ocds import extension as national
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE
 from tenderhub.exchange.ocds.stage import Ref, Stage
 from tenderhub.exchange.ocds.values import money, org, when
 
@@ -101,7 +102,7 @@ def award(number: int, lot: Lot) -> Stage | None:
     notice = lot.award
     if notice is None:
         return None
-    winner = {"id": award_id(notice.bid_id), "title": f"{lot.title} 中标", "status": "active", "date": when(notice.at),
+    winner = {"id": award_id(notice.bid_id), "title": f"{lot.title} 中标", "status": AWARD_ACTIVE, "date": when(notice.at),
               "value": money(notice.amount), "suppliers": [org(notice.uscc, notice.name)], "relatedBid": notice.bid_id,
               "relatedLots": [lot.code]}
     others = [{"id": award_id(c.bid_id), "status": "unsuccessful"} for c in lot.candidates if c.bid_id != notice.bid_id]

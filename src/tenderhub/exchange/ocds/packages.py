@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE
 from tenderhub.exchange.ocds.extension import EXTENSIONS
 from tenderhub.exchange.ocds.merge import compile_release, sorted_releases, versioned_release
 
@@ -71,7 +72,7 @@ def flat_row(release: dict[str, Any]) -> dict[str, Any]:
         "tender_id": tender.get("id"), "title": tender.get("title"), "value": value.get("amount"),
         "currency": value.get("currency"), "lots": len(tender.get("lots") or []),
         "bids": len((release.get("bids") or {}).get("details") or []), "awards": len(awards),
-        "awarded_value": sum(float((a.get("value") or {}).get("amount") or 0) for a in awards if a.get("status") == "active"),
+        "awarded_value": sum(float((a.get("value") or {}).get("amount") or 0) for a in awards if a.get("status") == AWARD_ACTIVE),
         "contracts": len(release.get("contracts") or []),
         "json": json.dumps(release, ensure_ascii=False, sort_keys=True),
     }

@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tenderhub.core.shared.clock import beijing
+from tenderhub.exchange.ocds.codes import AWARD_ACTIVE, AWARD_PENDING
 from tenderhub.exchange.privacy import mask_text
 from tenderhub.hub.portal import procedures, subscriptions
 from tenderhub.hub.search import TYPE_NAMES, Announcement, AnnouncementType, index
@@ -73,8 +74,8 @@ def kinds(release: dict[str, Any]) -> list[AnnouncementType]:
     found = [T.TENDER_NOTICE] if "tender" in tags else []
     found += [T.AMENDMENT] if tags & {"tenderAmendment", "tenderCancellation"} else []
     found += [T.OPENING_RECORD] if ext.get("openingRecords") else []
-    found += [T.CANDIDATE_PUBLICITY] if ext.get("candidates") or statuses == {"pending"} else []
-    found += [T.AWARD_RESULT] if "active" in statuses else []
+    found += [T.CANDIDATE_PUBLICITY] if ext.get("candidates") or statuses == {AWARD_PENDING} else []
+    found += [T.AWARD_RESULT] if AWARD_ACTIVE in statuses else []
     found += [T.CONTRACT] if "contract" in tags and release.get("contracts") else []
     return found
 
@@ -109,7 +110,7 @@ def lot_titles(release: dict[str, Any], ctx: dict[str, Any]) -> str:
 def _lot_refs(release: dict[str, Any]) -> list[list[str]]:
     ext = release.get("tenderhub") or {}
     refs = [[o["relatedLot"]] for key in ("openingRecords", "candidates") for o in ext.get(key) or [] if o.get("relatedLot")]
-    refs += [a.get("relatedLots") or [] for a in release.get("awards") or [] if a.get("status") == "active"]
+    refs += [a.get("relatedLots") or [] for a in release.get("awards") or [] if a.get("status") == AWARD_ACTIVE]
     refs += [[g["relatedLot"]] for g in ext.get("guarantees") or [] if g.get("relatedContract") and g.get("relatedLot")]
     return refs
 
@@ -186,13 +187,13 @@ def candidates_body(release: dict[str, Any], ctx: dict[str, Any]) -> tuple[list[
         period = group.get("publicityPeriod") or {}
         lines.append(f"公示期：{shown(period.get('startDate'))} 至 {shown(period.get('endDate'))}")
         lines += [f"第{c.get('rank')}名：{c.get('name', '')}，投标报价 {yuan(c.get('price'))}" for c in group.get("candidates") or []]
-    pending = [a for a in release.get("awards") or [] if a.get("status") == "pending"]
+    pending = [a for a in release.get("awards") or [] if a.get("status") == AWARD_PENDING]
     lines += [] if lines else [f"{a.get('title', '')}：{_suppliers(a)}，{yuan(a.get('value'))}" for a in pending]
     return lines, amount(pending[0].get("value")) if pending else None
 
 
 def award_body(release: dict[str, Any], ctx: dict[str, Any]) -> tuple[list[str], Decimal | None]:
-    won = [a for a in release.get("awards") or [] if a.get("status") == "active"]
+    won = [a for a in release.get("awards") or [] if a.get("status") == AWARD_ACTIVE]
     lines = [f"中标人：{_suppliers(a)}，中标金额 {yuan(a.get('value'))}，{shown(a.get('date'))}" for a in won]
     experts = [m.get("name", "") for e in (release.get("tenderhub") or {}).get("evaluationExperts") or [] for m in e.get("members") or []]
     lines += [f"评标委员会成员：{'、'.join(experts)}"] if experts else []

@@ -19,6 +19,7 @@ from tenderhub.core.shared.errors import Invalid
 VERSION = 1
 RELEASE = "release"
 CHAIN_HEAD = "chain_head"
+TREE_HEAD = "tree_head"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -40,6 +41,17 @@ def entry_for_chain_head(platform_id: str, seq: int, hash_hex: str, at: datetime
     return canonical({
         "v": VERSION, "kind": CHAIN_HEAD, "platform": _text(platform_id, "platform_id"),
         "seq": seq, "hash": _hex64(hash_hex, "hash_hex"), "at": utc_text(at, "at"),
+    })
+
+
+def entry_for_tree_head(hub_id: str, size: int, root_hex: str, timestamp: datetime, key: str, signature: str) -> bytes:
+    """A lower hub's signed tree head as the upper hub accepted it (or caught it forking): the
+    upper hub's log then commits to every history of its lower hubs it has seen."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise Invalid(f"size must be a non-negative integer, not {size!r}", field="size")
+    return canonical({
+        "v": VERSION, "kind": TREE_HEAD, "hub": _text(hub_id, "hub_id"), "size": size, "root": _hex64(root_hex, "root_hex"),
+        "timestamp": utc_text(timestamp, "timestamp"), "key": _text(key, "key"), "signature": _text(signature, "signature"),
     })
 
 

@@ -55,6 +55,17 @@ class MerkleLog:
             raise Invalid(f"leaf {index} is not in a tree of {size} leaves", field="index")
         return self._range_hashes(inclusion_ranges(index, size))
 
+    def inclusion_proofs(self, indices: list[int], size: int) -> list[list[bytes]]:
+        """``inclusion_proof`` of each index in the tree of ``size``, every hash read at once."""
+        size = self._tree_size(size)
+        bad = [i for i in indices if not 0 <= i < size]
+        if bad:
+            raise Invalid(f"leaf {bad[0]} is not in a tree of {size} leaves", field="index")
+        ranges = [inclusion_ranges(i, size) for i in indices]
+        covers = [[perfect_cover(start, end) for start, end in r] for r in ranges]
+        hashes = self._node_hashes({node for proof in covers for cover in proof for node in cover})
+        return [[fold(cover, hashes) for cover in proof] for proof in covers]
+
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         new_size = self._tree_size(new_size)
         if not 0 <= old_size <= new_size:

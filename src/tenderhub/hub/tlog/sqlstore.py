@@ -141,7 +141,12 @@ def _read_nodes(conn: sa.Connection, wanted: Collection[Node]) -> dict[Node, byt
     """One query for all wanted nodes: leaves from ``tlog_leaves``, the rest from ``tlog_nodes``."""
     found: dict[Node, bytes] = {}
     leaf_ids = [ix for lv, ix in wanted if lv == 0]
-    inner = [sa.and_(nodes.c.level == lv, nodes.c.idx == ix) for lv, ix in wanted if lv > 0]
+    levels: dict[int, list[int]] = {}
+    for lv, ix in wanted:
+        if lv > 0:
+            levels.setdefault(lv, []).append(ix)
+    # one condition per level (idx IN …), not one per node: many proofs at once stay one short query
+    inner = [sa.and_(nodes.c.level == lv, nodes.c.idx.in_(sorted(ids))) for lv, ids in sorted(levels.items())]
     parts = []
     if leaf_ids:
         parts.append(sa.select(sa.literal_column("0").label("level"), leaves.c.idx, leaves.c.leaf_hash.label("hash")).where(leaves.c.idx.in_(leaf_ids)))

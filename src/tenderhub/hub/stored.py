@@ -39,7 +39,7 @@ from tenderhub.core.shared.errors import DomainError
 from tenderhub.hub import batchsig, ingest, protocol, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import Envelope
-from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entry_for_release
+from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entries_for_releases
 from tenderhub.hub.tlog.sqlstore import bulk_insert
 
 INLINE = 16  # fewer items than this are signed in the calling thread
@@ -146,7 +146,7 @@ def next_positions(conn: sa.Connection, count: int) -> range:
 def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dict[int, Result]:
     when = hub.clock.now()
     positions = next_positions(conn, len(new))
-    entries = [entry_for_release(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id, when) for n in new]
+    entries = entries_for_releases([(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id) for n in new], when)
     leaves = MerkleLog(SqlLeafStore(conn)).append_many(entries)  # same transaction
     key, stamp = hub.key_info()["fingerprint"], when.isoformat()
     bodies = [ingest.receipt_body(n.env, n.digest, pos, stamp, leaf, key) for n, pos, leaf in zip(new, positions, leaves, strict=True)]
@@ -174,13 +174,14 @@ def _sign_one_by_one(hub: Hub, texts: list[bytes]) -> list[dict[str, Any]]:
 def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) -> list[dict[str, Any]]:
     """One hub signature over the Merkle root of the receipts; each keeps its index and path."""
     digests = [hashlib.sha256(text).digest() for text in texts]
-    root, paths = batchsig.merkle(digests)  # the paths go into the answer
-    signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root.hex()))
-    row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature, "leaves": b"".join(digests)}
+    levels = [[node.hex() for node in level] for level in batchsig.tree_levels(digests)]  # each node written once
+    root = levels[-1][0]
+    signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root))
+    row = {"hub_key": key, "size": len(texts), "root": root, "signature": signature, "leaves": b"".join(digests)}
     batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row).returning(tables.receipt_batches.c.id)).scalar_one()
     return [{"receipt_batch": batch_id, "receipt_index": i,  # no path in the row: computed on read from ``leaves`` (ADR 0021)
-             "batch": {"size": len(texts), "index": i, "root": row["root"], "path": [h.hex() for h in path], "signature": signature}}
-            for i, path in enumerate(paths)]
+             "batch": {"size": len(texts), "index": i, "root": root, "path": batchsig.audit_path(levels, i), "signature": signature}}
+            for i in range(len(texts))]  # the paths go into the answer
 
 
 def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, str], int]:

@@ -6,7 +6,12 @@ verifiers, and ``check_chain_heads`` shows whether a platform rewrote its audit 
 """
 
 from tenderhub.hub.tlog.checker import LoggedHead, check_chain_heads, logged_heads
-from tenderhub.hub.tlog.entries import entry_for_chain_head, entry_for_release, parse_entry
+from tenderhub.hub.tlog.entries import (
+    entries_for_releases,
+    entry_for_chain_head,
+    entry_for_release,
+    parse_entry,
+)
 from tenderhub.hub.tlog.log import MerkleLog
 from tenderhub.hub.tlog.sqlstore import SqlLeafStore, create_tables
 from tenderhub.hub.tlog.sqlstore import metadata as tlog_metadata
@@ -28,6 +33,7 @@ __all__ = [
     "SubtreeCache",
     "check_chain_heads",
     "create_tables",
+    "entries_for_releases",
     "entry_for_chain_head",
     "entry_for_release",
     "leaf_hash",

@@ -155,8 +155,13 @@ def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dic
     batches = _platform_batches(conn, new)
     stamp_db = driver_time(conn, when)
     rows = [_row(n, pos, stamp_db, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
-    bulk_insert(conn, tables.releases, COLUMNS, rows)
-    return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+
+    def answers() -> dict[int, Result]:  # built while PostgreSQL stores the rows (the COPY's server side)
+        return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+
+    done = bulk_insert(conn, tables.releases, COLUMNS, rows, meanwhile=answers)
+    assert done is not None
+    return done
 
 
 def driver_time(conn: sa.Connection, at: datetime) -> datetime | str:
@@ -179,9 +184,9 @@ def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) 
     signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root))
     row = {"hub_key": key, "size": len(texts), "root": root, "signature": signature, "leaves": b"".join(digests)}
     batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row).returning(tables.receipt_batches.c.id)).scalar_one()
-    return [{"receipt_batch": batch_id, "receipt_index": i,  # no path in the row: computed on read from ``leaves`` (ADR 0021)
-             "batch": {"size": len(texts), "index": i, "root": root, "path": batchsig.audit_path(levels, i), "signature": signature}}
-            for i in range(len(texts))]  # the paths go into the answer
+    head = {"size": len(texts), "root": root, "signature": signature, "levels": levels}  # the answer's paths: ``_receipt``
+    return [{"receipt_batch": batch_id, "receipt_index": i, "batch": head}  # no path in the row: computed on read from ``leaves`` (ADR 0021)
+            for i in range(len(texts))]
 
 
 def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, str], int]:
@@ -220,7 +225,9 @@ def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[st
 
 def _receipt(body: dict[str, Any], signed: dict[str, Any]) -> dict[str, Any]:
     if "batch" in signed:
-        return {"receipt": body, "suite": "intl", "batch": signed["batch"]}
+        head, index = signed["batch"], signed["receipt_index"]
+        path = batchsig.audit_path(head["levels"], index)
+        return {"receipt": body, "suite": "intl", "batch": {"size": head["size"], "index": index, "root": head["root"], "path": path, "signature": head["signature"]}}
     return {"receipt": body, "signature": signed["receipt_signature"], "suite": "intl"}
 
 

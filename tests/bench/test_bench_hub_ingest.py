@@ -57,3 +57,11 @@ def test_the_profile_is_printed_before_the_json_line(capsys: pytest.CaptureFixtu
     code, result, lines = bench(capsys, "hub-ingest", "--releases", "20", "--batch", "20", "--profile")
     assert code == 0 and result["verified"]
     assert any("ingest_many" in line for line in lines[:-1])
+
+
+@pytest.mark.db
+def test_no_index_times_the_ingest_alone_and_still_verifies_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result, _ = bench(capsys, "hub-ingest", "--releases", "60", "--batch", "25", "--no-index", *server())
+    assert code == 0 and result["verified"] and result["problems"] == []
+    assert "index_s" not in result and "announcements" not in result
+    assert result["ratio"] > 0 and result["raw_rows_per_s"] > 0

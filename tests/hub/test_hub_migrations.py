@@ -34,7 +34,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(database_url: str) 
     assert _tables(database_url) == set()
     assert migrate.current(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0007"
+    assert migrate.current(database_url) == "0008"
     assert migrate.check(database_url) == []
 
 
@@ -43,7 +43,7 @@ def test_open_hub_migrates_and_full_text_search_works(database_url: str, tmp_pat
 
     hub = open_hub(tmp_path, database_url)
     try:
-        assert migrate.current(database_url) == "0007"
+        assert migrate.current(database_url) == "0008"
         with hub.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 found = conn.exec_driver_sql(f"SELECT name FROM sqlite_master WHERE name = '{search.FTS}'").first()
@@ -69,7 +69,7 @@ def test_a_hub_database_made_before_migrations_is_adopted(database_url: str, tmp
     finally:
         engine.dispose()
     open_hub(tmp_path, database_url).close()
-    assert migrate.current(database_url) == "0007"
+    assert migrate.current(database_url) == "0008"
     assert migrate.check(database_url) == []
 
 
@@ -193,3 +193,46 @@ def test_0006_stores_batch_leaves_once_and_its_downgrade_writes_every_path_back(
     migrate.upgrade(database_url)
     assert migrate.check(database_url) == []
     assert read_back() == before
+
+
+def _compression(url: str) -> dict[str, str]:
+    """The compression method of hub_releases' text columns (PostgreSQL: ``p`` pglz, ``l`` lz4, empty the default)."""
+    rows = _rows(url, "SELECT attname, attcompression FROM pg_attribute WHERE attrelid = 'hub_releases'::regclass AND attname IN ('canonical', 'receipt')")
+    return {str(name): str(method) for name, method in rows}
+
+
+def test_0008_writes_release_texts_with_lz4_on_postgresql_and_back_on_downgrade(database_url: str, tmp_path: Path) -> None:
+    """ADR 0027: new release rows' canonical JSON and receipt are compressed by lz4 (where the
+    server has it); rows stored before read back the same after the upgrade and the downgrade."""
+    from hub_support import PLATFORM, make_hub, registration, release
+
+    from tenderhub.crypto import keys
+    from tenderhub.hub import feed, registry
+    from tenderhub.hub.batch import ingest_many
+
+    migrate.upgrade(database_url, "0007")
+    hub = make_hub(tmp_path, database_url)  # opening migrates to the head
+    try:
+        pair = keys.generate("intl")
+        registry.register(hub, registration(PLATFORM, pair))
+        docs = [{**release(n), "id": f"R-{n}", "description": "长文本 " * 400} for n in range(3)]  # over the TOAST threshold
+        answers = ingest_many(hub, [protocol.envelope(PLATFORM, pair, d) for d in docs])
+        before = [feed.release(hub, f"R-{n}") for n in range(3)]
+    finally:
+        hub.close()
+    assert [a["status"] for a in answers] == ["created"] * 3
+    if not database_url.startswith("postgresql"):
+        return
+    lz4 = "lz4" in str(_rows(database_url, "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")[0][0])
+    assert _compression(database_url) == ({"canonical": "l", "receipt": "l"} if lz4 else {"canonical": "", "receipt": ""})
+    methods = _rows(database_url, "SELECT DISTINCT pg_column_compression(canonical) FROM hub_releases")
+    assert methods == ([("lz4",)] if lz4 else [("pglz",)])
+    migrate.downgrade(database_url, "0007")
+    assert _compression(database_url) == ({"canonical": "p", "receipt": "p"} if lz4 else {"canonical": "", "receipt": ""})
+    migrate.upgrade(database_url)
+    assert migrate.check(database_url) == []
+    hub = make_hub(tmp_path, database_url)
+    try:
+        assert [feed.release(hub, f"R-{n}") for n in range(3)] == before
+    finally:
+        hub.close()

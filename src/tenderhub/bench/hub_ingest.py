@@ -255,11 +255,13 @@ def _parse_time(text: str) -> Any:
 
 
 def run(count: int, db: str | None = None, batch: int = 500, http: bool = False, profile: bool = False,
-        signing: str = "batch", out: Out = say) -> dict[str, Any]:
+        signing: str = "batch", out: Out = say, index: bool = True) -> dict[str, Any]:
+    """``index=False``: the portal indexer is not timed (``--no-index``: paired runs of the
+    ingest alone; the raw limit is then measured on a database without the portal's rows)."""
     modes = SIGNING if signing == "both" else (signing,)
     with scratch("hub-ingest") as root:
         base, kind = database(db, root)
-        return _measure(root, base, kind, count, batch, Options(modes, http, profile), out)
+        return _measure(root, base, kind, count, batch, Options(modes, http, profile, index), out)
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ class Options:
     modes: tuple[str, ...]
     http: bool
     profile: bool
+    index: bool = True
 
 
 def _measure(root: Path, base: str, kind: str, count: int, batch: int, options: Options, out: Out) -> dict[str, Any]:
@@ -283,7 +286,7 @@ def _measure(root: Path, base: str, kind: str, count: int, batch: int, options: 
     first, *others = options.modes
     result: dict[str, Any] = {"bench": "hub-ingest", "database": kind, "releases": count, "batch": batch, "ocids": ocids,
                               "signing": first, "setup_s": rounded(t_setup[0], 1)}
-    result.update(_primary(root, base, kind, first, inputs[first], pair, rows, options.profile, out))
+    result.update(_primary(root, base, kind, first, inputs[first], pair, rows, options, out))
     for mode in others:
         result.update(_secondary(root, base, kind, mode, inputs[mode], pair, result["raw_rows_per_s"], out))
     if options.http:
@@ -293,14 +296,14 @@ def _measure(root: Path, base: str, kind: str, count: int, batch: int, options: 
 
 
 def _primary(root: Path, base: str, kind: str, mode: str, chunks: list[dict[str, Any]], pair: KeyPair,
-             rows: list[tuple[str, str, str]], profile: bool, out: Out) -> dict[str, Any]:
-    """Ingest, check, the portal indexer, then the raw limit in the same database."""
-    count, profiler = len(rows), cProfile.Profile() if profile else None
+             rows: list[tuple[str, str, str]], options: Options, out: Out) -> dict[str, Any]:
+    """Ingest, check, the portal indexer (unless ``--no-index``), then the raw limit in the same database."""
+    count, profiler = len(rows), cProfile.Profile() if options.profile else None
     with fresh_hub(base, kind, root, f"hub_{mode}") as hub:
         register(hub, pair)
         ingest_s, latencies, results = time_ingest(hub, chunks, profiler)
         problems = check(hub, results, count)
-        index_s, indexed, wrong = time_index(hub, count)
+        index_s, indexed, wrong = time_index(hub, count) if options.index else (0.0, {}, [])
         raws = {"executemany": time_raw(hub.engine, rows)}
         if hub.engine.dialect.driver == "psycopg":  # the hub writes its rows by COPY there: so does the raw limit
             raws["copy"] = time_raw(hub.engine, rows, copy=True)
@@ -309,17 +312,20 @@ def _primary(root: Path, base: str, kind: str, mode: str, chunks: list[dict[str,
     out(f"{mode}-signed: ingest {ingest_s:.2f} s ({rate:.0f} releases/s), batch p50 {percentile(latencies, 50):.1f} ms, "
         f"p99 {percentile(latencies, 99):.1f} ms; raw {raw_s:.2f} s ({raw_rate:.0f} rows/s; "
         + ", ".join(f"{how} {count / s:.0f}" for how, s in raws.items()) + f"); ratio {rate / raw_rate:.3f}")
-    out(f"portal indexer {index_s:.2f} s: {indexed['releases'] / index_s:.0f} releases/s, "
-        f"{indexed['announcements']} announcements ({indexed['announcements'] / index_s:.0f}/s)")
     if profiler is not None:
         _print_profile(profiler, out)
     return {"ingest_s": rounded(ingest_s), "releases_per_s": rounded(rate, 1),
             "p50_batch_ms": rounded(percentile(latencies, 50), 1), "p99_batch_ms": rounded(percentile(latencies, 99), 1),
             "raw_s": rounded(raw_s), "raw_rows_per_s": rounded(raw_rate, 1), "ratio": rounded(rate / raw_rate),
             **{f"raw_{how}_rows_per_s": rounded(count / s, 1) for how, s in raws.items()},
-            "index_s": rounded(index_s), "indexed_releases_per_s": rounded(indexed["releases"] / index_s, 1),
-            "announcements": indexed["announcements"], "announcements_per_s": rounded(indexed["announcements"] / index_s, 1),
-            "problems": problems + wrong}
+            **(_indexer(index_s, indexed, out) if options.index else {}), "problems": problems + wrong}
+
+
+def _indexer(index_s: float, indexed: dict[str, int], out: Out) -> dict[str, Any]:
+    out(f"portal indexer {index_s:.2f} s: {indexed['releases'] / index_s:.0f} releases/s, "
+        f"{indexed['announcements']} announcements ({indexed['announcements'] / index_s:.0f}/s)")
+    return {"index_s": rounded(index_s), "indexed_releases_per_s": rounded(indexed["releases"] / index_s, 1),
+            "announcements": indexed["announcements"], "announcements_per_s": rounded(indexed["announcements"] / index_s, 1)}
 
 
 def _secondary(root: Path, base: str, kind: str, mode: str, chunks: list[dict[str, Any]], pair: KeyPair, raw_rate: float, out: Out) -> dict[str, Any]:

@@ -4,7 +4,7 @@ line, one JSON object with the figures, the raw limit of the same run and ``rati
     tenderhub bench opening [--bids 200] [--size-mb 4] [--suite intl|gm] [--profile]
     tenderhub bench deadline-surge [--bidders 200] [--size-mb 1] [--concurrency 16] [--workers 1] [--chunk-kb 8192] [--kill] [--profile FILE]
     tenderhub bench portal-search [--rows 1000000] [--db URL] [--queries 200]
-    tenderhub bench hub-ingest [--releases 100000] [--db URL] [--batch 500] [--signing batch|release|both] [--http] [--profile]
+    tenderhub bench hub-ingest [--releases 100000] [--db URL] [--batch 500] [--signing batch|release|both] [--http] [--profile] [--no-index]
 
 See docs/benchmarks.md.
 """
@@ -58,6 +58,7 @@ def add_hub_ingest(names: Any) -> None:
                           "release: one signature per release and per receipt (old clients); both: each on a fresh hub")
     hub.add_argument("--http", action="store_true", help="also through POST /hub/releases:batch (app in process)")
     hub.add_argument("--profile", action="store_true", help="cProfile the ingest and print the top functions")
+    hub.add_argument("--no-index", dest="index", action="store_false", help="do not time the portal indexer after the ingest (paired runs)")
     hub.set_defaults(handler=run_hub_ingest)
 
 
@@ -87,5 +88,5 @@ def run_portal_search(args: argparse.Namespace) -> int:
 def run_hub_ingest(args: argparse.Namespace) -> int:
     from tenderhub.bench import hub_ingest
 
-    result = hub_ingest.run(args.releases, args.db, batch=args.batch, http=args.http, profile=args.profile, signing=args.signing)
+    result = hub_ingest.run(args.releases, args.db, batch=args.batch, http=args.http, profile=args.profile, signing=args.signing, index=args.index)
     return 0 if result["verified"] and result.get("http_verified", True) else 1

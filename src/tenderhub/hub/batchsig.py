@@ -29,50 +29,58 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tenderhub.core.shared.errors import Invalid
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.hub import protocol
-from tenderhub.hub.tlog.tree import EMPTY_ROOT, leaf_hash, node_hash, split
+from tenderhub.hub.tlog.tree import EMPTY_ROOT, leaf_hash, node_hash
 from tenderhub.hub.tlog.verify import verify_inclusion
 
 PLATFORM_BATCH = "tenderhub.platform.batch/1"
 RECEIPT_BATCH = "tenderhub.hub.receipt-batch/1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 MAX_PATH = 64
+T = TypeVar("T")
 
 
 def merkle(digests: Sequence[bytes]) -> tuple[bytes, list[list[bytes]]]:
-    """The root over ``digests`` and each leaf's audit path (leaf end first), O(n log n)."""
-    leaves = [leaf_hash(d) for d in digests]
-    paths: list[list[bytes]] = [[] for _ in leaves]
+    """The root over ``digests`` and each leaf's audit path (leaf end first)."""
+    levels = tree_levels(digests)
+    return (levels[-1][0] if levels else EMPTY_ROOT), [audit_path(levels, i) for i in range(len(digests))]
 
-    def mth(lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return leaves[lo]
-        k = lo + split(hi - lo)
-        left, right = mth(lo, k), mth(k, hi)
-        for i in range(lo, k):
-            paths[i].append(right)
-        for i in range(k, hi):
-            paths[i].append(left)
-        return node_hash(left, right)
 
-    return (mth(0, len(leaves)) if leaves else EMPTY_ROOT), paths  # children first: each path leaf end first
+def tree_levels(digests: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the RFC 6962 tree over ``digests``, leaves first, the root last, O(n).
+
+    The RFC splits a range at the largest power of two below its size; the same tree is built
+    bottom up by hashing neighbours in pairs and carrying an odd last node up unchanged (a
+    test checks it against ``tlog``'s tree and proofs)."""
+    level = [leaf_hash(d) for d in digests]
+    levels = [level] if level else []
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = paired + level[-1:] if len(level) % 2 else paired
+        levels.append(level)
+    return levels
+
+
+def audit_path(levels: Sequence[Sequence[T]], index: int) -> list[T]:
+    """Leaf ``index``'s path, leaf end first: its neighbour at each level below the root
+    (none where the node is carried up alone)."""
+    path = []
+    for level in levels[:-1]:
+        sibling = index ^ 1
+        if sibling < len(level):
+            path.append(level[sibling])
+        index >>= 1
+    return path
 
 
 def root_of(digests: Sequence[bytes]) -> bytes:
     """The root alone (no paths), O(n): what the hub needs of a batch it stores by its leaves."""
-    leaves = [leaf_hash(d) for d in digests]
-    return _subtree(leaves, 0, len(leaves)) if leaves else EMPTY_ROOT
-
-
-def _subtree(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
-    if hi - lo == 1:
-        return leaves[lo]
-    k = lo + split(hi - lo)
-    return node_hash(_subtree(leaves, lo, k), _subtree(leaves, k, hi))
+    levels = tree_levels(digests)
+    return levels[-1][0] if levels else EMPTY_ROOT
 
 
 def digests_of(raw: bytes) -> list[bytes]:

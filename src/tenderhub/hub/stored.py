@@ -39,7 +39,7 @@ from tenderhub.core.shared.errors import DomainError
 from tenderhub.hub import batchsig, ingest, protocol, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import Envelope
-from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entry_for_release
+from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entries_for_releases
 from tenderhub.hub.tlog.sqlstore import bulk_insert
 
 INLINE = 16  # fewer items than this are signed in the calling thread
@@ -146,7 +146,7 @@ def next_positions(conn: sa.Connection, count: int) -> range:
 def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dict[int, Result]:
     when = hub.clock.now()
     positions = next_positions(conn, len(new))
-    entries = [entry_for_release(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id, when) for n in new]
+    entries = entries_for_releases([(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id) for n in new], when)
     leaves = MerkleLog(SqlLeafStore(conn)).append_many(entries)  # same transaction
     key, stamp = hub.key_info()["fingerprint"], when.isoformat()
     bodies = [ingest.receipt_body(n.env, n.digest, pos, stamp, leaf, key) for n, pos, leaf in zip(new, positions, leaves, strict=True)]
@@ -155,8 +155,13 @@ def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dic
     batches = _platform_batches(conn, new)
     stamp_db = driver_time(conn, when)
     rows = [_row(n, pos, stamp_db, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
-    bulk_insert(conn, tables.releases, COLUMNS, rows)
-    return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+
+    def answers() -> dict[int, Result]:  # built while PostgreSQL stores the rows (the COPY's server side)
+        return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+
+    done = bulk_insert(conn, tables.releases, COLUMNS, rows, meanwhile=answers)
+    assert done is not None
+    return done
 
 
 def driver_time(conn: sa.Connection, at: datetime) -> datetime | str:
@@ -174,13 +179,14 @@ def _sign_one_by_one(hub: Hub, texts: list[bytes]) -> list[dict[str, Any]]:
 def _sign_together(hub: Hub, conn: sa.Connection, key: str, texts: list[bytes]) -> list[dict[str, Any]]:
     """One hub signature over the Merkle root of the receipts; each keeps its index and path."""
     digests = [hashlib.sha256(text).digest() for text in texts]
-    root, paths = batchsig.merkle(digests)  # the paths go into the answer
-    signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root.hex()))
-    row = {"hub_key": key, "size": len(texts), "root": root.hex(), "signature": signature, "leaves": b"".join(digests)}
+    levels = [[node.hex() for node in level] for level in batchsig.tree_levels(digests)]  # each node written once
+    root = levels[-1][0]
+    signature = protocol.sign(hub.signing_pair(), batchsig.receipt_head(key, len(texts), root))
+    row = {"hub_key": key, "size": len(texts), "root": root, "signature": signature, "leaves": b"".join(digests)}
     batch_id = conn.execute(sa.insert(tables.receipt_batches).values(row).returning(tables.receipt_batches.c.id)).scalar_one()
-    return [{"receipt_batch": batch_id, "receipt_index": i,  # no path in the row: computed on read from ``leaves`` (ADR 0021)
-             "batch": {"size": len(texts), "index": i, "root": row["root"], "path": [h.hex() for h in path], "signature": signature}}
-            for i, path in enumerate(paths)]
+    head = {"size": len(texts), "root": root, "signature": signature, "levels": levels}  # the answer's paths: ``_receipt``
+    return [{"receipt_batch": batch_id, "receipt_index": i, "batch": head}  # no path in the row: computed on read from ``leaves`` (ADR 0021)
+            for i in range(len(texts))]
 
 
 def _platform_batches(conn: sa.Connection, new: list[New]) -> dict[tuple[str, str], int]:
@@ -219,7 +225,9 @@ def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[st
 
 def _receipt(body: dict[str, Any], signed: dict[str, Any]) -> dict[str, Any]:
     if "batch" in signed:
-        return {"receipt": body, "suite": "intl", "batch": signed["batch"]}
+        head, index = signed["batch"], signed["receipt_index"]
+        path = batchsig.audit_path(head["levels"], index)
+        return {"receipt": body, "suite": "intl", "batch": {"size": head["size"], "index": index, "root": head["root"], "path": path, "signature": head["signature"]}}
     return {"receipt": body, "signature": signed["receipt_signature"], "suite": "intl"}
 
 

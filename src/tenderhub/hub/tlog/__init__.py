@@ -7,6 +7,7 @@ verifiers, and ``check_chain_heads`` shows whether a platform rewrote its audit 
 
 from tenderhub.hub.tlog.checker import LoggedHead, check_chain_heads, logged_heads
 from tenderhub.hub.tlog.entries import (
+    entries_for_releases,
     entry_for_chain_head,
     entry_for_release,
     entry_for_tree_head,
@@ -33,6 +34,7 @@ __all__ = [
     "SubtreeCache",
     "check_chain_heads",
     "create_tables",
+    "entries_for_releases",
     "entry_for_chain_head",
     "entry_for_release",
     "entry_for_tree_head",

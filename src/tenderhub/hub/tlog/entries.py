@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +28,21 @@ def entry_for_release(
     ocid: str, release_id: str, digest_hex: str, platform_id: str, received_at: datetime
 ) -> bytes:
     """A signed OCDS release the hub received: which, from whom, when, and its digest."""
+    return _release_entry(ocid, release_id, digest_hex, platform_id, utc_text(received_at, "received_at"))
+
+
+def entries_for_releases(facts: Iterable[tuple[str, str, str, str]], received_at: datetime) -> list[bytes]:
+    """``entry_for_release`` of each (ocid, release id, digest, platform) received together at
+    one instant (a batch: the time written once)."""
+    at = utc_text(received_at, "received_at")
+    return [_release_entry(ocid, release_id, digest_hex, platform_id, at) for ocid, release_id, digest_hex, platform_id in facts]
+
+
+def _release_entry(ocid: str, release_id: str, digest_hex: str, platform_id: str, at: str) -> bytes:
     return canonical({
         "v": VERSION, "kind": RELEASE, "ocid": _text(ocid, "ocid"),
         "release_id": _text(release_id, "release_id"), "digest": _hex64(digest_hex, "digest_hex"),
-        "platform": _text(platform_id, "platform_id"), "received_at": utc_text(received_at, "received_at"),
+        "platform": _text(platform_id, "platform_id"), "received_at": at,
     })
 
 

@@ -10,8 +10,9 @@ run in the caller's transaction (the caller commits), e.g. together with an inge
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -20,6 +21,7 @@ from tenderhub.hub.tlog.tree import Node, completed_nodes, leaf_hash, perfect_co
 
 metadata = sa.MetaData()
 TLOG_LOCK_KEY = 0x7105_1060  # pg_advisory_xact_lock key of the log's appends
+T = TypeVar("T")
 
 leaves = sa.Table(
     "tlog_leaves",
@@ -38,20 +40,26 @@ nodes = sa.Table(
 )
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: list[tuple[object, ...]]) -> None:
+def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: list[tuple[object, ...]],
+                meanwhile: Callable[[], T] | None = None) -> T | None:
     """``rows`` (values of the columns ``names``) in the caller's transaction, without
     SQLAlchemy's per-row parameter processing: ``COPY … FROM STDIN`` on PostgreSQL (psycopg),
     one DBAPI ``executemany`` elsewhere. Values must be what the driver takes (text, integers,
-    bytes; times as ``hub.stored.driver_time``)."""
+    bytes; times as ``hub.stored.driver_time``).
+
+    ``meanwhile`` (work that needs no database) runs on PostgreSQL after the rows are sent and
+    before the ``COPY`` is finished, so it overlaps the server's work on them; elsewhere after
+    the insert. Its result is returned."""
     quote = conn.dialect.identifier_preparer.quote
     columns = f"{quote(table.name)} ({', '.join(map(quote, names))})"
     if conn.dialect.driver == "psycopg":
         with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN") as copy:  # type: ignore[union-attr]
             for row in rows:
                 copy.write_row(row)
-        return
+            return meanwhile() if meanwhile is not None else None
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", rows)  # type: ignore[arg-type]
+    return meanwhile() if meanwhile is not None else None
 
 
 def create_tables(engine: sa.Engine) -> None:

@@ -36,6 +36,26 @@ def test_a_user_of_a_subject_is_found_by_a_valid_token_only(uow_factory: UowFact
         assert uow.users.list_for_subject(subject.id) == [user]
 
 
+def test_the_identity_read_without_a_session_is_the_sessions_and_sees_a_revocation_at_once(uow_factory: UowFactory) -> None:
+    subject = a_subject()
+    user = a_user(subject_id=subject.id)
+    with uow_factory() as uow:
+        uow.subjects.add(subject)
+        uow.users.add(user)
+        raw = uow.tokens.issue(user.id, label="cli", at=T0)
+        uow.commit()
+    with uow_factory() as uow:
+        in_session = uow.tokens.identity_for(raw)
+    alone = uow_factory().identity_for_token(raw)
+    assert alone is not None and tuple(alone) == tuple(in_session)
+    assert (alone.id, alone.subject_id, alone.uscc) == (user.id, subject.id, subject.uscc)
+    assert uow_factory().identity_for_token(raw + "x") is None
+    with uow_factory() as uow:
+        assert uow.tokens.revoke(raw, at=T0)
+        uow.commit()
+    assert uow_factory().identity_for_token(raw) is None, "revoked: refused by the next read (nothing cached)"
+
+
 def test_a_token_for_an_unknown_user_is_refused(uow_factory: UowFactory) -> None:
     with uow_factory() as uow, pytest.raises(Conflict):
         uow.tokens.add("raw", user_id="nobody", label="x", at=T0)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import secrets
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -20,6 +22,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from tenderhub.blobs.direct import write_new
 from tenderhub.blobs.durable import created_dirs, fsync_dir, make_dirs
 from tenderhub.blobs.port import (
     CHUNK,
@@ -34,6 +37,7 @@ from tenderhub.blobs.port import (
 TMP = ".tmp"
 _FAN_OUT_LOCK = threading.Lock()
 _FANNED_OUT: set[Path] = set()  # roots whose first level this process has made (a store per request)
+_TEMP_DIRS: set[Path] = set()  # temp directories this process has made (durably)
 
 
 class FileBlobStore:
@@ -58,22 +62,31 @@ class FileBlobStore:
 
     def put_hashed(self, body: bytes, ref: BlobRef) -> BlobRef:
         """``body``, which the caller has just hashed to ``ref``, written once into a temp file,
-        fsynced and adopted (no second hash)."""
-        tmp = self._temp_file()
+        fsynced and adopted (no second hash): one ``open`` and one ``write`` call, ``O_DIRECT``
+        where the file system allows it (``blobs/direct.py``); a blob already stored intact is
+        not written again."""
+        if self._holds(ref):
+            return ref
+        tmp = self._temp_name()
         try:
-            with open(tmp, "wb") as out:
-                out.write(body)
-                out.flush()
-                os.fsync(out.fileno())
+            write_new(tmp, body)  # O_DIRECT where the file system allows it (ADR 0026)
             return self.adopt(tmp, ref)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _holds(self, ref: BlobRef) -> bool:
+        """Whether the blob is stored with its size (one ``stat``)."""
+        try:
+            found = os.stat(self.path_for(ref.digest))
+        except FileNotFoundError:
+            return False
+        return stat.S_ISREG(found.st_mode) and found.st_size == ref.size
 
     def adopt(self, path: Path, ref: BlobRef) -> BlobRef:
         """Move a file the caller has just hashed (to ``ref``) and fsynced into the store, by
         renaming it (it must be on the same file system). Existing intact content is kept."""
         final = self.path_for(ref.digest)
-        if final.is_file() and final.stat().st_size == ref.size:
+        if self._holds(ref):
             path.unlink(missing_ok=True)
             return ref
         self._fan_out()
@@ -195,6 +208,14 @@ class FileBlobStore:
         fd, name = tempfile.mkstemp(dir=self.root / TMP, prefix="put-")
         os.close(fd)
         return Path(name)
+
+    def _temp_name(self) -> Path:
+        """A fresh name under ``root/.tmp`` (made once per store root and process), not yet a file."""
+        folder = self.root / TMP
+        if folder not in _TEMP_DIRS:
+            make_dirs(folder)
+            _TEMP_DIRS.add(folder)
+        return folder / f"put-{secrets.token_hex(12)}"
 
 
 def _copy_hashing(src: BinaryIO, dst: Path) -> tuple[str, int]:

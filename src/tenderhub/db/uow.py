@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tenderhub.core.shared.clock import Clock, SystemClock
@@ -36,8 +37,8 @@ from tenderhub.db.repositories.outbox import OutboxRepository
 from tenderhub.db.repositories.sequences import SequenceRepository
 from tenderhub.db.repositories.subjects import SubjectRepository
 from tenderhub.db.repositories.tenders import TenderRepository
-from tenderhub.db.repositories.tokens import TokenRepository
-from tenderhub.db.repositories.users import UserRepository
+from tenderhub.db.repositories.tokens import TokenRepository, hash_token
+from tenderhub.db.repositories.users import IDENTITY, UserRepository
 from tenderhub.db.serializer import to_json_value
 
 
@@ -100,6 +101,17 @@ class UnitOfWork:
     ) -> None:
         self.rollback()
         self.session.close()
+
+    def identity_for_token(self, raw: str) -> Any:
+        """``tokens.identity_for(raw)`` read on a pooled connection of its own, without entering
+        this unit of work: no session to begin, roll back and close (≈ 0.2 ms of CPU less per
+        authenticated request, docs/benchmarks.md ninth pass). Same query, same snapshot rules."""
+        bind = getattr(self._session_factory, "kw", {}).get("bind")
+        if not isinstance(bind, Engine):
+            with self as uow:
+                return uow.tokens.identity_for(raw)
+        with bind.connect() as connection:
+            return connection.execute(IDENTITY, {"token_hash": hash_token(raw)}).first()
 
     def record(self, event: DomainEvent) -> None:
         """An event that belongs to no tracked aggregate (written on the next commit)."""

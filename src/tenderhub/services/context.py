@@ -42,6 +42,8 @@ class UnitOfWork(Protocol):
 
     def also_for(self, other: Any) -> None: ...
 
+    def identity_for_token(self, raw: str) -> Any: ...
+
 
 @dataclass
 class Vault:

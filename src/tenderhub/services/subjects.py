@@ -106,8 +106,7 @@ def add_expert(svc: Services, actor: Actor, data: Mapping[str, Any]) -> dict[str
 
 def actor_for_token(svc: Services, raw: str, *, ip: str = "", device: str = "") -> Actor:
     """Authenticate an API token: the acting user with its role and subject (one query)."""
-    with svc.uow(None) as uow:
-        found = uow.tokens.identity_for(raw)
+    found = svc.uow(None).identity_for_token(raw)
     if found is None:
         raise Forbidden("unknown or revoked API token", message_zh="API 令牌无效或已吊销", field="authorization")
     if found.subject_id is None:

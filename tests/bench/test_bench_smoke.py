@@ -40,6 +40,7 @@ def test_the_deadline_surge_accepts_every_bid_over_http_and_loses_none(capsys: p
     assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (5, 5, 0, 0)
     assert result["ratio"] > 0 and result["workers"] == 1  # the default: one server process
     assert (result["requests"], result["http"]) == (1, "auto")  # the default: POST …/sealed-bids, uvicorn's parser
+    assert result["raw_s"] == min(result["raw_buffered_s"], result["raw_direct_s"]) > 0  # both writes measured, the faster counts (ADR 0026)
 
 
 def test_the_surge_with_two_requests_per_bid_and_the_h11_parser_loses_none(capsys: pytest.CaptureFixture[str]) -> None:

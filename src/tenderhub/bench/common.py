@@ -156,9 +156,9 @@ def write_fsynced(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def raw_files_and_rows(folder: Path, k: int, size: int) -> float:
-    """The deadline surge's raw limit (seconds): K x (write ``size`` bytes + fsync, insert and
-    commit one SQLite row), one process, with the platform's durability (ADR 0016)."""
+def raw_files_and_rows(folder: Path, k: int, size: int, write: Callable[[Path, bytes], None] = write_fsynced) -> float:
+    """The deadline surge's raw limit (seconds): K x (write ``size`` bytes + fsync with ``write``,
+    insert and commit one SQLite row), one process, with the platform's durability (ADR 0016)."""
     folder.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(folder / "raw.db", isolation_level=None)
     try:
@@ -169,7 +169,7 @@ def raw_files_and_rows(folder: Path, k: int, size: int) -> float:
         with timed() as took:
             for n in range(k):
                 path = folder / f"bid-{n}"
-                write_fsynced(path, payloads[n % len(payloads)])
+                write(path, payloads[n % len(payloads)])
                 db.execute("BEGIN")
                 db.execute("INSERT INTO bids (id, path, size) VALUES (?, ?, ?)", (n, str(path), size))
                 db.execute("COMMIT")

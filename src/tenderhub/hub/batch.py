@@ -47,7 +47,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tenderhub.core.shared.errors import DomainError, Invalid
-from tenderhub.hub import batchsig, ingest, protocol, registry, schemaworker, tables
+from tenderhub.hub import batchsig, ingest, protocol, registry, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.stored import New, Result, in_parallel, store
 from tenderhub.hub.validation import ReleaseInvalid, check_release
@@ -129,18 +129,14 @@ def judge(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts
           via: str | None = None) -> list[Item]:
     """``via``: the lower hub that forwards them with proofs (``proven.py``); ``registry.misrouted``."""
     form = receipt_form(receipts, signed_batch)
-    given = check_batch(list(bodies))
-    checks = schemaworker.Checks(len(given))
-    items = [_parse(i, body, covered=signed_batch is not None, checks=checks) for i, body in enumerate(given)]
+    items = [_parse(i, body, covered=signed_batch is not None) for i, body in enumerate(check_batch(list(bodies)))]
     _find_keys(hub, [it for it in items if it.pending], via)
     _check_proofs(items)
     if signed_batch is not None:
         _check_signed_batch(hub, items, signed_batch)
     in_parallel(_check_signature, [it for it in items if it.pending and it.env and it.env.signature is not None])
-    passed = checks.passed()  # the worker process's answers (schemaworker.py): every one before anything is stored
     for it in items:
-        if it.index not in passed:
-            _check_schema(it)  # in this thread, with every JSON path, what the worker did not pass
+        _check_schema(it)  # in this thread: the validator holds the GIL, a pool would only add switching
     todo = _pair_twins(items)
     new = [New(it.index, _env(it), it.data, it.digest) for it in todo]
     _apply(items, store(hub, new, receipts=form, lock_first=not single) if new else {})
@@ -148,7 +144,7 @@ def judge(hub: Hub, bodies: Sequence[Any], *, signed_batch: Any = None, receipts
     return items
 
 
-def _parse(index: int, body: Any, *, covered: bool, checks: schemaworker.Checks) -> Item:
+def _parse(index: int, body: Any, *, covered: bool) -> Item:
     item = Item(index)
     try:
         item.env = ingest.parse(body, covered=covered)
@@ -156,8 +152,6 @@ def _parse(index: int, body: Any, *, covered: bool, checks: schemaworker.Checks)
         item.digest = hashlib.sha256(item.data).hexdigest()
     except Invalid as error:
         item.refuse(error)
-        return item
-    checks.send(index, item.data)
     return item
 
 

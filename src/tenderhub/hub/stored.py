@@ -73,7 +73,7 @@ def claim(conn: sa.Connection, new: Sequence[New]) -> tuple[dict[int, DomainErro
     order: one lock order); the items whose ocid is another platform's (or outside their own
     prefix) by index, and the ocids claimed now (no release of them is stored yet)."""
     prefixes = registered_prefixes(conn)
-    refused = {n.index: e for n in new if (e := ingest.prefix_refusal(prefixes, n.env)) is not None}
+    refused = {n.index: e for n in new if (e := ingest.prefix_refusal(prefixes, n.env)) is not None} if prefixes else {}
     first: dict[str, str] = {}
     for n in new:
         if n.index not in refused:
@@ -89,9 +89,16 @@ def claim_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
     platform, perhaps by a transaction this one waited for)."""
     if not rows:
         return set()
+    if conn.dialect.driver == "psycopg":  # one statement of two arrays: no per-row parameters
+        found = conn.exec_driver_sql(CLAIM_PG, ([r["ocid"] for r in rows], [r["platform_id"] for r in rows]))
+        return {row[0] for row in found}
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(tables.ocids).on_conflict_do_nothing().returning(tables.ocids.c.ocid)
     return set(conn.execute(statement, rows).scalars().all())
+
+
+CLAIM_PG = ("INSERT INTO hub_ocids (ocid, platform_id) SELECT o, p FROM unnest(%s::varchar[], %s::varchar[]) AS t(o, p) "
+            "ORDER BY o ON CONFLICT DO NOTHING RETURNING ocid")  # sorted: one lock order for every claimer
 
 
 def registered_prefixes(conn: sa.Connection) -> dict[str, str]:
@@ -101,6 +108,8 @@ def registered_prefixes(conn: sa.Connection) -> dict[str, str]:
 
 def ocid_owners(conn: sa.Connection, ocids: list[str]) -> dict[str, str]:
     o, found = tables.ocids, {}
+    if conn.dialect.driver == "psycopg" and ocids:  # one query of one array
+        return dict(conn.exec_driver_sql("SELECT ocid, platform_id FROM hub_ocids WHERE ocid = ANY(%s::varchar[])", (ocids,)).all())
     for start in range(0, len(ocids), ingest.CHUNK):
         found.update({row.ocid: row.platform_id for row in conn.execute(sa.select(o).where(o.c.ocid.in_(ocids[start:start + ingest.CHUNK])))})
     return found

@@ -15,6 +15,7 @@ from tenderhub.queries.tenders import bid_view, opening_view, tender_view
 from tenderhub.services import parse as p
 from tenderhub.services.authz import require_operator_or_manager, require_role
 from tenderhub.services.context import Services
+from tenderhub.services.settling import settling_of
 from tenderhub.services.tenders import load
 
 
@@ -93,10 +94,15 @@ def withdraw(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any
 
 
 def open_bids(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Open the lot; first wait (bounded, else 409 ``bids_settling``) for the bids of the tender
+    receipted but not yet recorded (ADR 0025): the opening's time is read before the wait, so a
+    bid entering after it is late (its receipt time is later) and none in time is overtaken."""
+    act = svc.act(actor)
+    settling_of(svc).wait_settled(tender_id)  # outside any transaction: the writer gate is not held
     with svc.uow(actor) as uow:
         tender = load(uow, tender_id, for_update=True)
         require_operator_or_manager(tender, actor)
         lot = tender.lot(p.text(data, "lot"))
-        opening.open_bids(tender, svc.act(actor), lot_id=lot.id)
+        opening.open_bids(tender, act, lot_id=lot.id)
         uow.commit()
         return {"lot": lot.id, "status": lot.status.value, "failure_reason": lot.failure_reason, "opening": opening_view(lot), "tender": tender_view(tender, actor)}

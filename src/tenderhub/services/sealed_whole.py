@@ -35,6 +35,7 @@ from tenderhub.services.sealed_uploads import (
     check_against_summary,
     discard_orphan,
 )
+from tenderhub.services.settling import settling_of
 
 
 def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str, Any], body: bytes) -> tuple[bool, dict[str, Any]]:
@@ -50,9 +51,10 @@ def submit_whole(svc: Services, actor: Actor, tender_id: str, data: Mapping[str,
     summary, sha256, lot_ref = checked_summary(data), p.text(data, "sha256").lower(), p.text(data, "lot")
     problems = verify_summary(summary)
     ref = None if problems else stored(vault, summary, sha256, body)
-    pending = Pending(actor, svc.act(actor), tender_id, lot_ref, {"sha256": sha256, "summary": summary}, problems, ref)
-    try:  # the receipt time is now: every byte is stored and checked (ADR 0025)
-        again, signed = committer_of(svc).submit(pending)
+    try:
+        with settling_of(svc).holding(tender_id):  # entered before the receipt time: the opening waits for it
+            pending = Pending(actor, svc.act(actor), tender_id, lot_ref, {"sha256": sha256, "summary": summary}, problems, ref)
+            again, signed = committer_of(svc).submit(pending)  # receipt time: now, every byte stored and checked (ADR 0025)
     except (*Refused, NotFound, Invalid) as refused:  # an unknown tender or lot too: no bytes stay behind
         if ref is not None and refused.code not in PASSING:
             discard_orphan(svc, actor, vault, ref.digest)

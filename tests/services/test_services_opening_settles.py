@@ -104,6 +104,7 @@ def test_the_opening_answers_a_retryable_409_when_a_bid_does_not_settle_in_time(
         bids.open_bids(world.svc, tenderer, tender_id, {"lot": lot})
     assert (refused.value.code, refused.value.field) == ("bids_settling", "lot")
     assert refused.value.rule is not None and refused.value.rule.code == "SEALED_UPLOAD_BEFORE_DEADLINE"
+    assert {k: refused.value.as_dict()[k] for k in ("kind", "law", "article")} == {"kind": "conflict", "law": "电子招标投标办法", "article": 26}
     release.set()
     bidder.join(30)
     opened = bids.open_bids(world.svc, tenderer, tender_id, {"lot": lot})  # the retry opens, the bid included

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from db_aggregates import T0, Expert, Notice, a_subject, a_user
@@ -16,7 +17,8 @@ from tenderhub.db.uow import UnitOfWork
 UowFactory = Callable[..., UnitOfWork]
 
 
-def test_a_user_of_a_subject_is_found_by_a_valid_token_only(uow_factory: UowFactory) -> None:
+def a_user_with_a_token(uow_factory: UowFactory) -> tuple[Any, Any, str]:
+    """A subject, one of its users, and an API token issued to that user (committed)."""
     subject = a_subject()
     user = a_user(subject_id=subject.id)
     with uow_factory() as uow:
@@ -24,6 +26,11 @@ def test_a_user_of_a_subject_is_found_by_a_valid_token_only(uow_factory: UowFact
         uow.users.add(user)
         raw = uow.tokens.issue(user.id, label="cli", at=T0)
         uow.commit()
+    return subject, user, raw
+
+
+def test_a_user_of_a_subject_is_found_by_a_valid_token_only(uow_factory: UowFactory) -> None:
+    subject, user, raw = a_user_with_a_token(uow_factory)
     with uow_factory() as uow:
         assert uow.tokens.user_for_token(raw) == user
         assert uow.tokens.user_for_token(raw + "x") is None
@@ -37,13 +44,7 @@ def test_a_user_of_a_subject_is_found_by_a_valid_token_only(uow_factory: UowFact
 
 
 def test_the_identity_read_without_a_session_is_the_sessions_and_sees_a_revocation_at_once(uow_factory: UowFactory) -> None:
-    subject = a_subject()
-    user = a_user(subject_id=subject.id)
-    with uow_factory() as uow:
-        uow.subjects.add(subject)
-        uow.users.add(user)
-        raw = uow.tokens.issue(user.id, label="cli", at=T0)
-        uow.commit()
+    subject, user, raw = a_user_with_a_token(uow_factory)
     with uow_factory() as uow:
         in_session = uow.tokens.identity_for(raw)
     alone = uow_factory().identity_for_token(raw)

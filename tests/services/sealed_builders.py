@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services_builders import World, bj
+from services_builders import World, a_tender_body, bj
 
 from tenderhub.core.shared.roles import Actor
 from tenderhub.crypto import keys
 from tenderhub.crypto.keys import KeyPair
 from tenderhub.crypto.machine import fingerprint
 from tenderhub.crypto.sealing import release_for, seal_package
-from tenderhub.services import sealed
+from tenderhub.services import bids, sealed, tenders
 
 
 @dataclass
@@ -58,3 +58,21 @@ def upload(world: World, tender_id: str, lot: str, bid: SealedBid, *, chunk: int
 def release(world: World, bid: SealedBid) -> str:
     opening = world.svc.vault.keys.pair("opening", bid.pair.suite).public_pem  # type: ignore[union-attr]
     return base64.b64encode(release_for(bid.pair.suite, bid.pair.private_pem, bid.path, opening)).decode()
+
+
+def a_sealed_tender(world: World, tmp: Path, n: int, *, deadline: str, registered: int | None = None,
+                    at: str = "2026-12-10T10:00") -> tuple[Actor, str, str, list[SealedBid]]:
+    """A published sealed tender (bids due at ``deadline``) and ``n`` bidders with a package each
+    (the first ``registered`` registered); the clock left at ``at``."""
+    tenderer = world.subject("tenderer", "tenderer", 1)
+    made = tenders.create_tender(world.svc, tenderer, a_tender_body(deadline=deadline))
+    world.at("2026-12-01T09:00")
+    tenders.publish(world.svc, tenderer, made["id"], {"doc_sale_end": "2026-12-07"})
+    world.at(at)
+    lot, packages = made["lots"][0]["code"], []
+    for i in range(n):
+        bidder = world.subject(f"b{i}", "bidder", 11 + i)
+        if registered is None or i < registered:
+            bids.register(world.svc, bidder, made["id"], {"lot": lot})
+        packages.append(seal(bidder, tmp / f"p{i}", price=str(9_000_000 - i), size=20_000))
+    return tenderer, made["id"], lot, packages

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sealed_builders import SealedBid, seal
-from services_builders import World, a_tender_body, a_world
+from sealed_builders import SealedBid, a_sealed_tender
+from services_builders import World, a_world
 
 from tenderhub.core.shared.errors import Conflict
-from tenderhub.core.shared.roles import Actor
-from tenderhub.services import bids, sealed_batch, sealed_whole, settling, tenders
+from tenderhub.services import bids, sealed_batch, sealed_whole, settling
 
 DEADLINE = "2026-12-21T09:30"
 
@@ -28,20 +27,6 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     w = a_world(database_url, tmp_path / "data", allow_unsealed=False)
     yield w
     w.platform.engine.dispose()
-
-
-def a_tender(world: World, tmp: Path, n: int) -> tuple[Actor, str, str, list[SealedBid]]:
-    tenderer = world.subject("tenderer", "tenderer", 1)
-    made = tenders.create_tender(world.svc, tenderer, a_tender_body(deadline=DEADLINE))
-    world.at("2026-12-01T09:00")
-    tenders.publish(world.svc, tenderer, made["id"], {"doc_sale_end": "2026-12-07"})
-    world.at("2026-12-10T10:00")
-    lot, packages = made["lots"][0]["code"], []
-    for i in range(n):
-        bidder = world.subject(f"b{i}", "bidder", 11 + i)
-        bids.register(world.svc, bidder, made["id"], {"lot": lot})
-        packages.append(seal(bidder, tmp / f"p{i}", price=str(9_000_000 - i), size=20_000))
-    return tenderer, made["id"], lot, packages
 
 
 def send(world: World, tender_id: str, lot: str, bid: SealedBid) -> dict[str, Any]:
@@ -65,7 +50,7 @@ def held_leader(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threa
 @pytest.mark.db
 def test_the_opening_waits_for_a_bid_receipted_before_the_deadline_and_records_it(
         world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tenderer, tender_id, lot, packages = a_tender(world, tmp_path, 3)
+    tenderer, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 3, deadline=DEADLINE)
     for bid in packages[:2]:
         send(world, tender_id, lot, bid)
     started, release = held_leader(monkeypatch)
@@ -92,7 +77,7 @@ def test_the_opening_waits_for_a_bid_receipted_before_the_deadline_and_records_i
 @pytest.mark.db
 def test_the_opening_answers_a_retryable_409_when_a_bid_does_not_settle_in_time(
         world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tenderer, tender_id, lot, packages = a_tender(world, tmp_path, 3)
+    tenderer, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 3, deadline=DEADLINE)
     started, release = held_leader(monkeypatch)
     monkeypatch.setattr(settling.Settling.wait_settled, "__defaults__", (0.2,))
     world.at("2026-12-21T09:29:59")

@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sealed_builders import SealedBid, seal
-from services_builders import World, a_tender_body, a_world, bj
+from sealed_builders import SealedBid, a_sealed_tender
+from services_builders import World, a_world, bj
 
 from tenderhub.core.shared.errors import Conflict, RuleViolation
-from tenderhub.services import bids, sealed, sealed_batch, sealed_whole, tenders
+from tenderhub.services import sealed, sealed_batch, sealed_whole
 from tenderhub.services.sealed_batch import Pending
 from tenderhub.services.tenders import load
 
-AT = "2026-12-10T10:00"
 DEADLINE = "2026-12-21T09:30"
 
 
@@ -28,22 +27,6 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     w = a_world(database_url, tmp_path / "data", allow_unsealed=False)
     yield w
     w.platform.engine.dispose()
-
-
-def a_tender_with_bidders(world: World, tmp: Path, n: int, *, registered: int | None = None) -> tuple[str, str, list[SealedBid]]:
-    """A sealed tender and ``n`` bidders with a package each (the first ``registered`` registered)."""
-    tenderer = world.subject("tenderer", "tenderer", 1)
-    made = tenders.create_tender(world.svc, tenderer, a_tender_body(deadline=DEADLINE))
-    world.at("2026-12-01T09:00")
-    tenders.publish(world.svc, tenderer, made["id"], {"doc_sale_end": "2026-12-07"})
-    world.at(AT)
-    lot, packages = made["lots"][0]["code"], []
-    for i in range(n):
-        bidder = world.subject(f"b{i}", "bidder", 11 + i)
-        if registered is None or i < registered:
-            bids.register(world.svc, bidder, made["id"], {"lot": lot})
-        packages.append(seal(bidder, tmp / f"p{i}", price=str(9_000_000 - i), size=20_000))
-    return made["id"], lot, packages
 
 
 def pending(world: World, tender_id: str, lot: str, bid: SealedBid, *, at: str | None = None) -> Pending:
@@ -70,7 +53,7 @@ def audit_rows(world: World, tag: str) -> list[Any]:
 
 @pytest.mark.db
 def test_a_group_records_every_bid_in_one_transaction_with_its_own_actor_and_number(world: World, tmp_path: Path) -> None:
-    tender_id, lot, packages = a_tender_with_bidders(world, tmp_path, 4)
+    _, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 4, deadline=DEADLINE)
     group = [pending(world, tender_id, lot, bid) for bid in packages]
     sealed_batch.record_group(world.svc, group)
     assert all(p.error is None and p.result is not None and not p.result[0] for p in group)
@@ -84,7 +67,7 @@ def test_a_group_records_every_bid_in_one_transaction_with_its_own_actor_and_num
 
 @pytest.mark.db
 def test_a_refused_bid_in_a_group_does_not_fail_or_lose_the_others(world: World, tmp_path: Path) -> None:
-    tender_id, lot, packages = a_tender_with_bidders(world, tmp_path, 4, registered=3)  # b3 not registered
+    _, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 4, deadline=DEADLINE, registered=3)  # b3 not registered
     group = [pending(world, tender_id, lot, bid) for bid in packages]
     forged = pending(world, tender_id, lot, packages[1])
     forged.problems = ["the signature does not verify"]
@@ -97,7 +80,7 @@ def test_a_refused_bid_in_a_group_does_not_fail_or_lose_the_others(world: World,
 
 @pytest.mark.db
 def test_a_bid_whose_bytes_vanished_is_dropped_and_the_group_is_written_again_without_it(world: World, tmp_path: Path) -> None:
-    tender_id, lot, packages = a_tender_with_bidders(world, tmp_path, 3)
+    _, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 3, deadline=DEADLINE)
     group = [pending(world, tender_id, lot, bid) for bid in packages]
     assert world.svc.vault is not None and group[1].ref is not None
     world.svc.vault.blobs.remove(group[1].ref.digest)  # a concurrent refusal of an identical package removed it
@@ -112,7 +95,7 @@ def test_a_bid_whose_bytes_vanished_is_dropped_and_the_group_is_written_again_wi
 def test_the_deadline_is_judged_on_each_bids_receipt_time_not_on_when_its_group_commits(world: World, tmp_path: Path) -> None:
     """电子招标投标办法 第26条: a bid whose bytes were all stored and checked before the deadline is
     in time even if its group is written after it; one whose receipt time is the deadline is late."""
-    tender_id, lot, packages = a_tender_with_bidders(world, tmp_path, 3)
+    _, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 3, deadline=DEADLINE)
     in_time = pending(world, tender_id, lot, packages[0], at="2026-12-21T09:29:59.999")
     at_deadline = pending(world, tender_id, lot, packages[1], at=DEADLINE)
     world.at("2026-12-21T09:30:00.200")  # the group is written 200 ms after the deadline
@@ -128,7 +111,7 @@ def test_the_deadline_is_judged_on_each_bids_receipt_time_not_on_when_its_group_
 
 @pytest.mark.db
 def test_the_same_package_twice_in_one_group_is_one_bid_with_one_receipt(world: World, tmp_path: Path) -> None:
-    tender_id, lot, packages = a_tender_with_bidders(world, tmp_path, 1)
+    _, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 1, deadline=DEADLINE)
     first, retry = pending(world, tender_id, lot, packages[0]), pending(world, tender_id, lot, packages[0])
     sealed_batch.record_group(world.svc, [first, retry])
     assert first.result is not None and retry.result is not None
@@ -139,7 +122,7 @@ def test_the_same_package_twice_in_one_group_is_one_bid_with_one_receipt(world: 
 
 @pytest.mark.db
 def test_requests_that_arrive_while_a_group_is_written_are_the_next_group_and_each_gets_its_receipt(world: World, tmp_path: Path) -> None:
-    tender_id, lot, packages = a_tender_with_bidders(world, tmp_path, 12)
+    _, tender_id, lot, packages = a_sealed_tender(world, tmp_path, 12, deadline=DEADLINE)
     committer, receipts = sealed_batch.committer_of(world.svc), {}
 
     def send(bid: SealedBid) -> None:

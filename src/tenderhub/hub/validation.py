@@ -41,15 +41,9 @@ from tenderhub.exchange.ocds.validate import resources, validate_release
 
 KEYS = ("ocid", "id", "date")
 EXPERTS_RULE = "experts_before_result"
-# party roles that name the evaluation committee or one of its experts (compared lowercased,
-# without separators). OCDS 1.1.5's partyRole codelist has none (it is open); ``reviewBody`` is
-# the body reviewing challenges (投诉处理), not the evaluation, and is not one of them.
 _SEPARATORS = re.compile(r"[\W_]+")
-EXPERT_ROLES = frozenset({
-    "evaluationexpert", "evaluationexperts", "evaluationcommittee", "evaluationpanel", "evaluationbody",
-    "evaluator", "evaluators", "expert", "experts", "bidevaluationcommittee", "bidevaluationexpert",
-    "评标专家", "评标委员会", "评审专家", "评审委员会", "评标委员会成员", "评审小组",
-})
+EXPERT_ROLES = frozenset(dict(by_code(EXPERTS_RULE).extra)["expert_roles"])  # type: ignore[call-overload]
+"""Party roles naming the committee or an expert, compared lowercased without separators (rule data)."""
 
 
 class ReleaseInvalid(Invalid):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,9 @@ class UnitOfWork(Protocol):
     def identity_for_token(self, raw: str) -> Any: ...
 
 
+_EXTRAS_LOCK = threading.Lock()
+
+
 @dataclass
 class Vault:
     """Where sealed bids live: the content-addressed blob store, the resumable upload area
@@ -73,10 +77,19 @@ class Services:
     projects: ProjectRegistry | None = None  # investment projects (services/credit.py)
     credit: CreditPort | None = None  # credit records (services/credit.py)
     supervision_keys: dict[str, Any] = field(default_factory=dict)  # fingerprint -> TrustedKey (services/instructions.py)
-    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # per-process helpers made on first use (sealed_batch.committer_of)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # per-process helpers made on first use (``extra``)
 
     def uow(self, actor: Actor | None = None) -> UnitOfWork:
         return self.uow_factory(actor)
+
+    def extra(self, name: str, make: Callable[[], Any]) -> Any:
+        """This process's helper ``name`` of these services, made by ``make`` on first use
+        (the group committer, the settling bids: ``sealed_batch``, ``settling``)."""
+        with _EXTRAS_LOCK:
+            found = self.extras.get(name)
+            if found is None:
+                found = self.extras[name] = make()
+            return found
 
     def act(self, actor: Actor, reason: str = "") -> Act:
         return Act(self.clock.now(), actor.user_id, self.calendar, reason)

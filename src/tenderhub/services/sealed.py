@@ -191,11 +191,18 @@ def record_sealed_bid(svc: Services, actor: Actor, meta: Mapping[str, Any], uplo
 def submit_and_commit(svc: Services, uow: Any, tender: Tender, act: Any, bidder: Any, lot_id: str, package: SealedPackage) -> Bid:
     """The bid with its package, its blob and the receipt event, committed once the ciphertext
     is stored (both upload protocols end here, under the tender's lock)."""
+    bid = record_submission(uow, tender, act, bidder, lot_id, package)
+    commit_if_stored(vault_of(svc), uow, package.digest)
+    return bid
+
+
+def record_submission(uow: Any, tender: Tender, act: Any, bidder: Any, lot_id: str, package: SealedPackage) -> Bid:
+    """The bid with its package, its blob row and the receipt event, not committed (a group of
+    bids commits once: ``sealed_batch``)."""
     bid = sealing.submit_sealed(tender, act, lot_id=lot_id, bidder=bidder, package=package)
     uow.blobs.record(package.digest, package.size, kind="sealed_bid", owner=bid.id, at=act.at)
     tender.record("bids:package:received", bid.id, act.at, act.by, digest=package.digest, size=package.size,
                   receipt=package.receipt_id)
-    commit_if_stored(vault_of(svc), uow, package.digest)
     return bid
 
 

@@ -29,7 +29,7 @@ from tenderhub.core.bids import sealing
 from tenderhub.core.bids.model import Bid, SealedPackage
 from tenderhub.core.procedures.model import Tender
 from tenderhub.core.shared.context import Act
-from tenderhub.core.shared.errors import Conflict, Invalid, NotFound
+from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.core.shared.roles import Actor
 from tenderhub.services.bids import bidder_of, require_not_blacklisted
 from tenderhub.services.context import Services
@@ -37,12 +37,13 @@ from tenderhub.services.sealed import (
     Refused,
     bid_with_receipt,
     receipt,
+    record_submission,
     sealed_package,
     sealing_refusal,
     upload_id_in,
     vault_of,
 )
-from tenderhub.services.sealed_uploads import digest_locks
+from tenderhub.services.sealed_uploads import digest_locks, upload_lost
 from tenderhub.services.tenders import load
 
 MAX_GROUP = 64
@@ -123,16 +124,9 @@ class Committer:
             self._cond.notify_all()
 
 
-_committers_lock = threading.Lock()
-
-
 def committer_of(svc: Services) -> Committer:
     """The ``Committer`` of these services (made on first use)."""
-    with _committers_lock:
-        found = svc.extras.get("sealed_committer")
-        if found is None:
-            found = svc.extras["sealed_committer"] = Committer(svc)
-        return found  # type: ignore[no-any-return]
+    return svc.extra("sealed_committer", lambda: Committer(svc))  # type: ignore[no-any-return]
 
 
 def record_group(svc: Services, group: list[Pending]) -> None:
@@ -196,13 +190,9 @@ def checked(svc: Services, uow: Any, bid: Pending) -> Tender | tuple[Tender, Bid
 
 
 def submitted(uow: Any, tender: Tender, bid: Pending) -> tuple[Bid, SealedPackage]:
-    """The bid, its blob row and the receipt event (``sealed.submit_and_commit`` without the commit)."""
-    act, lot = bid.act, tender.lot(bid.lot_ref)
-    package = sealed_package(bid.meta, bid.ref, bid.upload_id, act.at)
-    recorded = sealing.submit_sealed(tender, act, lot_id=lot.id, bidder=bidder_of(bid.actor), package=package)
-    uow.blobs.record(package.digest, package.size, kind="sealed_bid", owner=recorded.id, at=act.at)
-    tender.record("bids:package:received", recorded.id, act.at, act.by, digest=package.digest, size=package.size,
-                  receipt=package.receipt_id)
+    """The bid, its blob row and the receipt event (``sealed.record_submission``), not committed."""
+    package = sealed_package(bid.meta, bid.ref, bid.upload_id, bid.act.at)
+    recorded = record_submission(uow, tender, bid.act, bidder_of(bid.actor), tender.lot(bid.lot_ref).id, package)
     assert recorded.sealed is not None
     return recorded, recorded.sealed
 
@@ -215,8 +205,7 @@ def committed(svc: Services, uow: Any, new: list[Pending]) -> bool:
     with digest_locks(vault, [bid.ref.digest for bid in new if bid.ref is not None]):
         for bid in new:
             if bid.ref is None or not vault.blobs.exists(bid.ref.digest):
-                bid.error = Conflict("the uploaded package was removed meanwhile; upload it again (begin a new upload)",
-                                     message_zh="已上传的投标文件已被移除，请重新上传", field="upload_id", code="upload_lost")
+                bid.error = upload_lost()
                 return False
         uow.commit()
     return True

@@ -93,9 +93,15 @@ def commit_if_stored(vault: Vault, uow: Any, digest: str) -> None:
     identical package may have just removed it: the bidder uploads again)."""
     with digest_lock(vault, digest):
         if not vault.blobs.exists(digest):
-            raise Conflict("the uploaded package was removed meanwhile; upload it again (begin a new upload)",
-                           message_zh="已上传的投标文件已被移除，请重新上传", field="upload_id", code="upload_lost")
+            raise upload_lost()
         uow.commit()
+
+
+def upload_lost() -> Conflict:
+    """The bid's ciphertext left the store before its commit (a concurrent refusal of an
+    identical package removed it): nothing is recorded, the bidder uploads again."""
+    return Conflict("the uploaded package was removed meanwhile; upload it again (begin a new upload)",
+                    message_zh="已上传的投标文件已被移除，请重新上传", field="upload_id", code="upload_lost")
 
 
 def digest_locks(vault: Vault, digests: Iterable[str]) -> Any:

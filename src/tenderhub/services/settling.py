@@ -108,21 +108,13 @@ def exclusive_once(fd: int, end: float) -> bool:
 
 def unsettled(count: int | None) -> Conflict:
     where = "another process of this platform" if count is None else f"this process ({count})"
-    error = Conflict(f"bids received before the deadline are still being recorded in {where}; "
+    return Conflict(f"bids received before the deadline are still being recorded in {where}; "
                      "open the bids again in a moment (电子招标投标办法 第26条)",
                      message_zh="截止时间前已完成传输的投标文件仍在入库，请稍后再开标（电子招标投标办法第26条）",
                      field="lot", code="bids_settling", rule=SETTLING_RULE)
-    return error
-
-
-_made = threading.Lock()
 
 
 def settling_of(svc: Services) -> Settling:
     """The ``Settling`` of these services (made on first use; its file locks beside the uploads)."""
-    with _made:
-        found = svc.extras.get("settling")
-        if found is None:
-            lock_dir = None if svc.vault is None else Path(svc.vault.meta_dir).parent / "settling"
-            found = svc.extras["settling"] = Settling(lock_dir)
-        return found  # type: ignore[no-any-return]
+    lock_dir = None if svc.vault is None else Path(svc.vault.meta_dir).parent / "settling"
+    return svc.extra("settling", lambda: Settling(lock_dir))  # type: ignore[no-any-return]

@@ -128,5 +128,12 @@ RULES: list[Rule] = [
         ("评标委员会成员的名单在中标结果确定前应当保密：{path} 列出标段 {lot} 的评标专家，但本发布没有该标段有效的中标结果（awards[].status = active）",
          "The committee's names stay secret until the winner is determined: {path} names the experts of lot {lot}, "
          "but this release has no active award of that lot"),
+        # party roles that name the committee or one of its experts (lowercased, separators removed);
+        # OCDS 1.1.5's open partyRole codelist has none, and its reviewBody reviews challenges (投诉处理)
+        expert_roles=(
+            "bidevaluationcommittee", "bidevaluationexpert", "evaluationbody", "evaluationcommittee", "evaluationexpert",
+            "evaluationexperts", "evaluationpanel", "evaluator", "evaluators", "expert", "experts",
+            "评审委员会", "评审专家", "评审小组", "评标专家", "评标委员会", "评标委员会成员",
+        ),
     ),
 ]

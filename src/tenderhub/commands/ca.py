@@ -1,10 +1,10 @@
 """``tenderhub ca init|issue|revoke|crl``: a certificate authority for people, companies and
 platforms, in the intl (P-256) or gm (SM2) suite.
 
-    tenderhub ca init --name NAME [--suite intl|gm] [--dir DIR] [--days N] [--path-len N]
-    tenderhub ca init --intermediate --issuer-dir ROOT_DIR --name NAME [--dir DIR] [--days N] [--path-len N]
+    tenderhub ca init --name NAME [--suite intl|gm] [--dir DIR] [--days N] [--path-len N] [--crl-url URL ...]
+    tenderhub ca init --intermediate --issuer-dir ROOT_DIR --name NAME [--dir DIR] [--days N] [--path-len N] [--crl-url URL ...]
     tenderhub ca issue --kind person|company|platform --cn NAME [--uscc CODE]
-                       --public-key PUB.pem [--dir DIR] --out CERT.pem [--days N]
+                       --public-key PUB.pem [--dir DIR] --out CERT.pem [--days N] [--crl-url URL ...]
     tenderhub ca revoke --serial HEX [--reason REASON] [--dir DIR]
     tenderhub ca crl --out CA.crl [--days N] [--dir DIR]
 
@@ -13,6 +13,16 @@ expiry), the revoked ones (serial, time, reason) and the last CRL number. An int
 DIR holds chain.pem too: its own certificate and those of the intermediates above it (not the
 root); ``ca issue`` writes the holder's certificate followed by chain.pem, so the file carries
 its path. The issuing CA records the intermediate in its index.json (``ca revoke`` revokes it).
+
+CRL distribution points (RFC 5280 §4.2.1.13: a certificate names where the CRL that covers *it*
+is published, i.e. its issuer's CRL). ``ca init --crl-url URL`` (http or https, repeatable) says
+where this CA will publish the CRLs ``ca crl`` writes; it is kept in index.json (``crl_urls``) and
+every certificate the CA issues from then on names it: holders (``ca issue``), intermediates
+(``ca init --intermediate``: the intermediate's certificate names its issuer's URL, its own
+``--crl-url`` is where it publishes for its holders), and a root's own self-signed certificate
+(covered by its own CRL), so a hub that has only the CA certificate can fetch it. ``ca issue
+--crl-url`` names other URLs for one certificate. Without any ``--crl-url`` no certificate has the
+extension (as before).
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from typing import Any
 
 from tenderhub.core.shared.clock import SystemClock, beijing
 from tenderhub.core.shared.errors import DomainError
-from tenderhub.crypto import crl, keys, x509
+from tenderhub.crypto import certs, crl, keys, x509
 
 DEFAULT_DIR = Path("data/ca")
 
@@ -41,6 +51,7 @@ def add_parser(subs: Any) -> None:
     init.add_argument("--issuer-dir", type=Path, help="the directory of the issuing CA (with --intermediate)")
     init.add_argument("--path-len", type=int, default=None,
                       help="how many intermediate CAs may stand below this one (default: no limit for a root, 0 for an intermediate)")
+    _crl_url(init, "where this CA publishes its CRL: named by the certificates it issues (and a root's own)")
     _common(init, handler=run_init, days=3650)
     issue = inner.add_parser("issue", help="issue a certificate for a public key (the CA's suite)")
     issue.add_argument("--kind", required=True, choices=list(x509.KINDS))
@@ -48,6 +59,7 @@ def add_parser(subs: Any) -> None:
     issue.add_argument("--uscc", help="统一社会信用代码 (required for a company)")
     issue.add_argument("--public-key", required=True, type=Path)
     issue.add_argument("--out", required=True, type=Path)
+    _crl_url(issue, "the CRL URL this certificate names (default: the URLs given to `ca init` of this CA)")
     _common(issue, handler=run_issue, days=730)
     revoke = inner.add_parser("revoke", help="revoke a certificate this CA issued (shows in the next CRL)")
     revoke.add_argument("--serial", required=True, help="the certificate serial number, hex")
@@ -63,6 +75,11 @@ def _common(parser: argparse.ArgumentParser, *, handler: Any, days: int | None =
     if days is not None:
         parser.add_argument("--days", type=int, default=days)
     parser.set_defaults(handler=handler)
+
+
+def _crl_url(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--crl-url", action="append", default=[], metavar="URL",
+                        help=f"{text}; http or https, repeatable (cRLDistributionPoints)")
 
 
 def fail(error: Exception) -> int:
@@ -92,8 +109,9 @@ def run_init(args: argparse.Namespace) -> int:
     if args.path_len is not None and args.path_len < 0:
         return fail(ValueError("--path-len must be 0 or more"))
     try:
+        urls = [certs.crl_url(u, "--crl-url") for u in args.crl_url]
         cert, key, chain = make_intermediate(args) if args.intermediate else \
-            (*x509.init_ca(args.name, args.suite or "intl", days=args.days, path_length=args.path_len), b"")
+            (*x509.init_ca(args.name, args.suite or "intl", days=args.days, path_length=args.path_len, crl_urls=urls), b"")
     except (DomainError, OSError, ValueError) as e:
         return fail(e)
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -101,12 +119,14 @@ def run_init(args: argparse.Namespace) -> int:
     (args.dir / "ca.pem").write_bytes(cert)
     if chain:
         (args.dir / "chain.pem").write_bytes(chain)
-    write_index(args.dir, read_index(args.dir))
+    write_index(args.dir, {**read_index(args.dir), **({"crl_urls": urls} if urls else {})})
     if args.intermediate:
         record_issued(args.issuer_dir, cert)
     info = x509.cert_info(cert)
     under = f", intermediate under {info.issuer_cn!r}" if args.intermediate else ""
     print(f"CA {args.name!r} ({info.suite}{under}): {args.dir / 'ca.pem'} (key {args.dir / 'ca.key'}, 0600)")
+    if urls:
+        print(f"its CRL is to be published at {', '.join(urls)} (named by the certificates it issues)")
     return 0
 
 
@@ -119,7 +139,7 @@ def make_intermediate(args: argparse.Namespace) -> tuple[bytes, bytes, bytes]:
         raise ValueError(f"the issuing CA is {suite}: an intermediate CA has its issuer's suite")
     limit = 0 if args.path_len is None else args.path_len
     cert, key = x509.issue_ca(issuer_cert, (args.issuer_dir / "ca.key").read_bytes(), args.name,
-                              days=args.days, path_length=limit)
+                              days=args.days, path_length=limit, crl_urls=published_at(args.issuer_dir))
     above = args.issuer_dir / "chain.pem"
     return cert, key, cert + (above.read_bytes() if above.exists() else b"")
 
@@ -133,12 +153,18 @@ def record_issued(directory: Path, cert: bytes) -> x509.CertInfo:
     return info
 
 
+def published_at(directory: Path) -> list[str]:
+    """Where the CA in ``directory`` publishes its CRL (``ca init --crl-url``), if it said."""
+    return list(read_index(directory).get("crl_urls", []))
+
+
 def run_issue(args: argparse.Namespace) -> int:
     try:
+        urls = [certs.crl_url(u, "--crl-url") for u in args.crl_url] or published_at(args.dir)
         cert = x509.issue(
             (args.dir / "ca.pem").read_bytes(), (args.dir / "ca.key").read_bytes(),
             subject_cn=args.cn, kind=args.kind, uscc=args.uscc,
-            public_pem=args.public_key.read_bytes(), days=args.days,
+            public_pem=args.public_key.read_bytes(), days=args.days, crl_urls=urls,
         )
     except (DomainError, OSError) as e:
         return fail(e)
@@ -180,4 +206,6 @@ def run_crl(args: argparse.Namespace) -> int:
     index["crl_number"] = number
     write_index(args.dir, index)
     print(f"CRL #{number}: {len(revoked)} revoked certificate(s), next update in {args.days} days: {args.out}")
+    if index.get("crl_urls"):
+        print(f"put it at {', '.join(index['crl_urls'])}: the certificates of this CA name it there")
     return 0

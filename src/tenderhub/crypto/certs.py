@@ -111,6 +111,28 @@ def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
                          cert.signature, public_key(ca)[1])
 
 
+def crl_url(value: str, field: str = "crl_url") -> str:
+    """A CRL distribution point URL a certificate may name: http or https with a host, ASCII
+    (an IA5String, RFC 5280 §4.2.1.13): the hub fetches only these (``hub/crlfetch.py``)."""
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/") or not value.isascii() or any(c.isspace() for c in value):
+        raise CertificateError(f"{field}: {value!r} is not an http(s) URL with a host (RFC 5280 §4.2.1.13)", field=field,
+                               message_zh=f"{field}：{value!r} 不是含主机名的 http(s) 地址")
+    return value
+
+
+def crl_urls(cert: x509.Certificate) -> list[str]:
+    """The URLs of the cRLDistributionPoints extension: where the CRL covering ``cert`` (issued by
+    ``cert``'s issuer) is published. Points limited to some reasons or with a cRLIssuer (partitioned
+    or indirect CRLs, which ``crl.load`` refuses) are left out; every URI scheme is kept (the caller judges)."""
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    return [name.value for point in points if point.reasons is None and point.crl_issuer is None
+            for name in point.full_name or [] if isinstance(name, x509.UniformResourceIdentifier)]
+
+
 def attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
     found = name.get_attributes_for_oid(oid)
     return str(found[0].value) if found else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tenderhub.core.shared.clock import SystemClock, as_utc
@@ -19,6 +20,7 @@ from tenderhub.crypto import der, sm2
 SM3_WITH_SM2 = "1.2.156.10197.1.501"
 CN, OU, SERIAL_NUMBER = "2.5.4.3", "2.5.4.11", "2.5.4.5"
 SKI, KEY_USAGE, BASIC_CONSTRAINTS, AKI = "2.5.29.14", "2.5.29.15", "2.5.29.19", "2.5.29.35"
+CRL_DISTRIBUTION_POINTS = "2.5.29.31"
 USAGE_BITS = {"digital_signature": 0, "content_commitment": 1, "key_encipherment": 2,
               "data_encipherment": 3, "key_agreement": 4, "key_cert_sign": 5, "crl_sign": 6}
 SIGNATURE_ALGORITHM = der.algorithm(SM3_WITH_SM2)
@@ -55,6 +57,16 @@ def key_usage(*names: str) -> bytes:
     return extension(KEY_USAGE, True, der.named_bits({USAGE_BITS[n] for n in names}))
 
 
+def distribution_points(urls: Sequence[str]) -> list[bytes]:
+    """cRLDistributionPoints (RFC 5280 §4.2.1.13): one point whose fullName lists ``urls`` (places of
+    the same CRL), each a uniformResourceIdentifier [6] IA5String; no extension when there is none."""
+    if not urls:
+        return []
+    names = b"".join(der.tlv(0x86, url.encode("ascii")) for url in urls)
+    point = der.seq(der.explicit(0, der.explicit(0, names)))  # distributionPoint [0] { fullName [0] GeneralNames }
+    return [extension(CRL_DISTRIBUTION_POINTS, False, der.seq(point))]
+
+
 def key_ids(subject_public_pem: bytes, issuer_public_pem: bytes | None, issuer_key_id: bytes | None = None) -> list[bytes]:
     """SKI of the subject's key; AKI = the issuer's own SKI when given (it may have been computed
     another way), else the SHA-1 of the issuer's key."""
@@ -82,30 +94,35 @@ def signed(body: bytes, private_pem: bytes) -> bytes:
     return der.seq(body, SIGNATURE_ALGORITHM, der.bits(sm2.sign(private_pem, body)))
 
 
-def init_ca(cn: str, *, days: int, now: datetime | None, path_length: int | None = None) -> tuple[bytes, bytes]:
+def init_ca(cn: str, *, days: int, now: datetime | None, path_length: int | None = None,
+            crl_urls: Sequence[str] = ()) -> tuple[bytes, bytes]:
     """A self-signed SM2 CA: (certificate PEM, private key PEM)."""
     private, public = sm2.generate()
     subject = name(cn)
-    extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"), *key_ids(public, None)]
+    extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"), *key_ids(public, None),
+                  *distribution_points(crl_urls)]
     body = tbs(issuer=subject, subject=subject, public_pem=public, period=validity(days, now), extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, private)), private
 
 
 def issue(ca_subject: bytes, ca_public_pem: bytes, ca_key_pem: bytes, *, subject: bytes, usage: tuple[str, ...],
-          public_pem: bytes, days: int, now: datetime | None, ca_key_id: bytes | None = None) -> bytes:
+          public_pem: bytes, days: int, now: datetime | None, ca_key_id: bytes | None = None,
+          crl_urls: Sequence[str] = ()) -> bytes:
     """An end-entity SM2 certificate signed by an SM2 CA (``ca_subject`` is its Name DER)."""
-    extensions = [basic_constraints(False), key_usage(*usage), *key_ids(public_pem, ca_public_pem, ca_key_id)]
+    extensions = [basic_constraints(False), key_usage(*usage), *key_ids(public_pem, ca_public_pem, ca_key_id),
+                  *distribution_points(crl_urls)]
     body = tbs(issuer=ca_subject, subject=subject, public_pem=public_pem, period=validity(days, now),
                extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, ca_key_pem))
 
 
 def issue_ca(ca_subject: bytes, ca_public_pem: bytes, ca_key_pem: bytes, *, subject: bytes, path_length: int | None,
-             days: int, now: datetime | None, ca_key_id: bytes | None = None) -> tuple[bytes, bytes]:
+             days: int, now: datetime | None, ca_key_id: bytes | None = None,
+             crl_urls: Sequence[str] = ()) -> tuple[bytes, bytes]:
     """An intermediate SM2 CA under an SM2 CA: (certificate PEM, private key PEM)."""
     private, public = sm2.generate()
     extensions = [basic_constraints(True, path_length), key_usage("key_cert_sign", "crl_sign"),
-                  *key_ids(public, ca_public_pem, ca_key_id)]
+                  *key_ids(public, ca_public_pem, ca_key_id), *distribution_points(crl_urls)]
     body = tbs(issuer=ca_subject, subject=subject, public_pem=public, period=validity(days, now), extensions=extensions)
     return sm2.pem("CERTIFICATE", signed(body, ca_key_pem)), private
 

@@ -72,24 +72,27 @@ def _usage(*, sign: bool = False, commit: bool = False, agree: bool = False, ca:
 
 
 def init_ca(name: str, suite: str = "intl", *, days: int, now: datetime | None = None,
-            path_length: int | None = None) -> tuple[bytes, bytes]:
+            path_length: int | None = None, crl_urls: Sequence[str] = ()) -> tuple[bytes, bytes]:
     """A self-signed (root) CA: (certificate PEM, private key PEM). ``path_length``: how many
-    intermediate CAs may stand below it (pathLenConstraint; None: no limit, 0: it issues holders only)."""
+    intermediate CAs may stand below it (pathLenConstraint; None: no limit, 0: it issues holders only).
+    ``crl_urls``: its cRLDistributionPoints (a self-signed certificate is covered by its own CRL)."""
+    urls = [certs.crl_url(u) for u in crl_urls]
     if check_suite(suite) == "gm":
-        return gmcert.init_ca(name, days=days, now=now, path_length=path_length)
+        return gmcert.init_ca(name, days=days, now=now, path_length=path_length, crl_urls=urls)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name(name)
-    cert = (_builder(subject, subject, key.public_key(), days, now)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-            .add_extension(_usage(ca=True), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = _with_points(_builder(subject, subject, key.public_key(), days, now)
+                        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+                        .add_extension(_usage(ca=True), critical=True), urls).sign(key, hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM), keys.private_to_pem(key)
 
 
 def issue_ca(ca_cert_pem: bytes, ca_key_pem: bytes, name: str, *, days: int, now: datetime | None = None,
-             path_length: int | None = 0) -> tuple[bytes, bytes]:
+             path_length: int | None = 0, crl_urls: Sequence[str] = ()) -> tuple[bytes, bytes]:
     """An intermediate CA under a CA, in the issuing CA's suite: (certificate PEM, private key PEM).
-    The issuer's pathLenConstraint must leave room for it and for the CAs it may issue in turn."""
+    The issuer's pathLenConstraint must leave room for it and for the CAs it may issue in turn.
+    ``crl_urls``: where the issuing CA publishes the CRL that covers it (cRLDistributionPoints)."""
+    urls = [certs.crl_url(u) for u in crl_urls]
     ca = load(ca_cert_pem)
     ca_suite, ca_public = certs.public_key(ca)
     _may_issue_ca(ca, path_length)
@@ -98,13 +101,13 @@ def issue_ca(ca_cert_pem: bytes, ca_key_pem: bytes, name: str, *, days: int, now
     if ca_suite == "gm":
         raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
         return gmcert.issue_ca(raw_ca_subject, ca_public, ca_key_pem, subject=gmcert.name(name),
-                               path_length=path_length, days=days, now=now, ca_key_id=certs.key_ids(ca)[0])
+                               path_length=path_length, days=days, now=now, ca_key_id=certs.key_ids(ca)[0], crl_urls=urls)
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (_builder(_name(name), ca.subject, key.public_key(), days, now)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-            .add_extension(_usage(ca=True), critical=True)
-            .add_extension(_authority_key_id(ca), critical=False)
-            .sign(keys.load_ec_private(ca_key_pem), hashes.SHA256()))
+    cert = _with_points(_builder(_name(name), ca.subject, key.public_key(), days, now)
+                        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+                        .add_extension(_usage(ca=True), critical=True)
+                        .add_extension(_authority_key_id(ca), critical=False), urls
+                        ).sign(keys.load_ec_private(ca_key_pem), hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM), keys.private_to_pem(key)
 
 
@@ -125,8 +128,10 @@ def _may_issue_ca(ca: x509.Certificate, path_length: int | None) -> None:
 
 
 def issue(ca_cert_pem: bytes, ca_key_pem: bytes, *, subject_cn: str, kind: str, uscc: str | None,
-          public_pem: bytes, days: int, now: datetime | None = None) -> bytes:
-    """An end-entity certificate for a person, a company or a platform (the CA's suite)."""
+          public_pem: bytes, days: int, now: datetime | None = None, crl_urls: Sequence[str] = ()) -> bytes:
+    """An end-entity certificate for a person, a company or a platform (the CA's suite); ``crl_urls``:
+    where its CA publishes the CRL that covers it (cRLDistributionPoints, RFC 5280 §4.2.1.13)."""
+    urls = [certs.crl_url(u) for u in crl_urls]
     if kind not in KINDS:
         raise CertificateError(f"kind must be one of {', '.join(KINDS)}", field="kind")
     if kind == "company" and not uscc:
@@ -143,19 +148,28 @@ def issue(ca_cert_pem: bytes, ca_key_pem: bytes, *, subject_cn: str, kind: str, 
         subject = gmcert.name(subject_cn, kind, code)
         raw_ca_subject = gmcert.subject_and_key(ca.public_bytes(serialization.Encoding.DER))[0]
         return gmcert.issue(raw_ca_subject, ca_public, ca_key_pem, subject=subject, usage=usage,
-                            public_pem=public_pem, days=days, now=now, ca_key_id=certs.key_ids(ca)[0])
-    return _issue_intl(ca, ca_key_pem, _name(subject_cn, kind, code), kind, public_pem, days, now)
+                            public_pem=public_pem, days=days, now=now, ca_key_id=certs.key_ids(ca)[0], crl_urls=urls)
+    return _issue_intl(ca, ca_key_pem, _name(subject_cn, kind, code), kind, public_pem, days, now, urls)
 
 
 def _issue_intl(ca: x509.Certificate, ca_key_pem: bytes, subject: x509.Name, kind: str, public_pem: bytes,
-                days: int, now: datetime | None) -> bytes:
+                days: int, now: datetime | None, urls: Sequence[str]) -> bytes:
     usage = _usage(sign=True, agree=True) if kind == "platform" else _usage(sign=True, commit=True)
-    cert = (_builder(subject, ca.subject, keys.load_ec_public(public_pem), days, now)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(usage, critical=True)
-            .add_extension(_authority_key_id(ca), critical=False)
-            .sign(keys.load_ec_private(ca_key_pem), hashes.SHA256()))
+    cert = _with_points(_builder(subject, ca.subject, keys.load_ec_public(public_pem), days, now)
+                        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                        .add_extension(usage, critical=True)
+                        .add_extension(_authority_key_id(ca), critical=False), urls
+                        ).sign(keys.load_ec_private(ca_key_pem), hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _with_points(builder: x509.CertificateBuilder, urls: Sequence[str]) -> x509.CertificateBuilder:
+    """cRLDistributionPoints: one point whose fullName lists ``urls`` (places of one CRL), when any."""
+    if not urls:
+        return builder
+    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(u) for u in urls]
+    point = x509.DistributionPoint(full_name=names, relative_name=None, reasons=None, crl_issuer=None)
+    return builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
 
 
 def _authority_key_id(ca: x509.Certificate) -> x509.AuthorityKeyIdentifier:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 
-COMMANDS = ("demo", "serve", "scenario", "rules", "calendar", "audit", "ca", "verify", "bidder", "bench", "documents", "export", "certify")
+COMMANDS = ("demo", "serve", "scenario", "rules", "calendar", "audit", "ca", "verify", "bidder", "bench", "documents", "export", "certify", "hub")
 
 
 def parser() -> argparse.ArgumentParser:

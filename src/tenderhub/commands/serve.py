@@ -48,6 +48,8 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--upstream", help="--role hub: the upper hub's URL; join it and forward this hub's platforms and releases (第45条)")
     serve.add_argument("--upstream-token-file", help="--role hub --upstream: file holding the upper hub's administrator token (or TENDERHUB_UPSTREAM_TOKEN)")
     serve.add_argument("--hub-id", help="--role hub --upstream: this hub's id at the upper hub (default hub-<key fingerprint>)")
+    serve.add_argument("--crl-fetch-interval", type=float, default=None, metavar="SECONDS",
+                       help="--role hub: fetch the trust list's CRLs every SECONDS (default 3600, sooner before a nextUpdate; 0: never)")
     serve.add_argument("--workers", type=int, default=1,
                        help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
     serve.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",

@@ -118,7 +118,7 @@ def _store(hub: Hub, found: cx509.CertificateRevocationList, issuer: cx509.Certi
     with hub.engine.begin() as conn:
         sqlite_write_lock(conn, crls)
         known = conn.execute(sa.select(crls).where(crls.c.issuer_fingerprint == key).with_for_update()).first()
-        if known is not None and known.crl_pem == pem:
+        if known is not None and same(known.crl_pem, found):
             return False, view(known)
         if known is not None and known.this_update >= row["this_update"]:
             raise not_newer(row["issuer_name"], known.this_update)
@@ -127,6 +127,11 @@ def _store(hub: Hub, found: cx509.CertificateRevocationList, issuer: cx509.Certi
         else:
             conn.execute(sa.update(crls).where(crls.c.issuer_fingerprint == key).values(**row))
         return True, view(conn.execute(sa.select(crls).where(crls.c.issuer_fingerprint == key)).one())
+
+
+def same(kept_pem: str, found: cx509.CertificateRevocationList) -> bool:
+    """The same CRL again (pushed as PEM text of another layout, or fetched as DER): the same DER."""
+    return crl.load(kept_pem.encode()).public_bytes(serialization.Encoding.DER) == found.public_bytes(serialization.Encoding.DER)
 
 
 def not_newer(issuer: str, kept: Any) -> Conflict:

@@ -29,6 +29,7 @@ def metadatas() -> list[sa.MetaData]:
         blacklist,
         credit,
         crls,
+        crlsources,
         monitor,
         projects,
         proven,

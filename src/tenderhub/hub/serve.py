@@ -2,7 +2,9 @@
 default) with its keys in ``DATA_DIR/hub-keys``. The administrator token that registers
 platforms is created on first start in ``DATA_DIR/hub-admin.token`` (0600) and printed once.
 With ``--upstream URL`` (and ``--upstream-token-file F``, ``--hub-id ID``) the hub joins an upper
-hub and forwards its platforms and releases to it (``hub/tree.py``, 电子招标投标办法 第45条)."""
+hub and forwards its platforms and releases to it (``hub/tree.py``, 电子招标投标办法 第45条).
+The hub fetches its CAs' CRLs every ``--crl-fetch-interval`` seconds (default 3600, sooner
+before a kept CRL's nextUpdate; 0: never, ``hub/crlloop.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import httpx
 
 from tenderhub.hub.app import create_hub_app
 from tenderhub.hub.context import Hub, open_hub
+from tenderhub.hub.crlloop import INTERVAL, CrlFetcher, run_fetcher
 from tenderhub.hub.tree import Forwarder, default_hub_id, run_forwarder
 from tenderhub.settings import Settings
 
@@ -47,6 +50,9 @@ def run_hub(args: argparse.Namespace) -> int:
     forwarder = upstream(hub, args)
     if forwarder is not None:
         run_forwarder(app, forwarder)  # starts and stops with the app's lifespan
+    interval = getattr(args, "crl_fetch_interval", None)
+    if interval is None or interval > 0:
+        run_fetcher(app, CrlFetcher(hub, interval or INTERVAL))  # the CRLs of the trust list (crlpull.py)
     try:
         uvicorn.run(app, host=args.host, port=args.port)
     finally:

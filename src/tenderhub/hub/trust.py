@@ -8,7 +8,9 @@
 * ``DELETE /hub/trust-list/{fingerprint}?reason=…`` (hub administrator): the CA is removed; the
   entry stays with its removal time and reason.
 * ``GET``/``POST /hub/trust-list/crls``: the CAs' certificate revocation lists (``crls.py``);
-  ``GET /hub/trust-list`` carries them as ``crls`` next to ``cas``.
+  ``GET /hub/trust-list`` carries them as ``crls`` next to ``cas``. ``POST /hub/trust-list/crls:fetch``
+  fetches them from the CAs' distribution points and registered URLs (``crlpull.py``,
+  ``/hub/trust-list/crl-urls``: ``crlsources.py``).
 
 Every trading platform accepts a certificate that chains to an active CA of this list (its
 client is ``services/identity.HttpTrustList``, which takes the CRLs too); the hub uses it, with
@@ -31,7 +33,7 @@ from tenderhub.core.shared.errors import Invalid, NotFound
 from tenderhub.crypto import x509
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.types import UtcDateTime
-from tenderhub.hub import crls, tables
+from tenderhub.hub import crlpull, crls, crlsources, tables
 from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
 
@@ -144,5 +146,7 @@ ROUTES = (
 
 def install(app: FastAPI, hub: Hub) -> None:
     crls.install(app)  # before ``/hub/trust-list/{fingerprint}``
+    crlsources.install(app)  # /hub/trust-list/crl-urls
+    crlpull.install(app)  # POST /hub/trust-list/crls:fetch
     for path, handler, method in ROUTES:
         app.add_api_route(path, handler, methods=[method], tags=["hub", "trust"])

@@ -1,7 +1,7 @@
 """A real HTTP server in a thread, serving the files of a temporary directory (a CA's CRL
-distribution point), with three extra paths a CA should never serve: ``/slow/NAME`` (answers
-after ``SLOW`` seconds), ``/to-file`` (a redirect to ``file:///etc/passwd``) and ``/to/NAME`` (a
-redirect to ``/NAME``, which is allowed). It records the paths asked for."""
+distribution point), with extra paths: ``/slow/NAME`` (answers after ``SLOW`` seconds),
+``/unsized/NAME`` (no Content-Length), ``/to-file`` (a redirect to ``file:///etc/passwd``) and
+``/to/NAME`` (a redirect to ``/NAME``, which is allowed). It records the paths asked for."""
 
 from __future__ import annotations
 
@@ -24,10 +24,18 @@ class Handler(SimpleHTTPRequestHandler):
             return self.redirect("file:///etc/passwd")
         if self.path.startswith("/to/"):
             return self.redirect("/" + self.path.removeprefix("/to/"))
+        if self.path.startswith("/unsized/"):
+            return self.unsized(self.path.removeprefix("/unsized/"))
         if self.path.startswith("/slow/"):
             time.sleep(SLOW)
             self.path = "/" + self.path.removeprefix("/slow/")
         super().do_GET()
+
+    def unsized(self, name: str) -> None:
+        """The file without Content-Length (the body ends when the connection closes)."""
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write((Path(self.directory) / name).read_bytes())
 
     def redirect(self, location: str) -> None:
         self.send_response(302)

@@ -6,7 +6,8 @@
   by that CA and the CA must chain to an active CA of the list (``crypto/chain.py``). One CRL is
   kept per issuing CA (by the SHA-256 fingerprint of its certificate): a newer one
   (``thisUpdate``) replaces it, an older one is refused (409 ``crl_not_newer``), the same one
-  again is a repeat (200). A CRL already past its ``nextUpdate`` is refused.
+  again (the same DER) is a repeat (200). A CRL already past its ``nextUpdate`` is refused. The
+  hub also fetches CRLs itself and publishes them here (``crlpull.py``, ADR 0030).
 * ``GET /hub/trust-list/crls``: every kept CRL with its issuer, times and PEM (public); the same
   list is the ``crls`` member of ``GET /hub/trust-list``, so platforms that take the trust list
   take the revocations with it (``services/identity.HttpTrustList``).

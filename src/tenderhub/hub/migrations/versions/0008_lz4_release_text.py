@@ -1,7 +1,7 @@
 """PostgreSQL: the release rows' canonical JSON and receipt compressed by lz4, not pglz
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-28
 
 ADR 0027. A release row (≈ 3 KB: the canonical JSON, its receipt) is compressed by

@@ -93,7 +93,7 @@ forks = sa.Table(  # legacy (revisions 0004–0008): copied into hub_lower_flags
 )
 
 
-# ---- the lower hub's key, refused once it forked --------------------------------------------
+# ---- the lower hub's key, refused while it is flagged -----------------------------------------
 
 def lower_hub_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
     """The registered key of the lower hub ``hub_id``; 404 unknown, 403 not a hub, 409 flagged

@@ -21,8 +21,9 @@ ocid, id, platform and the digest of its canonical JSON; a head: platform, seq, 
 proof puts it at ``leaf_index`` under the accepted root. An item that fails is refused
 (``not_in_lower_log``, 422) and, since the lower hub signed the claim and the tree head, the
 refusal is **recorded with the evidence** (``hub_lower_unproven``): both signed by the lower
-hub, re-checkable by anyone, and shown at ``GET /hub/lower-hubs/{id}/unproven``. Items that pass
-go through the ordinary checks (``batch.judge`` / ``transparency.log_chain_head``) with ``via``:
+hub, re-checkable by anyone, and shown at ``GET /hub/lower-hubs/{id}/unproven``; such a signed
+false claim **flags the lower hub** like a fork (``hub/flags.py``, ADR 0030) until an operator
+clears it (``hub/clearing.py``). Items that pass go through the ordinary checks (``batch.judge`` / ``transparency.log_chain_head``) with ``via``:
 a lower hub forwards only the platforms registered through it, and those platforms' items come
 to this hub only this way while the hub is in good standing (``registry.misrouted``).
 """

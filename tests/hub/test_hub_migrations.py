@@ -34,7 +34,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(database_url: str) 
     assert _tables(database_url) == set()
     assert migrate.current(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0009"
+    assert migrate.current(database_url) == "0010"
     assert migrate.check(database_url) == []
 
 
@@ -43,7 +43,7 @@ def test_open_hub_migrates_and_full_text_search_works(database_url: str, tmp_pat
 
     hub = open_hub(tmp_path, database_url)
     try:
-        assert migrate.current(database_url) == "0009"
+        assert migrate.current(database_url) == "0010"
         with hub.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 found = conn.exec_driver_sql(f"SELECT name FROM sqlite_master WHERE name = '{search.FTS}'").first()
@@ -69,7 +69,7 @@ def test_a_hub_database_made_before_migrations_is_adopted(database_url: str, tmp
     finally:
         engine.dispose()
     open_hub(tmp_path, database_url).close()
-    assert migrate.current(database_url) == "0009"
+    assert migrate.current(database_url) == "0010"
     assert migrate.check(database_url) == []
 
 
@@ -238,8 +238,8 @@ def test_0008_writes_release_texts_with_lz4_on_postgresql_and_back_on_downgrade(
         hub.close()
 
 
-def test_0009_copies_the_forks_found_into_flags_and_back_on_downgrade(database_url: str) -> None:
-    """ADR 0030: a lower hub flagged as forked before revision 0009 stays flagged (its evidence
+def test_0010_copies_the_forks_found_into_flags_and_back_on_downgrade(database_url: str) -> None:
+    """ADR 0031: a lower hub flagged as forked before revision 0010 stays flagged (its evidence
     copied into hub_lower_flags, hub_lower_forks left as it was); a downgrade brings back the live
     forks found since."""
     evidence = {"accepted": {"size": 3}, "presented": {"size": 2}, "check": "…"}

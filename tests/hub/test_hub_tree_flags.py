@@ -1,4 +1,4 @@
-"""ADR 0030: a lower hub whose signed claim of inclusion fails is flagged like a forked one, and
+"""ADR 0031: a lower hub whose signed claim of inclusion fails is flagged like a forked one, and
 the upper hub's administrator clears a flag after an investigation (a reason, for a fork the
 lower hub's tree head accepted going forward); the evidence stays, the clearing is in this hub's
 log. Both hubs on the database under test (SQLite, and PostgreSQL in the second run)."""

@@ -98,7 +98,7 @@ def test_a_release_the_lower_hub_did_not_log_is_refused_and_the_evidence_kept(wi
         answer = wired.upstream.post(proven.RELEASES_PATH, json=claim).json()
         assert answer["refused"] == 1 and answer["results"][0]["error"]["code"] == "not_in_lower_log", answer
         assert answer["results"][0]["error"]["field"] == "/releases/0/log"
-        clear_live(wired)  # each false claim flags the hub (ADR 0030): cleared, so the next one is judged
+        clear_live(wired)  # each false claim flags the hub (ADR 0031): cleared, so the next one is judged
     assert wired.upstream.get(f"/hub/releases/{release(9)['id']}").status_code == 404
     records = wired.upstream.get(f"/hub/lower-hubs/{LOWER_ID}/unproven").json()["unproven"]
     assert [(r["what"], r["subjects"]) for r in records] == [("release", [release(9)["id"]])] * 2

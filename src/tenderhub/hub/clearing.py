@@ -1,4 +1,4 @@
-"""An operator clears a lower hub's flag after an investigation (ADR 0030; 电子招标投标办法 第45条).
+"""An operator clears a lower hub's flag after an investigation (ADR 0031; 电子招标投标办法 第45条).
 
 ``POST /hub/lower-hubs/{hub_id}/flags/{flag_id}:clear`` (hub administrator token) with
 ``{reason, operator, tree_head?, consistency?}``:

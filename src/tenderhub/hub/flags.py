@@ -1,5 +1,5 @@
 """A lower hub flagged for misbehaviour, with the evidence (电子招标投标办法 第45条; ADR 0015,
-ADR 0029, ADR 0030).
+ADR 0029, ADR 0031).
 
 A flag is raised only on what the lower hub **signed**, so no third party can cause one:
 

@@ -25,7 +25,7 @@ hub signed two histories that cannot both be true: its log forked or was rewritt
 upper hub keeps the evidence (both STHs, both signed by the lower hub, and the failed proof
 with the post's signature) as a ``fork`` flag (``hub/flags.py``, ``hub_lower_flags``), answers
 409 ``hub_log_forked``, and refuses until an operator clears the flag (``hub/clearing.py``, ADR
-0030) what the lower hub vouches for with its own key: its tree heads, the registrations and the
+0031) what the lower hub vouches for with its own key: its tree heads, the registrations and the
 proven items it forwards (409 ``hub_forked``). Releases and chain heads it forwards carry their
 platform's own signature and their proof of inclusion in its log (``hub/proven.py``, ADR 0029; a
 signed claim whose proof fails flags the hub too, ``false_claim``); while it is flagged, its
@@ -84,7 +84,7 @@ tree_heads = sa.Table(  # every STH accepted from a lower hub, consistent with t
     sa.Column("accepted_at", UtcDateTime, nullable=False),
 )
 
-forks = sa.Table(  # legacy (revisions 0004–0008): copied into hub_lower_flags by revision 0009, read by nothing; to be dropped
+forks = sa.Table(  # legacy (revisions 0004–0009): copied into hub_lower_flags by revision 0010, read by nothing; to be dropped
     "hub_lower_forks",
     tables.metadata,
     sa.Column("hub_id", sa.String(64), primary_key=True),

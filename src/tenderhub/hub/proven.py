@@ -22,7 +22,7 @@ proof puts it at ``leaf_index`` under the accepted root. An item that fails is r
 (``not_in_lower_log``, 422) and, since the lower hub signed the claim and the tree head, the
 refusal is **recorded with the evidence** (``hub_lower_unproven``): both signed by the lower
 hub, re-checkable by anyone, and shown at ``GET /hub/lower-hubs/{id}/unproven``; such a signed
-false claim **flags the lower hub** like a fork (``hub/flags.py``, ADR 0030) until an operator
+false claim **flags the lower hub** like a fork (``hub/flags.py``, ADR 0031) until an operator
 clears it (``hub/clearing.py``). Items that pass go through the ordinary checks (``batch.judge`` / ``transparency.log_chain_head``) with ``via``:
 a lower hub forwards only the platforms registered through it, and those platforms' items come
 to this hub only this way while the hub is in good standing (``registry.misrouted``).
@@ -196,7 +196,7 @@ def record(hub: Hub, claim: Claim, head: Any, failed: list[int]) -> None:
                          "claim.items[i].item, and claim.items[i].entry is not items[i]'s log entry, or "
                          "verify_inclusion(SHA-256(0x00 || entry), leaf_index, size, audit_path, tree_head.root) is false"}
     subjects = [_subject(claim.kind, claim.items[n]) for n in failed]
-    with hub.engine.begin() as conn:  # the evidence and the flag it earns (ADR 0030), at once
+    with hub.engine.begin() as conn:  # the evidence and the flag it earns (ADR 0031), at once
         kept = conn.execute(sa.insert(unproven).values(hub_id=claim.hub_id, what=claim.kind, subjects=subjects,
                                                        detected_at=hub.clock.now(), evidence=evidence)).inserted_primary_key[0]  # type: ignore[index]
         flags.raise_flag(conn, hub, claim.hub_id, flags.FALSE_CLAIM, {

@@ -53,7 +53,7 @@ platform's chain against the upper hub's log as well.
 from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
 flags a lower hub whose log forked or was rewritten, or that signed a false claim of inclusion,
 refusing until an operator clears the flag what that hub vouches for (its registrations, tree
-heads and proven forwards: 409 ``hub_forked``, ``hub_flagged``; ADR 0030); ``GET /hub/lower-hubs``
+heads and proven forwards: 409 ``hub_forked``, ``hub_flagged``; ADR 0031); ``GET /hub/lower-hubs``
 shows it to everyone. An unchanged tree head is signed again and sent every
 ``monitor.HEARTBEAT``, so the upper hub can tell a quiet lower hub from a silent one.
 """

@@ -1,10 +1,10 @@
 """a lower hub's flags, live and cleared (hub_lower_flags): forks and false signed claims, and their clearing
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-28
 
-ADR 0030: a lower hub is flagged for a fork (ADR 0015) or for a signed claim whose inclusion
+ADR 0031: a lower hub is flagged for a fork (ADR 0015) or for a signed claim whose inclusion
 proof fails (ADR 0029), and an operator may clear a flag after an investigation; the evidence
 is never deleted. ``hub_lower_forks`` (one row per hub, its key the hub id) could hold neither
 a cleared fork nor a second one, so every flag is now a row of ``hub_lower_flags`` (kind,
@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -34,7 +34,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(database_url: str) 
     assert _tables(database_url) == set()
     assert migrate.current(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0009"
+    assert migrate.current(database_url) == "0010"
     assert migrate.check(database_url) == []
 
 
@@ -43,7 +43,7 @@ def test_open_hub_migrates_and_full_text_search_works(database_url: str, tmp_pat
 
     hub = open_hub(tmp_path, database_url)
     try:
-        assert migrate.current(database_url) == "0009"
+        assert migrate.current(database_url) == "0010"
         with hub.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 found = conn.exec_driver_sql(f"SELECT name FROM sqlite_master WHERE name = '{search.FTS}'").first()
@@ -69,7 +69,7 @@ def test_a_hub_database_made_before_migrations_is_adopted(database_url: str, tmp
     finally:
         engine.dispose()
     open_hub(tmp_path, database_url).close()
-    assert migrate.current(database_url) == "0009"
+    assert migrate.current(database_url) == "0010"
     assert migrate.check(database_url) == []
 
 
@@ -236,3 +236,30 @@ def test_0008_writes_release_texts_with_lz4_on_postgresql_and_back_on_downgrade(
         assert [feed.release(hub, f"R-{n}") for n in range(3)] == before
     finally:
         hub.close()
+
+
+def test_0010_copies_the_forks_found_into_flags_and_back_on_downgrade(database_url: str) -> None:
+    """ADR 0031: a lower hub flagged as forked before revision 0010 stays flagged (its evidence
+    copied into hub_lower_flags, hub_lower_forks left as it was); a downgrade brings back the live
+    forks found since."""
+    evidence = {"accepted": {"size": 3}, "presented": {"size": 2}, "check": "…"}
+    migrate.upgrade(database_url, "0008")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO hub_lower_forks (hub_id, detected_at, evidence) VALUES ('hub-a', :at, :ev)"),
+                         {"at": "2026-01-02T03:04:05+00:00", "ev": json.dumps(evidence)})
+        migrate.upgrade(database_url)
+        assert migrate.check(database_url) == []
+        with engine.begin() as conn:
+            copied = conn.execute(sa.text("SELECT hub_id, kind, evidence, leaf_index, cleared_at FROM hub_lower_flags")).all()
+            assert [(r[0], r[1], r[3], r[4]) for r in copied] == [("hub-a", "fork", None, None)]
+            assert (json.loads(copied[0][2]) if isinstance(copied[0][2], str) else copied[0][2]) == evidence
+            conn.execute(sa.text("INSERT INTO hub_lower_flags (hub_id, kind, detected_at, evidence) VALUES ('hub-b', 'fork', :at, :ev)"),
+                         {"at": "2026-02-02T03:04:05+00:00", "ev": json.dumps(evidence)})
+        migrate.downgrade(database_url, "0008")
+        assert sorted(r[0] for r in _rows(database_url, "SELECT hub_id FROM hub_lower_forks")) == ["hub-a", "hub-b"]
+        migrate.upgrade(database_url)
+        assert sorted(r[0] for r in _rows(database_url, "SELECT hub_id FROM hub_lower_flags")) == ["hub-a", "hub-b"]
+    finally:
+        engine.dispose()

@@ -41,6 +41,15 @@ def forge(t: Tree, body: dict[str, Any], name: str = "releases") -> dict[str, An
     return {**body, "signature": protocol.sign(t.lower.signing_pair(), claim)}
 
 
+def clear_live(t: Tree, reason: str = "调查结束 / investigated") -> list[dict[str, Any]]:
+    """The upper hub's administrator clears every live flag of the lower hub (no tree head: false claims)."""
+    live = t.view()["flags"]["live"]
+    answers = [t.upstream.post(f"/hub/lower-hubs/{LOWER_ID}/flags/{f['id']}:clear", json={"reason": reason, "operator": "王五"},
+                               headers={"Authorization": f"Bearer {TOKEN}"}) for f in live]
+    assert [a.status_code for a in answers] == [200] * len(live), [a.text for a in answers]
+    return [a.json() for a in answers]
+
+
 def evidence_holds(t: Tree, record: dict[str, Any]) -> None:
     """What anyone can check with the lower hub's key alone: the hub signed the claim and the tree
     head; the item hashes to what the claim names; and the claim's proof fails for it."""
@@ -89,6 +98,7 @@ def test_a_release_the_lower_hub_did_not_log_is_refused_and_the_evidence_kept(wi
         answer = wired.upstream.post(proven.RELEASES_PATH, json=claim).json()
         assert answer["refused"] == 1 and answer["results"][0]["error"]["code"] == "not_in_lower_log", answer
         assert answer["results"][0]["error"]["field"] == "/releases/0/log"
+        clear_live(wired)  # each false claim flags the hub (ADR 0031): cleared, so the next one is judged
     assert wired.upstream.get(f"/hub/releases/{release(9)['id']}").status_code == 404
     records = wired.upstream.get(f"/hub/lower-hubs/{LOWER_ID}/unproven").json()["unproven"]
     assert [(r["what"], r["subjects"]) for r in records] == [("release", [release(9)["id"]])] * 2

@@ -330,7 +330,7 @@ def render(console: Console, facts: dict[str, Any]) -> None:
 def render_hub(console: Console, hub: dict[str, Any]) -> None:
     size = hub["sth"]["size"] if hub["sth"] else "?"
     if via := hub.get("via"):
-        mark = "[red]✗[/red]" if via["state"] == "forked" else "·"
+        mark = "[red]✗[/red]" if via["state"] in ("forked", "false_claim") else "·"  # flagged (hub/flags.py)
         console.print(f"{mark} 经下级公共服务平台 via lower hub {escape(via['id'])}: its log {via['state']}", soft_wrap=True)
     if not hub["problems"]:
         console.print(f"[green]✓ 与公共服务平台日志一致 consistent with the hub's log[/green] (tree size {size})", soft_wrap=True)

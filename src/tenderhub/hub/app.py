@@ -10,6 +10,7 @@
 | ``POST /hub/tree-heads:forward`` | a lower hub's signed tree head and consistency proof (``monitor.py``) |
 | ``POST /hub/releases:forward``, ``POST /hub/chain-heads:forward`` | a lower hub's forwards, each proven in its log (``proven.py``, ADR 0029) |
 | ``GET /hub/lower-hubs``, ``GET /hub/lower-hubs/{id}[/tree-heads]`` | the lower hubs' logs: state, tree heads accepted, fork evidence |
+| ``GET /hub/lower-hubs/{id}/flags``, ``POST …/flags/{flag}:clear`` | a lower hub's flags (fork, false claim) with their evidence; clearing one (hub administrator; ``clearing.py``, ADR 0031) |
 | ``POST /hub/releases:batch`` | ingest up to 1000 signed releases in one transaction, one outcome each (``batch.py``) |
 | ``GET /hub/releases/{id}`` | one release as its platform signed it (alone, or in a batch: ``batch``), its receipt; ``?ocid=`` when the id is in two processes |
 | ``GET /hub/feed?cursor=C&limit=N`` | the changes feed |
@@ -36,6 +37,7 @@ from tenderhub import __version__
 from tenderhub.hub import (
     batch,
     blacklist,
+    clearing,
     credit,
     feed,
     messages,
@@ -77,6 +79,7 @@ def create_hub_app(hub: Hub, *, admin_token: str | None = None) -> FastAPI:
     tree.install(app)  # POST /hub/platforms:forward (a lower hub's platforms, hub/tree.py)
     monitor.install(app)  # POST /hub/tree-heads:forward, GET /hub/lower-hubs[/{id}[/tree-heads]] (hub/monitor.py)
     proven.install(app)  # POST /hub/releases:forward, /hub/chain-heads:forward, GET /hub/lower-hubs/{id}/unproven|refusals
+    clearing.install(app)  # GET /hub/lower-hubs/{id}/flags, POST …/flags/{flag}:clear (hub administrator; hub/clearing.py)
     subjects.install(app, hub)
     trust.install(app, hub)
     sso.install(app, hub)

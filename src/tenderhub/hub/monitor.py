@@ -8,7 +8,7 @@ leaves, which must be the size of the last STH this hub accepted from it (0 at f
 first STH is taken on trust). The upper hub checks, in this order:
 
 * ``hub_id`` is a member of kind ``hub`` (404, 403 ``not_a_hub``) that is not flagged (409
-  ``hub_forked``; ``lower_hub_key``);
+  ``hub_forked``, or ``hub_flagged`` for a false claim: ``flags.refusal``; ``lower_hub_key``);
 * the post's signature and the STH's signature verify with its registered key (401/403
   ``bad_signature``, ``bad_sth``: a forged post flags nobody);
 * ``first`` is the size of the last accepted STH (else 409 ``stale_tree_head``: read it again
@@ -23,18 +23,21 @@ first STH is taken on trust). The upper hub checks, in this order:
 A proof that does not verify, a smaller tree or another root at the same size means the lower
 hub signed two histories that cannot both be true: its log forked or was rewritten. The
 upper hub keeps the evidence (both STHs, both signed by the lower hub, and the failed proof
-with the post's signature) in ``hub_lower_forks``, answers 409 ``hub_log_forked``, and refuses
-from then on what the lower hub vouches for with its own key: its tree heads and the
-registrations it forwards (409 ``hub_forked``). Releases and chain heads it forwards carry
-their platform's own signature and their proof of inclusion in its log (``hub/proven.py``, ADR
-0029); once it is forked, its platforms may post them past it (ADR 0015).
+with the post's signature) as a ``fork`` flag (``hub/flags.py``, ``hub_lower_flags``), answers
+409 ``hub_log_forked``, and refuses until an operator clears the flag (``hub/clearing.py``, ADR
+0031) what the lower hub vouches for with its own key: its tree heads, the registrations and the
+proven items it forwards (409 ``hub_forked``). Releases and chain heads it forwards carry their
+platform's own signature and their proof of inclusion in its log (``hub/proven.py``, ADR 0029; a
+signed claim whose proof fails flags the hub too, ``false_claim``); while it is flagged, its
+platforms may post them past it (ADR 0015).
 
 Every STH accepted, and the one that proved a fork, is appended to this hub's own log
 (``log_tree_head``, entry ``tree_head``) in the judge's transaction: this hub's tree heads commit
 to the histories of its lower hubs it has seen (ADR 0029).
 
 ``GET /hub/lower-hubs`` is the public monitor view: every lower hub, its state (``ok``,
-``forked``, ``waiting`` for a first STH), its last accepted STH, the fork's evidence, and how
+``forked``, ``false_claim``, ``waiting`` for a first STH), its last accepted STH, the live fork's
+evidence, its flags (``live``, and how many ``cleared``), and how
 long it has not been heard from (``seconds_since_accepted``, ``stale`` past ``STALE_AFTER``),
 and what this hub refused of it (``refusals``, ``proven.refusal_summary``);
 ``GET /hub/lower-hubs/{id}`` one of them, ``GET /hub/lower-hubs/{id}/tree-heads`` the accepted
@@ -54,7 +57,7 @@ from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tenderhub.db.types import JsonType, UtcDateTime
-from tenderhub.hub import protocol, registry, tables, transparency
+from tenderhub.hub import flags, protocol, registry, tables, transparency
 from tenderhub.hub.access import the_hub
 from tenderhub.hub.context import Hub
 from tenderhub.hub.tlog import SignedTreeHead, entry_for_tree_head, verify_consistency, verify_sth
@@ -81,7 +84,7 @@ tree_heads = sa.Table(  # every STH accepted from a lower hub, consistent with t
     sa.Column("accepted_at", UtcDateTime, nullable=False),
 )
 
-forks = sa.Table(  # a lower hub caught with two histories: the evidence, kept for anyone to check
+forks = sa.Table(  # legacy (revisions 0004–0009): copied into hub_lower_flags by revision 0010, read by nothing; to be dropped
     "hub_lower_forks",
     tables.metadata,
     sa.Column("hub_id", sa.String(64), primary_key=True),
@@ -90,29 +93,30 @@ forks = sa.Table(  # a lower hub caught with two histories: the evidence, kept f
 )
 
 
-# ---- the lower hub's key, refused once it forked --------------------------------------------
+# ---- the lower hub's key, refused while it is flagged -----------------------------------------
 
 def lower_hub_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
-    """The registered key of the lower hub ``hub_id``; 404 unknown, 403 not a hub, 409 forked."""
+    """The registered key of the lower hub ``hub_id``; 404 unknown, 403 not a hub, 409 flagged
+    (``flags.refusal``: a fork, a false claim, until an operator clears it)."""
+    key = registered_key(hub, hub_id)
+    with hub.engine.connect() as conn:
+        flag = flags.live(conn, hub_id)
+    if flag is not None:
+        raise flags.refusal(flag)
+    return key
+
+
+def registered_key(hub: Hub, hub_id: str) -> tuple[str, bytes]:
+    """The registered key of the lower hub ``hub_id``, flagged or not; 404 unknown, 403 not a hub."""
     p = tables.platforms
     with hub.engine.connect() as conn:
         row = conn.execute(sa.select(p.c.suite, p.c.public_pem, p.c.kind).where(p.c.id == hub_id)).first()
-        forked = conn.execute(sa.select(forks.c.detected_at).where(forks.c.hub_id == hub_id)).first()
     if row is None:
         raise NotFound(f"hub {hub_id} is not registered", message_zh=f"公共服务平台 {hub_id} 未登记", field="/hub_id")
     if row.kind != "hub":
         raise Forbidden(f"{hub_id} is not registered as a hub (kind hub)", message_zh=f"{hub_id} 未登记为下级公共服务平台",
                         field="/hub_id", code="not_a_hub")
-    if forked is not None:
-        raise hub_forked(hub_id, forked.detected_at)
     return row.suite, row.public_pem.encode()
-
-
-def hub_forked(hub_id: str, detected_at: Any) -> Conflict:
-    return Conflict(f"hub {hub_id} signed two inconsistent logs (detected {detected_at.isoformat()}): "
-                    f"nothing it vouches for is accepted; evidence at GET /hub/lower-hubs/{hub_id}",
-                    message_zh=f"下级公共服务平台 {hub_id} 的日志已分叉或被改写，不再接受其转发；证据见 GET /hub/lower-hubs/{hub_id}",
-                    field="/hub_id", code="hub_forked")
 
 
 # ---- a forwarded tree head ------------------------------------------------------------------
@@ -143,17 +147,17 @@ def parse(body: Any) -> TreeHeadPost:
         raise Invalid("/first: a non-negative integer is required", message_zh="/first：须为非负整数", field="/first")
     if not isinstance(proof, list) or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in proof):
         raise Invalid("/consistency: a list of hashes (64 lowercase hex digits) is required", message_zh="/consistency：须为哈希列表", field="/consistency")
-    return TreeHeadPost(hub_id, _sth(raw), first, proof, signature, raw)
+    return TreeHeadPost(hub_id, parse_sth(raw), first, proof, signature, raw)
 
 
-def _sth(raw: dict[str, Any]) -> SignedTreeHead:
+def parse_sth(raw: dict[str, Any], field: str = "/sth") -> SignedTreeHead:
     try:
         sth = SignedTreeHead.from_dict(raw)
     except (KeyError, TypeError, ValueError) as exc:
-        raise Invalid(f"/sth: not a signed tree head ({exc})", message_zh="/sth：不是签名树头", field="/sth") from None
+        raise Invalid(f"{field}: not a signed tree head ({exc})", message_zh=f"{field}：不是签名树头", field=field) from None
     if sth.size < 0 or not _HEX64.fullmatch(sth.root_hex) or sth.timestamp.utcoffset() is None or sth.as_dict() != raw:
-        raise Invalid("/sth: exactly {size, root, timestamp, signature, key_fingerprint} as GET /hub/log/sth writes them",
-                      message_zh="/sth：须与 GET /hub/log/sth 的签名树头逐字段一致", field="/sth")
+        raise Invalid(f"{field}: exactly {{size, root, timestamp, signature, key_fingerprint}} as GET /hub/log/sth writes them",
+                      message_zh=f"{field}：须与 GET /hub/log/sth 的签名树头逐字段一致", field=field)
     return sth
 
 
@@ -176,11 +180,11 @@ def accept_tree_head(hub: Hub, body: Any) -> tuple[bool, dict[str, Any]]:
 
 def _judge(hub: Hub, post: TreeHeadPost) -> bool:
     with hub.engine.begin() as conn:
-        _lock(conn, post.hub_id)
-        flagged = conn.execute(sa.select(forks.c.detected_at).where(forks.c.hub_id == post.hub_id)).scalar()
+        lock(conn, post.hub_id)
+        flagged = flags.live(conn, post.hub_id)
         if flagged is not None:  # by a request judged while this one waited for the lock
-            raise hub_forked(post.hub_id, flagged)
-        last = _last(conn, post.hub_id)
+            raise flags.refusal(flagged)
+        last = last_accepted(conn, post.hub_id)
         size, root = (last.size, last.root) if last is not None else (0, "")
         if post.first != size:
             raise Conflict(f"prove consistency from size {size}, the last tree head accepted from {post.hub_id}",
@@ -190,18 +194,17 @@ def _judge(hub: Hub, post: TreeHeadPost) -> bool:
             return False
         if last is None or verify_consistency(size, post.sth.size, bytes.fromhex(root), post.sth.root, _hashes(post)):
             check_timestamp(post.sth, last, hub.clock.now())
-            conn.execute(sa.insert(tree_heads).values(_row(post.sth, hub.clock.now(), post.hub_id)))
-            log_tree_head(conn, post)
+            conn.execute(sa.insert(tree_heads).values(row_of(post.sth, hub.clock.now(), post.hub_id)))
+            log_tree_head(conn, post.hub_id, post.sth)
             return True
-        conn.execute(sa.insert(forks).values(hub_id=post.hub_id, detected_at=hub.clock.now(), evidence=_evidence(last, post)))
-        log_tree_head(conn, post)  # the second history goes into this hub's log too: anyone reading it sees both heads
+        log_tree_head(conn, post.hub_id, post.sth)  # the second history goes into this hub's log too: anyone reading it sees both heads
+        flags.raise_flag(conn, hub, post.hub_id, flags.FORK, _evidence(last, post))
     raise forked_now(post.hub_id, size, post.sth.size)
 
 
-def log_tree_head(conn: sa.Connection, post: TreeHeadPost) -> int:
+def log_tree_head(conn: sa.Connection, hub_id: str, sth: SignedTreeHead) -> int:
     """Append the lower hub's STH to this hub's log, in the judge's transaction (ADR 0029)."""
-    sth = post.sth
-    entry = entry_for_tree_head(post.hub_id, sth.size, sth.root_hex, sth.timestamp, sth.key_fingerprint, sth.signature_b64)
+    entry = entry_for_tree_head(hub_id, sth.size, sth.root_hex, sth.timestamp, sth.key_fingerprint, sth.signature_b64)
     return transparency.merkle_log(conn).append(entry)
 
 
@@ -232,8 +235,8 @@ def forked_now(hub_id: str, size: int, new_size: int) -> Conflict:
                     field="/consistency", code="hub_log_forked")
 
 
-def _lock(conn: sa.Connection, hub_id: str) -> None:
-    """One judge per lower hub at a time: the write lock (SQLite) or its registry row (PostgreSQL)."""
+def lock(conn: sa.Connection, hub_id: str) -> None:
+    """One judge (or clearing, ``hub/clearing.py``) per lower hub at a time: the write lock (SQLite) or its registry row (PostgreSQL)."""
     p = tables.platforms
     if conn.dialect.name == "sqlite":
         conn.execute(sa.update(tree_heads).where(sa.false()).values(size=tree_heads.c.size))
@@ -241,7 +244,7 @@ def _lock(conn: sa.Connection, hub_id: str) -> None:
         conn.execute(sa.select(p.c.id).where(p.c.id == hub_id).with_for_update())
 
 
-def _last(conn: sa.Connection, hub_id: str) -> Any:
+def last_accepted(conn: sa.Connection, hub_id: str) -> Any:
     t = tree_heads
     return conn.execute(sa.select(t).where(t.c.hub_id == hub_id).order_by(t.c.size.desc()).limit(1)).first()
 
@@ -250,7 +253,7 @@ def _hashes(post: TreeHeadPost) -> list[bytes]:
     return [bytes.fromhex(h) for h in post.consistency]
 
 
-def _row(sth: SignedTreeHead, at: Any, hub_id: str) -> dict[str, Any]:
+def row_of(sth: SignedTreeHead, at: Any, hub_id: str) -> dict[str, Any]:
     return {"hub_id": hub_id, "size": sth.size, "root": sth.root_hex, "timestamp": sth.timestamp,
             "signature": sth.signature_b64, "key_fingerprint": sth.key_fingerprint, "accepted_at": at}
 
@@ -285,8 +288,7 @@ def sth_view(row: Any) -> dict[str, Any]:
 def lower_hubs(hub: Hub, hub_id: str | None = None) -> list[dict[str, Any]]:
     p, t = tables.platforms, tree_heads
     counts = sa.select(t.c.hub_id, sa.func.count().label("accepted"), sa.func.max(t.c.size).label("size")).group_by(t.c.hub_id).subquery()
-    query = (sa.select(p.c.id, p.c.name, counts.c.accepted, counts.c.size, forks.c.detected_at, forks.c.evidence)
-             .outerjoin(counts, counts.c.hub_id == p.c.id).outerjoin(forks, forks.c.hub_id == p.c.id)
+    query = (sa.select(p.c.id, p.c.name, counts.c.accepted, counts.c.size).outerjoin(counts, counts.c.hub_id == p.c.id)
              .where(p.c.kind == "hub", *([p.c.id == hub_id] if hub_id else [])).order_by(p.c.id))
     from tenderhub.hub.proven import refusal_summary  # proven imports this module
 
@@ -294,14 +296,20 @@ def lower_hubs(hub: Hub, hub_id: str | None = None) -> list[dict[str, Any]]:
         rows = conn.execute(query).all()
         heads = {r.id: conn.execute(sa.select(t).where(t.c.hub_id == r.id, t.c.size == r.size)).first() for r in rows if r.size is not None}
         refused = {r.id: refusal_summary(conn, r.id) for r in rows}
-    return [{**_hub_view(r, heads.get(r.id), hub.clock.now()), "refusals": refused[r.id]} for r in rows]
+        raised = flags.of_hubs(conn, [r.id for r in rows])
+    return [{**_hub_view(r, heads.get(r.id), raised[r.id], hub.clock.now()), "refusals": refused[r.id]} for r in rows]
 
 
-def _hub_view(row: Any, head: Any, now: datetime) -> dict[str, Any]:
-    state = "forked" if row.detected_at is not None else "ok" if head is not None else "waiting"
-    fork = {"detected_at": row.detected_at.isoformat(), "evidence": row.evidence} if row.detected_at is not None else None
+def _hub_view(row: Any, head: Any, raised: list[Any], now: datetime) -> dict[str, Any]:
+    """``state``: ``forked`` or ``false_claim`` while such a flag is live (a fork first), else ``ok``
+    once a tree head was accepted, else ``waiting``; ``fork`` the live fork's evidence."""
+    live = [f for f in raised if f.cleared_at is None]
+    fork = next((f for f in live if f.kind == flags.FORK), None)
+    state = "forked" if fork else live[0].kind if live else "ok" if head is not None else "waiting"
     return {"id": row.id, "name": row.name, "state": state, "accepted": row.accepted or 0,
-            "tree_head": sth_view(head) if head is not None else None, "fork": fork, **_freshness(head, now)}
+            "tree_head": sth_view(head) if head is not None else None,
+            "fork": {"detected_at": fork.detected_at.isoformat(), "evidence": fork.evidence} if fork else None,
+            "flags": {"live": [flags.view(f) for f in live], "cleared": len(raised) - len(live)}, **_freshness(head, now)}
 
 
 def _freshness(head: Any, now: datetime) -> dict[str, Any]:

@@ -21,8 +21,9 @@ ocid, id, platform and the digest of its canonical JSON; a head: platform, seq, 
 proof puts it at ``leaf_index`` under the accepted root. An item that fails is refused
 (``not_in_lower_log``, 422) and, since the lower hub signed the claim and the tree head, the
 refusal is **recorded with the evidence** (``hub_lower_unproven``): both signed by the lower
-hub, re-checkable by anyone, and shown at ``GET /hub/lower-hubs/{id}/unproven``. Items that pass
-go through the ordinary checks (``batch.judge`` / ``transparency.log_chain_head``) with ``via``:
+hub, re-checkable by anyone, and shown at ``GET /hub/lower-hubs/{id}/unproven``; such a signed
+false claim **flags the lower hub** like a fork (``hub/flags.py``, ADR 0031) until an operator
+clears it (``hub/clearing.py``). Items that pass go through the ordinary checks (``batch.judge`` / ``transparency.log_chain_head``) with ``via``:
 a lower hub forwards only the platforms registered through it, and those platforms' items come
 to this hub only this way while the hub is in good standing (``registry.misrouted``).
 """
@@ -41,7 +42,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tenderhub.core.shared.errors import Conflict, DomainError, Forbidden, Invalid
 from tenderhub.db.types import JsonType, UtcDateTime
-from tenderhub.hub import batch, monitor, protocol, registry, stored, tables, transparency
+from tenderhub.hub import batch, flags, monitor, protocol, registry, stored, tables, transparency
 from tenderhub.hub.access import the_hub
 from tenderhub.hub.context import Hub
 from tenderhub.hub.tlog import leaf_hash, parse_entry, verify_inclusion
@@ -168,8 +169,9 @@ def _unproven(claim: Claim, n: int, item: dict[str, Any], root: bytes) -> Domain
         return None
     return Invalid(f"this item is not proven in hub {claim.hub_id}'s log: its entry is not the item's, or the audit path does not lead "
                    f"from leaf {log['leaf_index']} to the root of the tree head of size {claim.size}; the refusal is recorded "
-                   f"(GET /hub/lower-hubs/{claim.hub_id}/unproven)", field="/log", code="not_in_lower_log",
-                   message_zh=f"该项未能证明已记入下级公共服务平台 {claim.hub_id} 的日志（条目不符或包含证明不成立）；拒收已公开记录")
+                   f"(GET /hub/lower-hubs/{claim.hub_id}/unproven) and the hub flagged (GET /hub/lower-hubs/{claim.hub_id}/flags)",
+                   field="/log", code="not_in_lower_log",
+                   message_zh=f"该项未能证明已记入下级公共服务平台 {claim.hub_id} 的日志（条目不符或包含证明不成立）；拒收已公开记录，该平台已被标记")
 
 
 def _matches(kind: str, item: dict[str, Any], entry: bytes) -> bool:
@@ -193,9 +195,13 @@ def record(hub: Hub, claim: Claim, head: Any, failed: list[int]) -> None:
                 "check": "the lower hub signed claim (its key, as tree_head); for each index i in failed, items[i] hashes to "
                          "claim.items[i].item, and claim.items[i].entry is not items[i]'s log entry, or "
                          "verify_inclusion(SHA-256(0x00 || entry), leaf_index, size, audit_path, tree_head.root) is false"}
-    with hub.engine.begin() as conn:
-        conn.execute(sa.insert(unproven).values(hub_id=claim.hub_id, what=claim.kind, subjects=[_subject(claim.kind, claim.items[n]) for n in failed],
-                                                detected_at=hub.clock.now(), evidence=evidence))
+    subjects = [_subject(claim.kind, claim.items[n]) for n in failed]
+    with hub.engine.begin() as conn:  # the evidence and the flag it earns (ADR 0031), at once
+        kept = conn.execute(sa.insert(unproven).values(hub_id=claim.hub_id, what=claim.kind, subjects=subjects,
+                                                       detected_at=hub.clock.now(), evidence=evidence)).inserted_primary_key[0]  # type: ignore[index]
+        flags.raise_flag(conn, hub, claim.hub_id, flags.FALSE_CLAIM, {
+            "unproven": kept, "what": claim.kind, "size": claim.size, "subjects": subjects, "claim": protocol.digest(evidence["claim"]),
+            "check": f"GET /hub/lower-hubs/{claim.hub_id}/unproven, record {kept}: claim is the SHA-256 of its evidence.claim (canonical JSON)"})
 
 
 def record_refused(hub: Hub, hub_id: str, what: str, found: list[tuple[str, DomainError]]) -> None:

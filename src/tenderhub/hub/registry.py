@@ -173,12 +173,11 @@ def misrouted(conn: sa.Connection, rows: Sequence[Any], via: str | None) -> dict
     """The platforms of ``rows`` (``id``, ``via``) whose items may not come by this route (ADR 0029):
     a platform registered through a lower hub reaches this hub only through that hub, with proof
     of inclusion in its log (``via`` is that hub's id: ``hub/proven.py``), unless that hub was
-    caught forking (ADR 0015: its platforms' own signatures still count, posted by anyone);
-    a lower hub forwards only the platforms registered through it."""
-    from tenderhub.hub.monitor import forks  # monitor imports this module
+    flagged (a fork, a false claim: ``hub/flags.py``; ADR 0015: its platforms' own signatures
+    still count, posted by anyone); a lower hub forwards only the platforms registered through it."""
+    from tenderhub.hub import flags  # flags imports transparency, which imports this module
 
-    through = sorted({r.via for r in rows if r.via is not None and r.via != via})
-    forked = set(conn.execute(sa.select(forks.c.hub_id).where(forks.c.hub_id.in_(through))).scalars()) if through else set()
+    forked = flags.flagged(conn, (r.via for r in rows if r.via is not None and r.via != via))
     return {r.id: error for r in rows if (error := _route_error(r.id, r.via, via, forked)) is not None}
 
 

@@ -3,7 +3,7 @@
 The hub's tables live in four ``MetaData`` objects: ``hub.tables.metadata`` (registry,
 releases, feed, receipts, and the tables the blacklist, subjects, trust list, single sign-on,
 investment projects, credit records, the hub tree's upstream cursor, the lower hubs' tree heads
-and forks (``hub/monitor.py``) and the portal define on it), the transparency log's
+(``hub/monitor.py``) and flags (``hub/flags.py``) and the portal define on it), the transparency log's
 (``hub.tlog.sqlstore``), its chain-head index (``hub.transparency``) and the portal's search
 index (``hub.search.schema``). ``metadatas()`` imports every module that defines a table, so
 none is missed, and returns the four.
@@ -30,6 +30,7 @@ def metadatas() -> list[sa.MetaData]:
         credit,
         crls,
         crlsources,
+        flags,
         monitor,
         projects,
         proven,

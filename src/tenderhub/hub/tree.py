@@ -51,8 +51,9 @@ platform's chain against the upper hub's log as well.
 
 **Tree heads.** Each round sends, before the items, the lower hub's signed tree head and a consistency proof
 from the last one the upper hub accepted (``hub/monitor.py``): the upper hub keeps them and
-flags a lower hub whose log forked or was rewritten, refusing from then on what that hub
-vouches for (its registrations and tree heads: 409 ``hub_forked``); ``GET /hub/lower-hubs``
+flags a lower hub whose log forked or was rewritten, or that signed a false claim of inclusion,
+refusing until an operator clears the flag what that hub vouches for (its registrations, tree
+heads and proven forwards: 409 ``hub_forked``, ``hub_flagged``; ADR 0031); ``GET /hub/lower-hubs``
 shows it to everyone. An unchanged tree head is signed again and sent every
 ``monitor.HEARTBEAT``, so the upper hub can tell a quiet lower hub from a silent one.
 """

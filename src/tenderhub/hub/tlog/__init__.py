@@ -9,6 +9,8 @@ from tenderhub.hub.tlog.checker import LoggedHead, check_chain_heads, logged_hea
 from tenderhub.hub.tlog.entries import (
     entries_for_releases,
     entry_for_chain_head,
+    entry_for_clearing,
+    entry_for_flag,
     entry_for_release,
     entry_for_tree_head,
     parse_entry,
@@ -36,6 +38,8 @@ __all__ = [
     "create_tables",
     "entries_for_releases",
     "entry_for_chain_head",
+    "entry_for_clearing",
+    "entry_for_flag",
     "entry_for_release",
     "entry_for_tree_head",
     "leaf_hash",

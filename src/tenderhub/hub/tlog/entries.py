@@ -21,6 +21,8 @@ VERSION = 1
 RELEASE = "release"
 CHAIN_HEAD = "chain_head"
 TREE_HEAD = "tree_head"
+FLAG = "flag"
+FLAG_CLEARED = "flag_cleared"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -65,6 +67,35 @@ def entry_for_tree_head(hub_id: str, size: int, root_hex: str, timestamp: dateti
         "v": VERSION, "kind": TREE_HEAD, "hub": _text(hub_id, "hub_id"), "size": size, "root": _hex64(root_hex, "root_hex"),
         "timestamp": utc_text(timestamp, "timestamp"), "key": _text(key, "key"), "signature": _text(signature, "signature"),
     })
+
+
+def entry_for_flag(hub_id: str, flag_id: int, flag_kind: str, detected_at: datetime, evidence_hex: str) -> bytes:
+    """The upper hub flagged a lower hub (a fork, a false signed claim; ``hub/flags.py``):
+    ``evidence`` the SHA-256 of the flag's evidence (canonical JSON), public at
+    ``GET /hub/lower-hubs/{hub}/flags``."""
+    return canonical({
+        "v": VERSION, "kind": FLAG, "hub": _text(hub_id, "hub_id"), "flag": _count(flag_id, "flag_id"),
+        "flag_kind": _text(flag_kind, "flag_kind"), "detected_at": utc_text(detected_at, "detected_at"),
+        "evidence": _hex64(evidence_hex, "evidence_hex"),
+    })
+
+
+def entry_for_clearing(hub_id: str, flag_id: int, cleared_at: datetime, reason: str, operator: str,
+                       tree_head: tuple[int, str] | None = None) -> bytes:
+    """An operator of the upper hub cleared a lower hub's flag: when, who (the name the
+    administrator gave), why, and for a fork the tree head (size, root) accepted going forward."""
+    head = {"tree_size": _count(tree_head[0], "tree_size"), "tree_root": _hex64(tree_head[1], "tree_root")} if tree_head else {}
+    return canonical({
+        "v": VERSION, "kind": FLAG_CLEARED, "hub": _text(hub_id, "hub_id"), "flag": _count(flag_id, "flag_id"),
+        "cleared_at": utc_text(cleared_at, "cleared_at"), "reason": _text(reason, "reason"),
+        "operator": _text(operator, "operator"), **head,
+    })
+
+
+def _count(value: int, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid(f"a non-negative integer is required, not {value!r}", field=field)
+    return value
 
 
 def parse_entry(entry: bytes) -> dict[str, Any]:

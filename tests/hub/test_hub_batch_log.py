@@ -41,7 +41,7 @@ def test_batches_of_every_size_give_the_roots_and_proofs_of_single_appends(datab
 
 
 def test_leaves_reserved_staged_and_written_later_in_the_transaction_build_the_same_tree(database_url: str) -> None:
-    """ADR 0030: the ingest reserves the log's end, hashes the leaves while the release rows are
+    """ADR 0033: the ingest reserves the log's end, hashes the leaves while the release rows are
     stored, then writes them; the tree is the one of single appends, and reserving needs the
     caller's transaction."""
     from tenderhub.hub.tlog.sqlstore import stage

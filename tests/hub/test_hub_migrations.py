@@ -34,7 +34,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(database_url: str) 
     assert _tables(database_url) == set()
     assert migrate.current(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0009"
+    assert migrate.current(database_url) == "0011"
     assert migrate.check(database_url) == []
 
 
@@ -43,7 +43,7 @@ def test_open_hub_migrates_and_full_text_search_works(database_url: str, tmp_pat
 
     hub = open_hub(tmp_path, database_url)
     try:
-        assert migrate.current(database_url) == "0009"
+        assert migrate.current(database_url) == "0011"
         with hub.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 found = conn.exec_driver_sql(f"SELECT name FROM sqlite_master WHERE name = '{search.FTS}'").first()
@@ -69,7 +69,7 @@ def test_a_hub_database_made_before_migrations_is_adopted(database_url: str, tmp
     finally:
         engine.dispose()
     open_hub(tmp_path, database_url).close()
-    assert migrate.current(database_url) == "0009"
+    assert migrate.current(database_url) == "0011"
     assert migrate.check(database_url) == []
 
 
@@ -246,8 +246,8 @@ def _release_keys(url: str) -> list[list[str]]:
         engine.dispose()
 
 
-def test_0009_drops_the_release_rows_platform_key_and_its_downgrade_puts_it_back(database_url: str, tmp_path: Path) -> None:
-    """ADR 0030: the owner of the ocid is the release's platform (hub_ocids keeps its key);
+def test_0011_drops_the_release_rows_platform_key_and_its_downgrade_puts_it_back(database_url: str, tmp_path: Path) -> None:
+    """ADR 0033: the owner of the ocid is the release's platform (hub_ocids keeps its key);
     rows stored before read back the same across the downgrade and the upgrade."""
     from hub_support import PLATFORM, make_hub, registration, release
 

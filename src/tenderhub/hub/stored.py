@@ -12,7 +12,7 @@ snapshot, a concurrent insert of the same (ocid, id) or a PostgreSQL deadlock):
 2. the stored (ocid, id)s: ``repeat`` with the stored receipt, or ``release_id_reused``;
 3. for the new ones, the feed positions (``feed_head``, lock held to the commit, ADR 0008),
    the log leaves (``SqlLeafStore``: its end reserved under its lock, the leaves hashed while
-   PostgreSQL stores the release rows, then written; ADR 0030), the receipts (one hub signature each, or one
+   PostgreSQL stores the release rows, then written; ADR 0033), the receipts (one hub signature each, or one
    for all: ``receipts="batch"``, ADR 0013) and **one row per release** holding the release,
    its platform signature or batch reference and path, its position and its receipt.
 

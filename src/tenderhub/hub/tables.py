@@ -52,7 +52,7 @@ releases = sa.Table(
     sa.Column("id", sa.String(300), nullable=False, index=True),
     sa.Column("ocid", sa.String(200), nullable=False),
     # the owner of its ocid (``hub_ocids``, which keeps the key to ``hub_platforms``): the ingest
-    # stores a release only for its ocid's owner, so no key check per release row (ADR 0030)
+    # stores a release only for its ocid's owner, so no key check per release row (ADR 0033)
     sa.Column("platform_id", sa.String(64), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("canonical", sa.Text, nullable=False),

@@ -55,7 +55,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows
     the insert. Its result is returned."""
     quote = conn.dialect.identifier_preparer.quote
     columns = f"{quote(table.name)} ({', '.join(map(quote, names))})"
-    if conn.dialect.driver == "psycopg":  # binary: no escaping of text, no hex of bytes (ADR 0030)
+    if conn.dialect.driver == "psycopg":  # binary: no escaping of text, no hex of bytes (ADR 0033)
         with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN (FORMAT BINARY)") as copy:  # type: ignore[union-attr]
             copy.set_types(pg_types(table, tuple(names)))
             for row in rows:

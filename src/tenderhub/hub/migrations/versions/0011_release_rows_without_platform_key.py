@@ -1,10 +1,10 @@
 """hub_releases: no foreign key from platform_id to hub_platforms
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-28
 
-ADR 0030. A release row's ``platform_id`` is the owner of its ocid: the ingest stores a release
+ADR 0033. A release row's ``platform_id`` is the owner of its ocid: the ingest stores a release
 only when ``hub_ocids`` names its platform as the ocid's owner (``stored.claim``), and that row
 keeps its own foreign key to ``hub_platforms``; platforms are never deleted. The key check per
 release row (on PostgreSQL a lookup in ``hub_platforms`` under a row lock, ≈ 4 µs a row in a
@@ -30,8 +30,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -34,7 +34,7 @@ def test_upgrade_downgrade_upgrade_round_trip_leaves_no_diff(database_url: str) 
     assert _tables(database_url) == set()
     assert migrate.current(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0010"
+    assert migrate.current(database_url) == "0011"
     assert migrate.check(database_url) == []
 
 
@@ -43,7 +43,7 @@ def test_open_hub_migrates_and_full_text_search_works(database_url: str, tmp_pat
 
     hub = open_hub(tmp_path, database_url)
     try:
-        assert migrate.current(database_url) == "0010"
+        assert migrate.current(database_url) == "0011"
         with hub.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 found = conn.exec_driver_sql(f"SELECT name FROM sqlite_master WHERE name = '{search.FTS}'").first()
@@ -69,7 +69,7 @@ def test_a_hub_database_made_before_migrations_is_adopted(database_url: str, tmp
     finally:
         engine.dispose()
     open_hub(tmp_path, database_url).close()
-    assert migrate.current(database_url) == "0010"
+    assert migrate.current(database_url) == "0011"
     assert migrate.check(database_url) == []
 
 
@@ -243,7 +243,7 @@ def test_0010_copies_the_forks_found_into_flags_and_back_on_downgrade(database_u
     copied into hub_lower_flags, hub_lower_forks left as it was); a downgrade brings back the live
     forks found since."""
     evidence = {"accepted": {"size": 3}, "presented": {"size": 2}, "check": "…"}
-    migrate.upgrade(database_url, "0008")
+    migrate.upgrade(database_url, "0009")
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
@@ -257,9 +257,48 @@ def test_0010_copies_the_forks_found_into_flags_and_back_on_downgrade(database_u
             assert (json.loads(copied[0][2]) if isinstance(copied[0][2], str) else copied[0][2]) == evidence
             conn.execute(sa.text("INSERT INTO hub_lower_flags (hub_id, kind, detected_at, evidence) VALUES ('hub-b', 'fork', :at, :ev)"),
                          {"at": "2026-02-02T03:04:05+00:00", "ev": json.dumps(evidence)})
-        migrate.downgrade(database_url, "0008")
+        migrate.downgrade(database_url, "0009")
         assert sorted(r[0] for r in _rows(database_url, "SELECT hub_id FROM hub_lower_forks")) == ["hub-a", "hub-b"]
         migrate.upgrade(database_url)
         assert sorted(r[0] for r in _rows(database_url, "SELECT hub_id FROM hub_lower_flags")) == ["hub-a", "hub-b"]
     finally:
         engine.dispose()
+
+
+def _release_keys(url: str) -> list[list[str]]:
+    engine = make_engine(url)
+    try:
+        return [fk["referred_columns"] for fk in sa.inspect(engine).get_foreign_keys("hub_releases")]
+    finally:
+        engine.dispose()
+
+
+def test_0011_drops_the_release_rows_platform_key_and_its_downgrade_puts_it_back(database_url: str, tmp_path: Path) -> None:
+    """ADR 0033: the owner of the ocid is the release's platform (hub_ocids keeps its key);
+    rows stored before read back the same across the downgrade and the upgrade."""
+    from hub_support import PLATFORM, make_hub, registration, release
+
+    from tenderhub.crypto import keys
+    from tenderhub.hub import feed, registry
+    from tenderhub.hub.batch import ingest_many
+
+    migrate.upgrade(database_url, "0010")
+    assert _release_keys(database_url) == [["id"]]
+    hub = make_hub(tmp_path, database_url)  # opening migrates to the head
+    try:
+        pair = keys.generate("intl")
+        registry.register(hub, registration(PLATFORM, pair))
+        answers = ingest_many(hub, [protocol.envelope(PLATFORM, pair, {**release(n), "id": f"R-{n}"}) for n in range(3)])
+        before = [feed.release(hub, f"R-{n}") for n in range(3)]
+    finally:
+        hub.close()
+    assert [a["status"] for a in answers] == ["created"] * 3 and _release_keys(database_url) == []
+    migrate.downgrade(database_url, "0010")
+    assert _release_keys(database_url) == [["id"]]
+    migrate.upgrade(database_url)
+    assert _release_keys(database_url) == [] and migrate.check(database_url) == []
+    hub = make_hub(tmp_path, database_url)
+    try:
+        assert [feed.release(hub, f"R-{n}") for n in range(3)] == before
+    finally:
+        hub.close()

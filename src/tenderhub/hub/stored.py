@@ -11,7 +11,8 @@ snapshot, a concurrent insert of the same (ocid, id) or a PostgreSQL deadlock):
    platform's ocid refuses the item (``foreign_ocid``).
 2. the stored (ocid, id)s: ``repeat`` with the stored receipt, or ``release_id_reused``;
 3. for the new ones, the feed positions (``feed_head``, lock held to the commit, ADR 0008),
-   the log leaves (``MerkleLog.append_many``), the receipts (one hub signature each, or one
+   the log leaves (``SqlLeafStore``: its end reserved under its lock, the leaves hashed while
+   PostgreSQL stores the release rows, then written; ADR 0033), the receipts (one hub signature each, or one
    for all: ``receipts="batch"``, ADR 0013) and **one row per release** holding the release,
    its platform signature or batch reference and path, its position and its receipt.
 
@@ -39,8 +40,8 @@ from tenderhub.core.shared.errors import DomainError
 from tenderhub.hub import batchsig, ingest, protocol, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import Envelope
-from tenderhub.hub.tlog import MerkleLog, SqlLeafStore, entries_for_releases
-from tenderhub.hub.tlog.sqlstore import bulk_insert
+from tenderhub.hub.tlog import SqlLeafStore, entries_for_releases
+from tenderhub.hub.tlog.sqlstore import Staged, bulk_insert, stage
 
 INLINE = 16  # fewer items than this are signed in the calling thread
 T = TypeVar("T")
@@ -155,8 +156,9 @@ def next_positions(conn: sa.Connection, count: int) -> range:
 def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dict[int, Result]:
     when = hub.clock.now()
     positions = next_positions(conn, len(new))
-    entries = entries_for_releases([(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id) for n in new], when)
-    leaves = MerkleLog(SqlLeafStore(conn)).append_many(entries)  # same transaction
+    log = SqlLeafStore(conn)
+    reserved = log.reserve()  # the log's lock and end (same transaction): leaf i of the batch is start + i
+    leaves = range(reserved.start, reserved.start + len(new))
     key, stamp = hub.key_info()["fingerprint"], when.isoformat()
     bodies = [ingest.receipt_body(n.env, n.digest, pos, stamp, leaf, key) for n, pos, leaf in zip(new, positions, leaves, strict=True)]
     texts = [protocol.canonical(body) for body in bodies]
@@ -165,12 +167,15 @@ def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dic
     stamp_db = driver_time(conn, when)
     rows = [_row(n, pos, stamp_db, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
 
-    def answers() -> dict[int, Result]:  # built while PostgreSQL stores the rows (the COPY's server side)
-        return {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+    def meanwhile() -> tuple[Staged, dict[int, Result]]:  # while PostgreSQL stores the rows (the COPY's server side)
+        entries = entries_for_releases([(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id) for n in new], when)
+        answers: dict[int, Result] = {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
+        return stage(reserved, entries), answers
 
-    done = bulk_insert(conn, tables.releases, COLUMNS, rows, meanwhile=answers)
+    done = bulk_insert(conn, tables.releases, COLUMNS, rows, meanwhile=meanwhile)
     assert done is not None
-    return done
+    log.write(done[0])  # the leaves the receipts name, in the same transaction
+    return done[1]
 
 
 def driver_time(conn: sa.Connection, at: datetime) -> datetime | str:

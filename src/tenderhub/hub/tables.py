@@ -51,7 +51,9 @@ releases = sa.Table(
     sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("id", sa.String(300), nullable=False, index=True),
     sa.Column("ocid", sa.String(200), nullable=False),
-    sa.Column("platform_id", sa.String(64), sa.ForeignKey("hub_platforms.id"), nullable=False),
+    # the owner of its ocid (``hub_ocids``, which keeps the key to ``hub_platforms``): the ingest
+    # stores a release only for its ocid's owner, so no key check per release row (ADR 0033)
+    sa.Column("platform_id", sa.String(64), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("canonical", sa.Text, nullable=False),
     sa.Column("signature", sa.Text, nullable=True),  # the platform's signature of this release alone, or

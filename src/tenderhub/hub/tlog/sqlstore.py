@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from tenderhub.db.engine import sqlite_write_lock
 from tenderhub.hub.tlog.tree import Node, completed_nodes, leaf_hash, perfect_cover
@@ -43,7 +46,7 @@ nodes = sa.Table(
 def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: list[tuple[object, ...]],
                 meanwhile: Callable[[], T] | None = None) -> T | None:
     """``rows`` (values of the columns ``names``) in the caller's transaction, without
-    SQLAlchemy's per-row parameter processing: ``COPY … FROM STDIN`` on PostgreSQL (psycopg),
+    SQLAlchemy's per-row parameter processing: ``COPY … FROM STDIN (FORMAT BINARY)`` on PostgreSQL (psycopg),
     one DBAPI ``executemany`` elsewhere. Values must be what the driver takes (text, integers,
     bytes; times as ``hub.stored.driver_time``).
 
@@ -52,14 +55,23 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows
     the insert. Its result is returned."""
     quote = conn.dialect.identifier_preparer.quote
     columns = f"{quote(table.name)} ({', '.join(map(quote, names))})"
-    if conn.dialect.driver == "psycopg":
-        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN") as copy:  # type: ignore[union-attr]
+    if conn.dialect.driver == "psycopg":  # binary: no escaping of text, no hex of bytes (ADR 0033)
+        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN (FORMAT BINARY)") as copy:  # type: ignore[union-attr]
+            copy.set_types(pg_types(table, tuple(names)))
             for row in rows:
                 copy.write_row(row)
             return meanwhile() if meanwhile is not None else None
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", rows)  # type: ignore[arg-type]
     return meanwhile() if meanwhile is not None else None
+
+
+@cache
+def pg_types(table: sa.Table, names: tuple[str, ...]) -> list[str]:
+    """The PostgreSQL type of each column (``BIGINT``, ``VARCHAR``, ``TIMESTAMP WITH TIME ZONE``
+    …), as a binary ``COPY`` needs them: each value is sent in that type's binary form."""
+    dialect = postgresql.dialect()
+    return [table.c[name].type.compile(dialect=dialect).split("(")[0].lower() for name in names]
 
 
 def create_tables(engine: sa.Engine) -> None:
@@ -77,19 +89,35 @@ class SqlLeafStore:
     def append_many(self, entries: Iterable[bytes]) -> list[int]:
         """Append in one transaction: the left siblings the batch needs are read in one query
         (the cover of ``[0, start)``), the leaves and the nodes they complete written by two
-        ``executemany``."""
+        bulk inserts."""
         with self._write() as conn:
-            self._lock(conn)
-            start = _size(conn)
-            known = _read_nodes(conn, perfect_cover(0, start))
-            batch: dict[Node, bytes] = {}
-            rows = [_stage(start + i, bytes(e), batch, known) for i, e in enumerate(entries)]
-            if rows:
-                bulk_insert(conn, leaves, ("idx", "leaf_hash", "entry"), rows)
-            made: list[tuple[object, ...]] = [(lv, ix, h) for (lv, ix), h in batch.items() if lv > 0]
-            if made:
-                bulk_insert(conn, nodes, ("level", "idx", "hash"), made)
-            return list(range(start, start + len(rows)))
+            store = SqlLeafStore(conn)
+            staged = stage(store.reserve(), entries)
+            store.write(staged)
+            return list(range(staged.start, staged.start + len(staged.leaves)))
+
+    def reserve(self) -> Reserved:
+        """The log's end, locked to the caller's commit (bound to its ``Connection``): the next
+        leaves are ``start``, ``start + 1``, …; with the left siblings they will need. The
+        caller may then compute their hashes (``stage``) while it does other work, and
+        ``write`` them in the same transaction."""
+        conn = self._transaction()
+        self._lock(conn)
+        start = _size(conn)
+        return Reserved(start, _read_nodes(conn, perfect_cover(0, start)))
+
+    def write(self, staged: Staged) -> None:
+        """The staged leaves and the nodes they complete (``reserve``'s transaction)."""
+        conn = self._transaction()
+        if staged.leaves:
+            bulk_insert(conn, leaves, ("idx", "leaf_hash", "entry"), staged.leaves)
+        if staged.nodes:
+            bulk_insert(conn, nodes, ("level", "idx", "hash"), staged.nodes)
+
+    def _transaction(self) -> sa.Connection:
+        if not isinstance(self._bind, sa.Connection):
+            raise TypeError("reserve() and write() run in the caller's transaction: bind the store to a Connection")
+        return self._bind
 
     def leaf_hash(self, index: int) -> bytes:
         with self._read() as conn:
@@ -130,6 +158,26 @@ class SqlLeafStore:
         if isinstance(self._bind, sa.Connection):
             return nullcontext(self._bind)
         return self._bind.connect()
+
+
+@dataclass(frozen=True)
+class Reserved:
+    start: int  # the first new leaf's index
+    known: dict[Node, bytes]  # the left siblings of the new leaves (the cover of [0, start))
+
+
+@dataclass(frozen=True)
+class Staged:
+    start: int
+    leaves: list[tuple[object, ...]]  # (idx, leaf_hash, entry)
+    nodes: list[tuple[object, ...]]  # (level, idx, hash) of the perfect subtrees they complete
+
+
+def stage(reserved: Reserved, entries: Iterable[bytes]) -> Staged:
+    """The leaf rows of ``entries`` from ``reserved.start`` on, and the nodes they complete (no database)."""
+    batch: dict[Node, bytes] = {}
+    rows = [_stage(reserved.start + i, bytes(e), batch, reserved.known) for i, e in enumerate(entries)]
+    return Staged(reserved.start, rows, [(lv, ix, h) for (lv, ix), h in batch.items() if lv > 0])
 
 
 def _stage(index: int, entry: bytes, batch: dict[Node, bytes], known: dict[Node, bytes]) -> tuple[object, ...]:

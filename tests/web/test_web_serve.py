@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -69,11 +70,13 @@ def test_a_worker_process_builds_the_platform_from_the_environment_the_server_se
     monkeypatch.setenv("TENDERHUB_PLATFORM_CODE", "TH110000009")
     app = serve.worker_app()
     try:
+        assert gc.get_freeze_count() > 0  # warmed up and frozen before uvicorn serves it (web/common/warm.py)
         with TestClient(app) as client:
             assert client.get("/healthz").json() == {"status": "ok"}
         assert app.state.platform.settings.platform_code == "TH110000009"
         assert (tmp_path / "w" / "trading.db").exists()
     finally:
+        gc.unfreeze()
         app.state.platform.engine.dispose()
 
 

@@ -58,6 +58,7 @@ def add_parser(subs: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tenderhub.web.common.warm import ready
     from tenderhub.web.trading.app import create_app
 
     role = args.role or ("trading" if args.db else "all")  # --db alone: one trading platform, as before the embedded default
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "workers", 1) > 1:
             return run_workers(platform, args)
         else:
-            uvicorn.run(create_app(platform), host=args.host, port=args.port, http=getattr(args, "http", "auto"))
+            uvicorn.run(ready(create_app(platform)), host=args.host, port=args.port, http=getattr(args, "http", "auto"))
     finally:
         if membership is not None:
             membership.close()
@@ -179,9 +180,10 @@ def reuseport_worker(host: str, port: int, http: str = "auto") -> None:
 
 def worker_app() -> Any:
     """The app of one ``--workers`` process (uvicorn's factory; settings from the environment)."""
+    from tenderhub.web.common.warm import ready
     from tenderhub.web.trading.app import create_app
 
-    return create_app(build(Settings.load()))
+    return ready(create_app(build(Settings.load())))  # every worker warms its own route table
 
 
 def trading_settings(args: argparse.Namespace) -> Settings:

@@ -38,7 +38,7 @@ def test_the_deadline_surge_accepts_every_bid_over_http_and_loses_none(capsys: p
     code, result = bench(capsys, "deadline-surge", "--bidders", "5", "--size-mb", "0.1", "--concurrency", "5")
     assert code == 0
     assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (5, 5, 0, 0)
-    assert result["ratio"] > 0 and (result["workers"], result["pin_cpus"]) == (2, True)  # the default: a pinned worker per core (ADR 0030)
+    assert result["ratio"] > 0 and (result["workers"], result["pin_cpus"]) == (2, True)  # the default: a pinned worker per core (ADR 0032)
     assert (result["requests"], result["http"]) == (1, "auto")  # the default: POST …/sealed-bids, uvicorn's parser
     assert result["raw_s"] == min(result["raw_buffered_s"], result["raw_direct_s"]) > 0  # both writes measured, the faster counts (ADR 0026)
 

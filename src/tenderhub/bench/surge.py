@@ -9,7 +9,7 @@ through the tender repository (the use cases would refuse a bid period that shor
 bidder seals one document of S MB with its own key (the real bidder tool).
 
 Timed: ``tenderhub serve --workers W --pin-cpus`` on 127.0.0.1 (system clock; default W = 2, one
-worker per core of the 2-core machine, each pinned to its CPU — ADR 0030; ``--workers 1``,
+worker per core of the 2-core machine, each pinned to its CPU — ADR 0032; ``--workers 1``,
 ``--no-pin-cpus`` for the earlier set-up); a lean HTTP/1.1 client
 (``bench/http_lean.py``, keep-alive connections) with at most ``--concurrency`` uploads in flight.
 Default (``--requests 1``): one ``POST /api/tenders/{id}/sealed-bids`` per bid (summary in the
@@ -76,7 +76,7 @@ from tenderhub.services import sealed
 RETRYABLE = {409, 500, 502, 503, 504}
 RETRY_CODES = {"stale_version", "db_busy"}  # 409s the platform asks to retry
 WORKERS = 2  # server processes: one per core of the 2-core machine (docs/benchmarks.md, tenth pass: +30 % bids/s, pinned)
-PIN = True  # serve --pin-cpus: each worker on a CPU of its own (ADR 0030: −15–20 % server CPU per bid on this VM)
+PIN = True  # serve --pin-cpus: each worker on a CPU of its own (ADR 0032: −15–20 % server CPU per bid on this VM)
 MAX_ATTEMPTS = 200  # with the back-off below: about 100 s of retrying (a restart included)
 
 

@@ -51,7 +51,7 @@ def add_parser(subs: Any) -> None:
     serve.add_argument("--workers", type=int, default=1,
                        help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
     serve.add_argument("--pin-cpus", action="store_true",
-                       help="--role trading: each server process on one CPU of its own (worker i on the i-th allowed CPU; ADR 0030)")
+                       help="--role trading: each server process on one CPU of its own (worker i on the i-th allowed CPU; ADR 0032)")
     serve.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
                        help="--role trading: uvicorn's HTTP/1.1 parser (default auto: h11 unless httptools is installed; ADR 0022)")
     serve.set_defaults(handler=run)
@@ -188,7 +188,7 @@ def pin_to_cpu(index: int | None) -> int | None:
     allowed (modulo their number); None: leave it free. Returns the CPU chosen. One process's
     threads hand the GIL to each other all the time; on one CPU a hand-over is a switch on that
     CPU, across CPUs a wake-up of another (virtual) CPU: ≈ 2 ms of CPU per sealed bid on the
-    platform's VM (ADR 0030, docs/benchmarks.md tenth pass). Linux only (``sched_setaffinity``)."""
+    platform's VM (ADR 0032, docs/benchmarks.md tenth pass). Linux only (``sched_setaffinity``)."""
     if index is None or not hasattr(os, "sched_setaffinity"):
         return None
     allowed = sorted(os.sched_getaffinity(0))

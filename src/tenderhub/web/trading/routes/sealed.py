@@ -144,7 +144,7 @@ def platform_keys(svc: Services = Depends(services)) -> dict[str, Any]:
 # and answers a ``JSONResponse`` of what the use case returned (``response_model`` documents it).
 # ``PUT`` and ``finish`` authenticate before reading the body (two hops); the one-request bid
 # reads its body (at most ``MAX_CHUNK``) first and then authenticates, checks its header and
-# records it in one hop (ADR 0030: a hop costs a thread switch each way under the surge).
+# records it in one hop (ADR 0032: a hop costs a thread switch each way under the surge).
 
 
 @router.post("/api/tenders/{tender_id}/sealed-uploads", response_model=UploadState, summary="开始或续传加密投标文件 / Begin (or resume) a sealed upload", **VIEW)

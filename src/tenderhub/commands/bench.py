@@ -34,7 +34,7 @@ def add_parser(subs: Any) -> None:
     surge.add_argument("--workers", type=int, default=2, help="server processes, serve --workers (default 2: one per core, docs/benchmarks.md tenth pass)")
     surge.add_argument("--pin-cpus", action=argparse.BooleanOptionalAction, default=True,
                        help="serve --pin-cpus: each server process on a CPU of its own (default on; ADR 0032)")
-    surge.add_argument("--profile", type=Path, default=None, help="cProfile the server (every thread; one worker) into this file")
+    surge.add_argument("--profile", type=Path, default=None, help="cProfile the server (every thread) into this file; with --workers 1 (a supervisor of workers is not the server)")
     surge.add_argument("--requests", type=int, choices=(1, 2), default=1,
                        help="requests per bid for a package that fits a chunk: 1 (POST …/sealed-bids, default) or 2 (begin + finish)")
     surge.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto", help="the server's HTTP parser (serve --http; default auto)")

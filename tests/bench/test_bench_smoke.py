@@ -38,15 +38,15 @@ def test_the_deadline_surge_accepts_every_bid_over_http_and_loses_none(capsys: p
     code, result = bench(capsys, "deadline-surge", "--bidders", "5", "--size-mb", "0.1", "--concurrency", "5")
     assert code == 0
     assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (5, 5, 0, 0)
-    assert result["ratio"] > 0 and result["workers"] == 1  # the default: one server process
+    assert result["ratio"] > 0 and (result["workers"], result["pin_cpus"]) == (2, True)  # the default: a pinned worker per core (ADR 0032)
     assert (result["requests"], result["http"]) == (1, "auto")  # the default: POST …/sealed-bids, uvicorn's parser
     assert result["raw_s"] == min(result["raw_buffered_s"], result["raw_direct_s"]) > 0  # both writes measured, the faster counts (ADR 0026)
 
 
 def test_the_surge_with_two_requests_per_bid_and_the_h11_parser_loses_none(capsys: pytest.CaptureFixture[str]) -> None:
-    code, result = bench(capsys, "deadline-surge", "--bidders", "4", "--size-mb", "0.1", "--requests", "2", "--http", "h11")
+    code, result = bench(capsys, "deadline-surge", "--bidders", "4", "--size-mb", "0.1", "--requests", "2", "--http", "h11", "--workers", "1", "--no-pin-cpus")
     assert code == 0
-    assert (result["requests"], result["http"]) == (2, "h11")
+    assert (result["requests"], result["http"], result["workers"], result["pin_cpus"]) == (2, "h11", 1, False)
     assert (result["accepted"], result["stored"], result["lost"], result["duplicates"]) == (4, 4, 0, 0)
 
 

@@ -81,3 +81,11 @@ def test_refusals_store_nothing(world: World, tmp_path: Path) -> None:
         whole(world, tender_id, lot, first)
     assert late.value.rule is not None and late.value.rule.code == "SEALED_UPLOAD_BEFORE_DEADLINE"
     assert stored_digests(world) == []
+
+
+def test_the_bytes_are_hashed_from_views_of_the_body_in_blocks_to_its_end() -> None:
+    body = bytes(range(256)) * 10_000  # 2.56 MB: three blocks of the check's 1 MiB reads
+    reader = sealed_whole.Slices(body)
+    blocks = [bytes(block) for block in iter(lambda: reader.read(1 << 20), b"")]
+    assert [len(b) for b in blocks] == [1 << 20, 1 << 20, len(body) - 2 * (1 << 20)] and b"".join(blocks) == body
+    assert bytes(reader.read()) == b"" and bytes(sealed_whole.Slices(body).read()) == body

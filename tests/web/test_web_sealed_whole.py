@@ -57,6 +57,17 @@ def test_late_forged_malformed_or_too_large_requests_are_refused_and_store_nothi
     assert vault is not None and list(vault.blobs.iter_digests()) == []
 
 
+def test_an_unknown_token_is_refused_in_the_bids_own_hop_and_stores_nothing(parties: Api, tmp_path: Any) -> None:
+    tender, package = a_registered_bidders_package(parties, tmp_path)
+    headers = {"Authorization": "Bearer not-a-token", "Content-Type": "application/octet-stream", "X-Sealed-Begin": begin_header(tender, package)}
+    refused = parties.client.post(f"/api/tenders/{tender.id}/sealed-bids", content=package.path.read_bytes(), headers=headers)
+    assert refused.status_code == 401, refused.text
+    unparsed = parties.client.post(f"/api/tenders/{tender.id}/sealed-bids", content=b"x", headers={**headers, "X-Sealed-Begin": "not base64!"})
+    assert unparsed.status_code == 401  # authenticated before the header is read, as before
+    vault = parties.platform.services.vault
+    assert vault is not None and list(vault.blobs.iter_digests()) == []
+
+
 def test_the_openapi_describes_the_one_request_route(api: Api) -> None:
     operation = api.get("/openapi.json").json()["paths"]["/api/tenders/{tender_id}/sealed-bids"]["post"]
     assert "application/octet-stream" in operation["requestBody"]["content"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -40,6 +41,7 @@ def test_serve_parses_its_options() -> None:
     serve.add_parser(root.add_subparsers(dest="command"))
     args = root.parse_args(["serve", "--data-dir", "d", "--port", "9001", "--db", "sqlite:///x.db"])
     assert (args.data_dir, args.port, args.db, args.host, args.handler) == ("d", 9001, "sqlite:///x.db", "127.0.0.1", serve.run)
+    assert args.pin_cpus is False and root.parse_args(["serve", "--pin-cpus"]).pin_cpus is True
 
 
 def test_workers_apply_to_the_trading_role_only(capsys: Any) -> None:
@@ -69,11 +71,13 @@ def test_a_worker_process_builds_the_platform_from_the_environment_the_server_se
     monkeypatch.setenv("TENDERHUB_PLATFORM_CODE", "TH110000009")
     app = serve.worker_app()
     try:
+        assert gc.get_freeze_count() > 0  # warmed up and frozen before uvicorn serves it (web/common/warm.py)
         with TestClient(app) as client:
             assert client.get("/healthz").json() == {"status": "ok"}
         assert app.state.platform.settings.platform_code == "TH110000009"
         assert (tmp_path / "w" / "trading.db").exists()
     finally:
+        gc.unfreeze()
         app.state.platform.engine.dispose()
 
 
@@ -120,6 +124,39 @@ def test_workers_listen_on_sockets_of_their_own_and_go_down_together(tmp_path: P
         wait_for_workers(server, port)
         server.terminate()
         assert server.wait(timeout=30) == 0
+
+
+def allowed_cpus(pid: int) -> set[int]:
+    return os.sched_getaffinity(pid)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2 or not hasattr(socket, "SO_REUSEPORT"),
+                    reason="Linux, 2 CPUs or more")
+def test_pinned_workers_run_each_on_a_cpu_of_its_own_and_every_thread_stays_there(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "tenderhub.cli", "serve", "--data-dir", str(tmp_path / "d"),
+               "--db", f"sqlite:///{tmp_path / 'd' / 'trading.db'}", "--port", str(port), "--workers", "2", "--pin-cpus"]
+    with started(command) as server:
+        workers = wait_for_workers(server, port)
+        cpus = [{cpu for task in Path(f"/proc/{pid}/task").iterdir() for cpu in allowed_cpus(int(task.name))} for pid in workers]
+        assert all(len(held) == 1 for held in cpus) and cpus[0] != cpus[1]  # threads included (a thread pool served /healthz)
+        assert allowed_cpus(server.pid) == os.sched_getaffinity(0)  # the supervisor is left free
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+
+
+def test_pin_to_cpu_takes_the_nth_allowed_cpu_or_leaves_the_process_free() -> None:
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        assert serve.pin_to_cpu(None) is None and (before is None or os.sched_getaffinity(0) == before)
+        if before is not None:
+            allowed = sorted(before)
+            assert serve.pin_to_cpu(len(allowed) + 1) == allowed[1 % len(allowed)] and os.sched_getaffinity(0) == {allowed[1 % len(allowed)]}
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,9 @@ set-up only**, the lot's deadline is moved to ``--deadline-s`` seconds after now
 through the tender repository (the use cases would refuse a bid period that short). Each
 bidder seals one document of S MB with its own key (the real bidder tool).
 
-Timed: ``tenderhub serve --workers W`` on 127.0.0.1 (system clock); a lean HTTP/1.1 client
+Timed: ``tenderhub serve --workers W --pin-cpus`` on 127.0.0.1 (system clock; default W = 2, one
+worker per core of the 2-core machine, each pinned to its CPU — ADR 0032; ``--workers 1``,
+``--no-pin-cpus`` for the earlier set-up); a lean HTTP/1.1 client
 (``bench/http_lean.py``, keep-alive connections) with at most ``--concurrency`` uploads in flight.
 Default (``--requests 1``): one ``POST /api/tenders/{id}/sealed-bids`` per bid (summary in the
 ``X-Sealed-Begin`` header, the package as the body) → signed receipt, for a package that fits
@@ -73,7 +75,8 @@ from tenderhub.services import sealed
 
 RETRYABLE = {409, 500, 502, 503, 504}
 RETRY_CODES = {"stale_version", "db_busy"}  # 409s the platform asks to retry
-WORKERS = 1  # server processes: 2 gained nothing on the 2-core machine of docs/benchmarks.md
+WORKERS = 2  # server processes: one per core of the 2-core machine (docs/benchmarks.md, tenth pass: +30 % bids/s, pinned)
+PIN = True  # serve --pin-cpus: each worker on a CPU of its own (ADR 0032: −15–20 % server CPU per bid on this VM)
 MAX_ATTEMPTS = 200  # with the back-off below: about 100 s of retrying (a restart included)
 
 
@@ -106,16 +109,16 @@ class Outcome:
 
 def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk: int = 8 * MB, kill: bool = False,
         deadline_s: int = 300, workers: int = WORKERS, profile: Path | None = None, requests: int = 1, http: str = "auto",
-        out: Out = say) -> dict[str, Any]:
+        pin: bool = PIN, out: Out = say) -> dict[str, Any]:
     with scratch("surge") as root:
-        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, workers {workers}, requests/bid {requests}, http {http}, kill={kill}, scratch {root}")
+        out(f"deadline-surge: {bidders} bidders x {size_mb} MB, concurrency {concurrency}, workers {workers}, pin-cpus {pin}, requests/bid {requests}, http {http}, kill={kill}, scratch {root}")
         with timed() as setup:
             tender_id, lot, people = set_up(root / "data", root / "bidders", bidders, int(size_mb * MB))
         out(f"set-up (tender, {bidders} registered bidders, sealing; not measured): {setup[0]:.1f} s")
         raw, raws = raw_limit(root, bidders, people[0].bid.path.stat().st_size)
         out(f"raw    ({bidders} x (write {size_mb} MB + fsync, 1 committed SQLite row)): buffered {raws['raw_buffered_s']:.2f} s, "
             f"O_DIRECT {raws['raw_direct_s']:.2f} s; the faster counts: {bidders / raw:.1f} /s")
-        server = Server(root / "data", root / "server.log", workers=workers, profile=profile, http=http)
+        server = Server(root / "data", root / "server.log", workers=workers, profile=profile, http=http, pin=pin)
         move_deadline(root / "data", tender_id, deadline_s)
         try:
             server.start()
@@ -128,7 +131,7 @@ def run(bidders: int = 200, size_mb: float = 1, *, concurrency: int = 16, chunk:
         if profile is not None:
             out(f"server profile (cProfile, every thread): {profile}")
         return report(out, root, tender_id, people, outcome, outcome.receiving_s, raw, {"concurrency": concurrency, "kill": kill, "size_mb": size_mb,
-                                                                                      "workers": workers, "chunk_kb": chunk // 1024, "requests": requests, "http": http,
+                                                                                      "workers": workers, "pin_cpus": pin, "chunk_kb": chunk // 1024, "requests": requests, "http": http,
                                                                                       "server_cpu_ms_per_bid": rounded(cpu * 1000 / bidders, 1), **raws,
                                                                                       "client_cpu_ms_per_bid": rounded(client_cpu * 1000 / bidders, 1)})
 
@@ -204,9 +207,9 @@ class Server:
     """``tenderhub serve`` as a child process on a free port of 127.0.0.1 (``workers``
     processes; ``profile``: a file to cProfile it into, see ``bench/serve_profiled.py``)."""
 
-    def __init__(self, data_dir: Path, log: Path, *, workers: int = 1, profile: Path | None = None, http: str = "auto") -> None:
+    def __init__(self, data_dir: Path, log: Path, *, workers: int = 1, profile: Path | None = None, http: str = "auto", pin: bool = False) -> None:
         self.data_dir, self.log_path, self.port = data_dir, log, free_port()
-        self.workers, self.profile, self.http = workers, profile, http
+        self.workers, self.profile, self.http, self.pin = workers, profile, http, pin
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -218,7 +221,7 @@ class Server:
         db = f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
         runner = ["tenderhub.bench.serve_profiled", str(self.profile)] if self.profile else ["tenderhub.cli"]
         command = [sys.executable, "-m", *runner, "serve", "--data-dir", str(self.data_dir), "--db", db, "--port", str(self.port),
-                   "--workers", str(self.workers), "--http", self.http]
+                   "--workers", str(self.workers), "--http", self.http, *(["--pin-cpus"] if self.pin else [])]
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)  # its own process group: the workers go with it

@@ -2,7 +2,7 @@
 line, one JSON object with the figures, the raw limit of the same run and ``ratio``.
 
     tenderhub bench opening [--bids 200] [--size-mb 4] [--suite intl|gm] [--profile]
-    tenderhub bench deadline-surge [--bidders 200] [--size-mb 1] [--concurrency 16] [--workers 1] [--chunk-kb 8192] [--kill] [--profile FILE]
+    tenderhub bench deadline-surge [--bidders 200] [--size-mb 1] [--concurrency 16] [--workers 2] [--[no-]pin-cpus] [--chunk-kb 8192] [--kill] [--profile FILE]
     tenderhub bench portal-search [--rows 1000000] [--db URL] [--queries 200]
     tenderhub bench hub-ingest [--releases 100000] [--db URL] [--batch 500] [--signing batch|release|both] [--http] [--profile] [--no-index]
 
@@ -31,8 +31,10 @@ def add_parser(subs: Any) -> None:
     surge.add_argument("--concurrency", type=int, default=16, help="uploads in flight at once (default 16)")
     surge.add_argument("--chunk-kb", type=int, default=8192,
                        help="bytes per request in KiB; the last chunk goes with the finish (default 8192, the server's maximum: a package that fits takes 2 requests)")
-    surge.add_argument("--workers", type=int, default=1, help="server processes, serve --workers (default 1: 2 gained nothing on 2 cores)")
-    surge.add_argument("--profile", type=Path, default=None, help="cProfile the server (every thread; one worker) into this file")
+    surge.add_argument("--workers", type=int, default=2, help="server processes, serve --workers (default 2: one per core, docs/benchmarks.md tenth pass)")
+    surge.add_argument("--pin-cpus", action=argparse.BooleanOptionalAction, default=True,
+                       help="serve --pin-cpus: each server process on a CPU of its own (default on; ADR 0032)")
+    surge.add_argument("--profile", type=Path, default=None, help="cProfile the server (every thread) into this file; with --workers 1 (a supervisor of workers is not the server)")
     surge.add_argument("--requests", type=int, choices=(1, 2), default=1,
                        help="requests per bid for a package that fits a chunk: 1 (POST …/sealed-bids, default) or 2 (begin + finish)")
     surge.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto", help="the server's HTTP parser (serve --http; default auto)")
@@ -74,7 +76,7 @@ def run_surge(args: argparse.Namespace) -> int:
 
     result = surge.run(args.bidders, args.size_mb, concurrency=args.concurrency, chunk=args.chunk_kb * 1024,
                        kill=args.kill, deadline_s=args.deadline_s, workers=args.workers, profile=args.profile,
-                       requests=args.requests, http=args.http)
+                       requests=args.requests, http=args.http, pin=args.pin_cpus)
     return 0 if result["lost"] == 0 else 1
 
 

@@ -52,6 +52,8 @@ def add_parser(subs: Any) -> None:
                        help="--role hub: fetch the trust list's CRLs every SECONDS (default 3600, sooner before a nextUpdate; 0: never)")
     serve.add_argument("--workers", type=int, default=1,
                        help="--role trading: server processes sharing the port (default 1; see docs/benchmarks.md)")
+    serve.add_argument("--pin-cpus", action="store_true",
+                       help="--role trading: each server process on one CPU of its own (worker i on the i-th allowed CPU; ADR 0032)")
     serve.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
                        help="--role trading: uvicorn's HTTP/1.1 parser (default auto: h11 unless httptools is installed; ADR 0022)")
     serve.set_defaults(handler=run)
@@ -60,6 +62,7 @@ def add_parser(subs: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from tenderhub.web.common.warm import ready
     from tenderhub.web.trading.app import create_app
 
     role = args.role or ("trading" if args.db else "all")  # --db alone: one trading platform, as before the embedded default
@@ -100,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "workers", 1) > 1:
             return run_workers(platform, args)
         else:
-            uvicorn.run(create_app(platform), host=args.host, port=args.port, http=getattr(args, "http", "auto"))
+            pin_to_cpu(0 if getattr(args, "pin_cpus", False) else None)
+            uvicorn.run(ready(create_app(platform)), host=args.host, port=args.port, http=getattr(args, "http", "auto"))
     finally:
         if membership is not None:
             membership.close()
@@ -131,20 +135,20 @@ def run_workers(platform: Platform, args: argparse.Namespace) -> int:
                        "TENDERHUB_PLATFORM_CODE": settings.platform_code, "TENDERHUB_PLATFORM_NAME": settings.platform_name})
     if hasattr(socket, "SO_REUSEPORT"):
         platform.engine.dispose()  # the workers open their own connections
-        return run_reuseport_workers(args.workers, args.host, args.port, getattr(args, "http", "auto"))
+        return run_reuseport_workers(args.workers, args.host, args.port, getattr(args, "http", "auto"), pin=getattr(args, "pin_cpus", False))
     uvicorn.run("tenderhub.commands.serve:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port,
                 http=getattr(args, "http", "auto"))
     return 0
 
 
-def run_reuseport_workers(count: int, host: str, port: int, http: str = "auto") -> int:
+def run_reuseport_workers(count: int, host: str, port: int, http: str = "auto", *, pin: bool = False) -> int:
     """N worker processes, each listening on a socket of its own bound with ``SO_REUSEPORT``:
     the kernel spreads new connections over them (one shared socket let whichever worker woke
     first accept a whole burst of connections, docs/benchmarks.md). SIGTERM or SIGINT stops
     them all (exit 0); a worker that exits on its own takes the others down (exit 1: the
-    supervisor restarts the service)."""
+    supervisor restarts the service). ``pin``: worker i runs on the i-th allowed CPU (``pin_to_cpu``)."""
     context = multiprocessing.get_context("spawn")  # no thread of this process (a hub relay) is copied
-    workers = [context.Process(target=reuseport_worker, args=(host, port, http), daemon=True) for _ in range(count)]
+    workers = [context.Process(target=reuseport_worker, args=(host, port, http, i if pin else None), daemon=True) for i in range(count)]
     for worker in workers:
         worker.start()
 
@@ -166,8 +170,10 @@ def run_reuseport_workers(count: int, host: str, port: int, http: str = "auto") 
     return 1 if failed else 0
 
 
-def reuseport_worker(host: str, port: int, http: str = "auto") -> None:
+def reuseport_worker(host: str, port: int, http: str = "auto", cpu: int | None = None) -> None:
     import uvicorn
+
+    pin_to_cpu(cpu)  # before uvicorn or the app start a thread: every thread of the worker inherits it
 
     family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
@@ -179,11 +185,26 @@ def reuseport_worker(host: str, port: int, http: str = "auto") -> None:
     uvicorn.Server(uvicorn.Config(worker_app, factory=True, host=host, port=port, http=http)).run(sockets=[sock])
 
 
+def pin_to_cpu(index: int | None) -> int | None:
+    """Run this process (and the threads it starts from now on) on the ``index``-th CPU it is
+    allowed (modulo their number); None: leave it free. Returns the CPU chosen. One process's
+    threads hand the GIL to each other all the time; on one CPU a hand-over is a switch on that
+    CPU, across CPUs a wake-up of another (virtual) CPU: ≈ 2 ms of CPU per sealed bid on the
+    platform's VM (ADR 0032, docs/benchmarks.md tenth pass). Linux only (``sched_setaffinity``)."""
+    if index is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    cpu = allowed[index % len(allowed)]
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
 def worker_app() -> Any:
     """The app of one ``--workers`` process (uvicorn's factory; settings from the environment)."""
+    from tenderhub.web.common.warm import ready
     from tenderhub.web.trading.app import create_app
 
-    return create_app(build(Settings.load()))
+    return ready(create_app(build(Settings.load())))  # every worker warms its own route table
 
 
 def trading_settings(args: argparse.Namespace) -> Settings:

@@ -142,6 +142,9 @@ def platform_keys(svc: Services = Depends(services)) -> dict[str, Any]:
 # The upload routes are the hot path of a deadline surge (docs/benchmarks.md): each runs its
 # authentication and its use case in one worker thread (``lean_actor``/``actor_of_request``)
 # and answers a ``JSONResponse`` of what the use case returned (``response_model`` documents it).
+# ``PUT`` and ``finish`` authenticate before reading the body (two hops); the one-request bid
+# reads its body (at most ``MAX_CHUNK``) first and then authenticates, checks its header and
+# records it in one hop (ADR 0032: a hop costs a thread switch each way under the surge).
 
 
 @router.post("/api/tenders/{tender_id}/sealed-uploads", response_model=UploadState, summary="开始或续传加密投标文件 / Begin (or resume) a sealed upload", **VIEW)
@@ -195,12 +198,15 @@ BEGIN_HEADER = "X-Sealed-Begin"
              summary="一次提交加密投标文件，取得回执 / A sealed bid in one request: the signed receipt (idempotent)")
 async def submit_whole(tender_id: str, request: Request, device: str = Depends(lean_actor),
                        begin: str = Header(alias=BEGIN_HEADER, description="Base64 of the JSON `begin` takes (`lot`, `sha256`, `summary`: the BeginIn schema)")) -> Any:
-    actor = await run_in_threadpool(actor_of_request, request, device)  # before reading the body
-    data = begin_of_header(begin)
     body = await chunk_of(request)
     if body is None:
         return too_large(request)
-    again, signed = await run_in_threadpool(sealed_whole.submit_whole, request.app.state.services, actor, tender_id, data, body)
+
+    def authenticated_submit() -> tuple[bool, dict[str, Any]]:  # one thread-pool hop per bid (tenth pass)
+        actor = actor_of_request(request, device)
+        return sealed_whole.submit_whole(request.app.state.services, actor, tender_id, begin_of_header(begin), body)
+
+    again, signed = await run_in_threadpool(authenticated_submit)
     return JSONResponse(signed, status_code=200 if again else 201)
 
 

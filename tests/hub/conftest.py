@@ -1,6 +1,7 @@
 """Fixtures shared by the hub tests: a hub on the test database (SQLite, or PostgreSQL in the
 second run) and its app client, a platform registered with its key, the portal, the embedded
-two-platform system, and the scenario work directory of a module.
+two-platform system, the scenario work directory of a module, and a local HTTP server of CRL
+files (``crl_www``).
 
 ``client`` serves an open hub app; a module whose routes need the administrator overrides
 ``admin_token`` (``return ADMIN``) and sends ``admin()`` headers where it must.
@@ -13,6 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from crl_server import CrlServer
 from fastapi.testclient import TestClient
 from hub_support import PLATFORM, START, client_for, make_hub, registration
 from portal_support import Portal
@@ -66,3 +68,12 @@ def system(tmp_path: Path) -> Iterator[Embedded]:
     """Two trading platforms and the hub, embedded, on a clock fixed at ``START``."""
     with closing(open_embedded(tmp_path / "data", clock=FixedClock(START))) as made:
         yield made
+
+
+@pytest.fixture
+def crl_www(tmp_path: Path) -> Iterator[CrlServer]:
+    """A real HTTP server on 127.0.0.1 serving the files of ``tmp_path/www`` (CRLs to fetch)."""
+    (tmp_path / "www").mkdir()
+    made = CrlServer(tmp_path / "www")
+    yield made
+    made.close()

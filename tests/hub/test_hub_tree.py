@@ -17,7 +17,7 @@ from hub_support import PLATFORM, T0, Platform, client_for, make_hub, registrati
 
 from tenderhub.core.shared.clock import FixedClock
 from tenderhub.crypto import keys
-from tenderhub.hub import batchsig, protocol, proven, tables, tree
+from tenderhub.hub import batchsig, lifespan, protocol, proven, tables, tree
 from tenderhub.hub.context import Hub, open_hub
 from tenderhub.hub.protocol import envelope
 from tenderhub.hub.relay import Refused, Transient
@@ -234,7 +234,7 @@ def test_the_forwarder_runs_in_the_hub_apps_lifespan(wire: Any, lower: Hub) -> N
     upper_client, _flaky, forwarder, platform = wire
     publish(platform, range(0, 4))
     app = client_for(lower).app
-    tree.run_forwarder(app, forwarder)
+    lifespan.tie(app, forwarder)
     done = threading.Event()
     with TestClient(app):
         for _ in range(600):

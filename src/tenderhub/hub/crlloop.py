@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
-
-from fastapi import FastAPI
 
 from tenderhub.hub import crlpull, crls
 from tenderhub.hub.context import Hub
@@ -80,19 +76,3 @@ class CrlFetcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.limits.timeout * 2)
-
-
-def run_fetcher(app: FastAPI, fetcher: CrlFetcher) -> None:
-    """Wrap the app's lifespan: the fetcher starts with the app and stops with it."""
-    previous = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(inner: Any) -> AsyncIterator[Any]:
-        fetcher.start()
-        try:
-            async with previous(inner) as state:
-                yield state
-        finally:
-            fetcher.stop()
-
-    app.router.lifespan_context = lifespan

@@ -17,8 +17,9 @@ import httpx
 
 from tenderhub.hub.app import create_hub_app
 from tenderhub.hub.context import Hub, open_hub
-from tenderhub.hub.crlloop import INTERVAL, CrlFetcher, run_fetcher
-from tenderhub.hub.tree import Forwarder, default_hub_id, run_forwarder
+from tenderhub.hub.crlloop import INTERVAL, CrlFetcher
+from tenderhub.hub.lifespan import tie
+from tenderhub.hub.tree import Forwarder, default_hub_id
 from tenderhub.settings import Settings
 
 ADMIN_TOKEN_FILE = "hub-admin.token"
@@ -49,10 +50,10 @@ def run_hub(args: argparse.Namespace) -> int:
     app = create_hub_app(hub, admin_token=token)
     forwarder = upstream(hub, args)
     if forwarder is not None:
-        run_forwarder(app, forwarder)  # starts and stops with the app's lifespan
+        tie(app, forwarder)  # starts and stops with the app's lifespan
     interval = getattr(args, "crl_fetch_interval", None)
     if interval is None or interval > 0:
-        run_fetcher(app, CrlFetcher(hub, interval or INTERVAL))  # the CRLs of the trust list (crlpull.py)
+        tie(app, CrlFetcher(hub, interval or INTERVAL))  # the CRLs of the trust list (crlpull.py)
     try:
         uvicorn.run(app, host=args.host, port=args.port)
     finally:

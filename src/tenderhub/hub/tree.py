@@ -62,8 +62,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -363,19 +362,3 @@ class Forwarder:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-
-
-def run_forwarder(app: FastAPI, forwarder: Forwarder) -> None:
-    """Wrap the app's lifespan: the forwarder starts with the app and stops with it."""
-    previous = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(inner: Any) -> AsyncIterator[Any]:
-        forwarder.start()
-        try:
-            async with previous(inner) as state:
-                yield state
-        finally:
-            forwarder.stop()
-
-    app.router.lifespan_context = lifespan

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hub_support import PLATFORM, T0, Platform, release
 
 from tenderhub.core.shared.errors import Invalid
 from tenderhub.crypto import keys
-from tenderhub.hub import protocol
+from tenderhub.hub import protocol, tables
 from tenderhub.hub.batch import MAX_BATCH, ingest_many
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import ingest
@@ -136,3 +137,20 @@ def test_a_release_holding_nan_is_refused_in_a_batch_and_alone(hub: Hub, client:
     assert results[0]["error"]["field"] == "/releases/0/release"
     with pytest.raises(Invalid):
         ingest(hub, nan)
+
+
+def test_text_beyond_ascii_is_stored_and_read_back_byte_for_byte(hub: Hub, client: TestClient) -> None:
+    """PostgreSQL receives the canonical JSON and the receipt as their UTF-8 bytes (ADR 0033):
+    CJK, a 4-byte emoji, escapes and U+2028 come back exactly, in the row, the feed and by id."""
+    platform = Platform(client)
+    docs = [release(n, title="道路改造 😀 \"引号\" \\ \u2028 é") for n in range(3)]
+    results = post_batch(client, [protocol.envelope(PLATFORM, platform.pair, d) for d in docs]).json()["results"]
+    assert [r["status"] for r in results] == ["created"] * 3
+    with hub.engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(tables.releases.c.id, tables.releases.c.canonical)).all())
+        receipts = dict(conn.execute(sa.select(tables.releases.c.id, tables.releases.c.receipt)).all())
+    for doc, result in zip(docs, results, strict=True):
+        assert stored[doc["id"]].encode("utf-8") == protocol.canonical(doc)
+        assert receipts[doc["id"]].encode("utf-8") == protocol.canonical(result["receipt"]["receipt"])
+        assert client.get(f"/hub/releases/{doc['id']}").json()["release"] == doc
+    assert [i["release"] for i in client.get("/hub/feed").json()["items"]] == docs

@@ -41,7 +41,7 @@ from tenderhub.hub import batchsig, ingest, protocol, tables
 from tenderhub.hub.context import Hub
 from tenderhub.hub.ingest import Envelope
 from tenderhub.hub.tlog import SqlLeafStore, entries_for_releases
-from tenderhub.hub.tlog.sqlstore import Staged, bulk_insert, stage
+from tenderhub.hub.tlog.sqlstore import Staged, bulk_insert, stage, utf8_copy
 
 INLINE = 16  # fewer items than this are signed in the calling thread
 T = TypeVar("T")
@@ -165,14 +165,15 @@ def _insert(hub: Hub, conn: sa.Connection, new: list[New], receipts: str) -> dic
     signed = _sign_one_by_one(hub, texts) if receipts == "release" else _sign_together(hub, conn, key, texts)
     batches = _platform_batches(conn, new)
     stamp_db = driver_time(conn, when)
-    rows = [_row(n, pos, stamp_db, text, receipt, batches) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True)]
+    raw = utf8_copy(conn)  # the canonical JSON and the receipt sent as their bytes (ADR 0033)
+    rows = (_row(n, pos, stamp_db, text, receipt, batches, raw) for n, pos, text, receipt in zip(new, positions, texts, signed, strict=True))  # sent as built
 
     def meanwhile() -> tuple[Staged, dict[int, Result]]:  # while PostgreSQL stores the rows (the COPY's server side)
         entries = entries_for_releases([(n.env.release["ocid"], n.env.release["id"], n.digest, n.env.platform_id) for n in new], when)
         answers: dict[int, Result] = {n.index: ("created", _receipt(body, one), None) for n, body, one in zip(new, bodies, signed, strict=True)}
         return stage(reserved, entries), answers
 
-    done = bulk_insert(conn, tables.releases, COLUMNS, rows, meanwhile=meanwhile)
+    done = bulk_insert(conn, tables.releases, COLUMNS, rows, meanwhile=meanwhile, as_bytes=("canonical", "receipt") if raw else ())
     assert done is not None
     log.write(done[0])  # the leaves the receipts name, in the same transaction
     return done[1]
@@ -228,12 +229,14 @@ COLUMNS = ("position", "id", "ocid", "platform_id", "digest", "canonical", "sign
            "batch_path", "received_at", "receipt", "receipt_signature", "receipt_batch", "receipt_index", "receipt_path")
 
 
-def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[str, Any], batches: dict[tuple[str, str], int]) -> tuple[Any, ...]:
-    """The values of ``COLUMNS``."""
+def _row(n: New, position: int, when: Any, receipt_text: bytes, receipt: dict[str, Any], batches: dict[tuple[str, str], int],
+         raw: bool) -> tuple[Any, ...]:
+    """The values of ``COLUMNS`` (``raw``: the canonical JSON and the receipt as their UTF-8 bytes, ``utf8_copy``)."""
     env, proof = n.env, n.env.proof
-    return (position, env.release["id"], env.release["ocid"], env.platform_id, n.digest, n.data.decode("utf-8"), env.signature,
+    return (position, env.release["id"], env.release["ocid"], env.platform_id, n.digest, n.data if raw else n.data.decode("utf-8"), env.signature,
             env.release["date"], batches[(env.platform_id, proof.root)] if proof else None, proof.index if proof else None,
-            batchsig.path_bytes(proof.path) if proof and proof.leaves is None else None, when, receipt_text.decode("utf-8"), receipt.get("receipt_signature"),
+            batchsig.path_bytes(proof.path) if proof and proof.leaves is None else None, when, receipt_text if raw else receipt_text.decode("utf-8"),
+            receipt.get("receipt_signature"),
             receipt.get("receipt_batch"), receipt.get("receipt_index"), receipt.get("receipt_path"))
 
 

@@ -43,35 +43,47 @@ nodes = sa.Table(
 )
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: list[tuple[object, ...]],
-                meanwhile: Callable[[], T] | None = None) -> T | None:
+def bulk_insert(conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: Iterable[tuple[object, ...]],
+                meanwhile: Callable[[], T] | None = None, as_bytes: tuple[str, ...] = ()) -> T | None:
     """``rows`` (values of the columns ``names``) in the caller's transaction, without
     SQLAlchemy's per-row parameter processing: ``COPY … FROM STDIN (FORMAT BINARY)`` on PostgreSQL (psycopg),
     one DBAPI ``executemany`` elsewhere. Values must be what the driver takes (text, integers,
-    bytes; times as ``hub.stored.driver_time``).
+    bytes; times as ``hub.stored.driver_time``). ``rows`` may be a generator: on PostgreSQL each
+    row is sent as it is built, so the server starts on the first ones while the rest are built.
 
     ``meanwhile`` (work that needs no database) runs on PostgreSQL after the rows are sent and
     before the ``COPY`` is finished, so it overlaps the server's work on them; elsewhere after
-    the insert. Its result is returned."""
+    the insert. Its result is returned.
+
+    ``as_bytes``: text columns whose values are given as their UTF-8 bytes (only when
+    ``utf8_copy(conn)``): sent as they are, the binary form of a text value in a UTF-8 session
+    (no decoding here and encoding again in the driver; the server still checks the UTF-8)."""
     quote = conn.dialect.identifier_preparer.quote
     columns = f"{quote(table.name)} ({', '.join(map(quote, names))})"
     if conn.dialect.driver == "psycopg":  # binary: no escaping of text, no hex of bytes (ADR 0033)
         with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(f"COPY {columns} FROM STDIN (FORMAT BINARY)") as copy:  # type: ignore[union-attr]
-            copy.set_types(pg_types(table, tuple(names)))
+            copy.set_types(pg_types(table, tuple(names), as_bytes))
             for row in rows:
                 copy.write_row(row)
             return meanwhile() if meanwhile is not None else None
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", rows)  # type: ignore[arg-type]
+    conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", list(rows))  # type: ignore[arg-type]
     return meanwhile() if meanwhile is not None else None
 
 
 @cache
-def pg_types(table: sa.Table, names: tuple[str, ...]) -> list[str]:
+def pg_types(table: sa.Table, names: tuple[str, ...], as_bytes: tuple[str, ...] = ()) -> list[str]:
     """The PostgreSQL type of each column (``BIGINT``, ``VARCHAR``, ``TIMESTAMP WITH TIME ZONE``
-    …), as a binary ``COPY`` needs them: each value is sent in that type's binary form."""
+    …), as a binary ``COPY`` needs them: each value is sent in that type's binary form (a text
+    column of ``as_bytes``: its bytes as they are, the form of ``bytea``)."""
     dialect = postgresql.dialect()
-    return [table.c[name].type.compile(dialect=dialect).split("(")[0].lower() for name in names]
+    return ["bytea" if name in as_bytes else table.c[name].type.compile(dialect=dialect).split("(")[0].lower() for name in names]
+
+
+def utf8_copy(conn: sa.Connection) -> bool:
+    """PostgreSQL through psycopg in a UTF-8 session: a text value's binary ``COPY`` form is
+    its UTF-8 bytes (``bulk_insert(as_bytes=…)``)."""
+    return conn.dialect.driver == "psycopg" and conn.connection.dbapi_connection.info.encoding == "utf-8"  # type: ignore[union-attr]
 
 
 def create_tables(engine: sa.Engine) -> None:

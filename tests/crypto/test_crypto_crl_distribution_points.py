@@ -47,7 +47,7 @@ def test_openssl_reads_the_distribution_point_of_an_sm2_certificate(tmp_path: Pa
     assert f"URI:{ROOT_URL}" in shown
 
 
-@pytest.mark.parametrize("bad", ["file:///etc/passwd", "ldap://ldap.example.cn/cn=CA", "http:///no-host", "http://例子.cn/x.crl", "ftp://x/y"])
+@pytest.mark.parametrize("bad", ["file:///etc/passwd", "ldap://ldap.example.cn/cn=CA", "http:///no-host", "http://:80/no-host.crl", "http://例子.cn/x.crl", "ftp://x/y"])
 def test_a_distribution_point_must_be_an_http_url_with_a_host(bad: str) -> None:
     with pytest.raises(CertificateError) as refused:
         x509.init_ca("根CA", days=30, crl_urls=[bad])

@@ -147,7 +147,7 @@ def test_bad_urls_are_refused_clearly_and_do_not_stop_the_good_one(client: TestC
     assert all(results[crl_www.url(p[1:])]["code"] == "crl_fetch_refused" for p in bad[:5])
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ldap://ldap.example.cn/cn=CA?certificateRevocationList", "http:///x.crl"])
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ldap://ldap.example.cn/cn=CA?certificateRevocationList", "http:///x.crl", "http://:80/x.crl", "http://a b.cn/x.crl"])
 def test_only_http_urls_with_a_host_are_fetched(url: str) -> None:
     with pytest.raises(Invalid) as refused:
         download(url)

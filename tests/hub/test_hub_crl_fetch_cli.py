@@ -35,7 +35,7 @@ def test_the_command_fetches_registers_and_reports_per_url(tmp_path: Path, datab
     assert main(["hub", "crls", "fetch", *where, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["stored"] == 1
     assert main(["hub", "crls", "add-url", "--ca", fingerprint, "--url", "file:///etc/passwd", *where]) == 1
-    assert "http(s)" in capsys.readouterr().out
+    assert "http(s)" in capsys.readouterr().err
     assert main(["hub", "crls", "add-url", "--ca", fingerprint, "--url", crl_www.url("gone.crl"), *where]) == 0
     assert main(["hub", "crls", "fetch", *where]) == 1  # a URL refused: exit 1, the others still fetched
     shown = capsys.readouterr().out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def show(results: list[dict[str, Any]]) -> None:
     for column in ("url", "issuer", "outcome", "next update / reason"):
         table.add_column(column, overflow="fold")
     for r in results:
-        detail = r["crl"]["next_update"] or "" if "crl" in r else r["reason"]["en"]
+        detail = (r["crl"]["next_update"] or "") if "crl" in r else r["reason"]["en"]
         table.add_row(r["url"], r["issuer"], r["outcome"], detail)
     Console().print(table)
 
@@ -100,7 +101,7 @@ def _change(args: argparse.Namespace, change: Any, done: str) -> int:
         try:
             change(hub)
         except DomainError as error:
-            print(f"错误 / error: {error.message_en}")
+            print(f"错误 / error: {error.message_en}", file=sys.stderr)
             return 1
     print(f"{done}: {args.url} for the CA {args.ca}")
     return 0

@@ -10,6 +10,8 @@ SHA-256/384 (intl, ``cryptography``) or SM3withSM2 (gm, ``sm2``): we sign with t
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -114,11 +116,19 @@ def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
 def crl_url(value: str, field: str = "crl_url") -> str:
     """A CRL distribution point URL a certificate may name: http or https with a host, ASCII
     (an IA5String, RFC 5280 §4.2.1.13): the hub fetches only these (``hub/crlfetch.py``)."""
-    scheme, _, rest = value.partition("://")
-    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/") or not value.isascii() or any(c.isspace() for c in value):
+    if not _http_with_host(value):
         raise CertificateError(f"{field}: {value!r} is not an http(s) URL with a host (RFC 5280 §4.2.1.13)", field=field,
                                message_zh=f"{field}：{value!r} 不是含主机名的 http(s) 地址")
     return value
+
+
+def _http_with_host(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed [IPv6] host
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host) and value.isascii() and not any(c.isspace() for c in value)
 
 
 def crl_urls(cert: x509.Certificate) -> list[str]:

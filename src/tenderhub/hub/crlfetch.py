@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
 from tenderhub.core.shared.errors import Invalid
+from tenderhub.crypto import certs
+from tenderhub.crypto.errors import CryptoError
 
 CODE = "crl_fetch_refused"
-SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,12 @@ def refused(url: str, en: str, zh: str) -> Invalid:
 
 
 def check_scheme(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in SCHEMES or not parts.hostname:
+    """The same rule as a distribution point a certificate may name (``certs.crl_url``)."""
+    try:
+        return certs.crl_url(url, "url")
+    except CryptoError:
         raise refused(url, "only http and https URLs with a host are fetched (RFC 5280 §4.2.1.13)",
-                      "只获取含主机名的 http 或 https 地址")
-    return url
+                      "只获取含主机名的 http 或 https 地址") from None
 
 
 def download(url: str, limits: Limits = Limits()) -> bytes:

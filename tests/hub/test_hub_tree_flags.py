@@ -70,6 +70,7 @@ def test_a_false_claim_flags_the_lower_hub_and_what_it_vouches_for_is_refused(wi
         drain(wired.forwarder)
     again = wired.upstream.post(proven.RELEASES_PATH, json=proven.releases_post(wired.lower, LOWER_ID, view["tree_head"]["size"], stored_rows(wired)[:1]))
     assert (again.status_code, again.json()["code"]) == (409, "hub_flagged") and f"/hub/lower-hubs/{LOWER_ID}/flags" in again.json()["message"]["en"]
+    assert "第45条" in again.json()["message"]["en"] and "第45条" in again.json()["message"]["zh"]
     forwarded = wired.upstream.post(tree.FORWARD_PATH, json=tree.forwarded_registration(wired.lower, LOWER_ID, _platform_row(wired.lower)))
     assert forwarded.json()["code"] == "hub_flagged"
     direct = wired.upstream.post("/hub/releases", json=envelope(PLATFORM, wired.platform.pair, release(7)))

@@ -35,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import Body, FastAPI, Header, Request
 
-from tenderhub.core.shared.errors import Conflict, Forbidden, Invalid
+from tenderhub.core.shared.errors import Forbidden, Invalid
 from tenderhub.hub import flags, monitor, transparency
 from tenderhub.hub.access import require_admin, the_hub
 from tenderhub.hub.context import Hub
@@ -86,13 +86,11 @@ def clear(hub: Hub, hub_id: str, flag_id: int, body: Any, address: str) -> dict[
     with hub.engine.begin() as conn:
         monitor.lock(conn, hub_id)
         flag = flags.one(conn, hub_id, flag_id)
-        if flag.cleared_at is not None:
-            raise Conflict(f"flag {flag_id} of hub {hub_id} was cleared at {flag.cleared_at.isoformat()}", field="flag_id", code="already_cleared",
-                           message_zh=f"下级公共服务平台 {hub_id} 的标记 {flag_id} 已解除")
+        flags.must_be_live(flag)  # before the tree head is judged
         head = _going_forward(conn, hub, hub_id, flag, asked)
         now = hub.clock.now()
         leaf = transparency.merkle_log(conn).append(entry_for_clearing(hub_id, flag_id, now, asked.reason, asked.operator, head))
-        conn.execute(sa.update(flags.flags).where(flags.flags.c.id == flag_id).values(cleared_at=now, clearance=_record(asked, address, leaf)))
+        flags.clear(conn, flag, now, _record(asked, address, leaf))
         return flags.view(flags.one(conn, hub_id, flag_id), admin=True)
 
 

@@ -76,13 +76,28 @@ def refusal(row: Any) -> Conflict:
     at, where = row.detected_at.isoformat(), f"GET /hub/lower-hubs/{row.hub_id}/flags"
     if row.kind == FORK:
         return Conflict(f"hub {row.hub_id} signed two inconsistent logs (flag {row.id}, {at}): nothing it vouches for is accepted "
-                        f"until an operator clears the flag; evidence at {where}",
-                        message_zh=f"下级公共服务平台 {row.hub_id} 的日志已分叉或被改写（标记 {row.id}），在运维人员解除标记前不再接受其转发；证据见 {where}",
+                        f"until an operator clears the flag (电子招标投标办法 第45条); evidence at {where}",
+                        message_zh=f"下级公共服务平台 {row.hub_id} 的日志已分叉或被改写（标记 {row.id}），依《电子招标投标办法》第45条，"
+                                   f"在运维人员解除标记前不再接受其转发；证据见 {where}",
                         field="/hub_id", code="hub_forked")
     return Conflict(f"hub {row.hub_id} signed a false claim of inclusion (flag {row.id}, {at}): nothing it vouches for is accepted "
-                    f"until an operator clears the flag; evidence at {where}",
-                    message_zh=f"下级公共服务平台 {row.hub_id} 签名声称转发内容已入其日志但证明不成立（标记 {row.id}），在运维人员解除标记前不再接受其转发；证据见 {where}",
+                    f"until an operator clears the flag (电子招标投标办法 第45条); evidence at {where}",
+                    message_zh=f"下级公共服务平台 {row.hub_id} 签名声称转发内容已入其日志但证明不成立（标记 {row.id}），依《电子招标投标办法》第45条，"
+                               f"在运维人员解除标记前不再接受其转发；证据见 {where}",
                     field="/hub_id", code="hub_flagged")
+
+
+def must_be_live(flag: Any) -> None:
+    """A flag's one transition is live → cleared: 409 ``already_cleared`` for a cleared one."""
+    if flag.cleared_at is not None:
+        raise Conflict(f"flag {flag.id} of hub {flag.hub_id} was cleared at {flag.cleared_at.isoformat()}", field="flag_id", code="already_cleared",
+                       message_zh=f"下级公共服务平台 {flag.hub_id} 的标记 {flag.id} 已解除")
+
+
+def clear(conn: sa.Connection, flag: Any, at: Any, clearance: dict[str, Any]) -> None:
+    """The one guarded setter of a flag's state (live → cleared), in the caller's transaction."""
+    must_be_live(flag)
+    conn.execute(sa.update(flags).where(flags.c.id == flag.id, flags.c.cleared_at.is_(None)).values(cleared_at=at, clearance=clearance))
 
 
 def one(conn: sa.Connection, hub_id: str, flag_id: int) -> Any:

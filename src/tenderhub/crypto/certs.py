@@ -77,6 +77,11 @@ def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.PEM)
 
 
+def fingerprint(cert: x509.Certificate) -> str:
+    """The SHA-256 of the certificate's DER, hex: how the trust list and its CRLs name a CA."""
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
 def public_key(cert: x509.Certificate) -> tuple[str, bytes]:
     """The (suite, public key PEM) of a certificate: P-256 is intl, SM2 is gm."""
     try:

@@ -191,7 +191,7 @@ def cert_info(pem: bytes) -> CertInfo:
         issuer_cn=certs.attribute(cert.issuer, NameOID.COMMON_NAME) or "",
         serial=format(cert.serial_number, "x"),
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        fingerprint=cert.fingerprint(hashes.SHA256()).hex(), public_pem=public, suite=suite,
+        fingerprint=certs.fingerprint(cert), public_pem=public, suite=suite,
     )
 
 

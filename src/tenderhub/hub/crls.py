@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography import x509 as cx509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
@@ -112,7 +112,7 @@ def publish(hub: Hub, data: Any) -> tuple[bool, dict[str, Any]]:
 
 
 def _store(hub: Hub, found: cx509.CertificateRevocationList, issuer: cx509.Certificate, pem: str) -> tuple[bool, dict[str, Any]]:
-    key = issuer.fingerprint(hashes.SHA256()).hex()
+    key = certs.fingerprint(issuer)
     row: dict[str, Any] = {"issuer_name": issuer.subject.rfc4514_string(), "issuer_pem": certs.pem(issuer).decode(), "crl_pem": pem,
            "this_update": found.last_update_utc, "next_update": found.next_update_utc, "revoked": len(found),
            "published_at": hub.clock.now()}

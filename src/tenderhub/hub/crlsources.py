@@ -23,7 +23,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography import x509 as cx509
-from cryptography.hazmat.primitives import hashes
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -71,14 +70,10 @@ class Known:
         return [*self.anchors, *self.intermediates]
 
     def by_fingerprint(self, fingerprint: str) -> cx509.Certificate | None:
-        return next((c for c in self.every if fingerprint_of(c) == fingerprint), None)
+        return next((c for c in self.every if certs.fingerprint(c) == fingerprint), None)
 
     def issuer_of(self, cert: cx509.Certificate) -> cx509.Certificate | None:
         return next((ca for ca in self.every if certs.issued_by(cert, ca)), None)
-
-
-def fingerprint_of(cert: cx509.Certificate) -> str:
-    return cert.fingerprint(hashes.SHA256()).hex()
 
 
 def known(hub: Hub) -> Known:
@@ -101,7 +96,7 @@ def sources(hub: Hub, cas: Known) -> list[Source]:
     for cert in cas.every:
         issuer = cert if certs.issued_by(cert, cert) else cas.issuer_of(cert)
         for url in certs.crl_urls(cert):
-            found.setdefault(url, Source(url, CERTIFICATE, fingerprint_of(cert), issuer, cert.issuer.rfc4514_string()))
+            found.setdefault(url, Source(url, CERTIFICATE, certs.fingerprint(cert), issuer, cert.issuer.rfc4514_string()))
     return list(found.values())
 
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 from fastapi import Body, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from tenderhub.core.shared.errors import Invalid, NotFound
-from tenderhub.crypto import x509
+from tenderhub.crypto import certs, x509
 from tenderhub.crypto.errors import CryptoError
 from tenderhub.db.types import UtcDateTime
 from tenderhub.hub import crlpull, crls, crlsources, tables
@@ -66,7 +65,7 @@ def parse_ca(data: Any) -> tuple[str, str, str]:
     name = data.get("name") or (str(names[0].value) if names else "")
     if not isinstance(name, str) or not name.strip():
         raise Invalid("name: the CA needs a name", message_zh="name：须注明 CA 名称", field="name")
-    return info.fingerprint(hashes.SHA256()).hex(), name.strip(), pem.strip() + "\n"
+    return certs.fingerprint(info), name.strip(), pem.strip() + "\n"
 
 
 def add(hub: Hub, data: Any) -> tuple[bool, dict[str, Any]]:

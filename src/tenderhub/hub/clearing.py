@@ -113,8 +113,7 @@ def _going_forward(conn: sa.Connection, hub: Hub, hub_id: str, flag: Any, asked:
     last = monitor.last_accepted(conn, hub_id)
     _check_extends(asked.sth, asked.consistency, last, _presented_at(flag), hub.clock.now())
     if (asked.sth.size, asked.sth.root_hex) == (last.size, last.root):
-        conn.execute(sa.update(monitor.tree_heads).where(monitor.tree_heads.c.hub_id == hub_id, monitor.tree_heads.c.size == last.size)
-                     .values(timestamp=asked.sth.timestamp, signature=asked.sth.signature_b64, accepted_at=hub.clock.now()))
+        monitor.refresh(conn, hub_id, asked.sth, last, hub.clock.now())
     else:
         conn.execute(sa.insert(monitor.tree_heads).values(monitor.row_of(asked.sth, hub.clock.now(), hub_id)))
         monitor.log_tree_head(conn, hub_id, asked.sth)

@@ -190,7 +190,7 @@ def _judge(hub: Hub, post: TreeHeadPost) -> bool:
             raise Conflict(f"prove consistency from size {size}, the last tree head accepted from {post.hub_id}",
                            message_zh=f"须从已接受的树头（大小 {size}）起证明一致性", field="/first", code="stale_tree_head")
         if last is not None and (post.sth.size, post.sth.root_hex) == (size, root):
-            _refresh(conn, hub, post, last)
+            refresh(conn, post.hub_id, post.sth, last, hub.clock.now())
             return False
         if last is None or verify_consistency(size, post.sth.size, bytes.fromhex(root), post.sth.root, _hashes(post)):
             check_timestamp(post.sth, last, hub.clock.now())
@@ -219,13 +219,13 @@ def check_timestamp(sth: SignedTreeHead, last: Any, now: datetime) -> None:
                        message_zh="/sth/timestamp：树头时间早于已接受的上一个树头", field="/sth/timestamp", code="tree_head_older")
 
 
-def _refresh(conn: sa.Connection, hub: Hub, post: TreeHeadPost, last: Any) -> None:
-    """The same tree signed again later (the lower hub's heartbeat): keep the newer signature, so
-    ``accepted_at`` says the lower hub was heard from even while its log did not grow."""
-    now = hub.clock.now()
-    if last.timestamp < post.sth.timestamp <= now + SKEW:
-        conn.execute(sa.update(tree_heads).where(tree_heads.c.hub_id == post.hub_id, tree_heads.c.size == last.size)
-                     .values(timestamp=post.sth.timestamp, signature=post.sth.signature_b64, accepted_at=now))
+def refresh(conn: sa.Connection, hub_id: str, sth: SignedTreeHead, last: Any, now: datetime) -> None:
+    """The same tree signed again later (the lower hub's heartbeat, or the head an operator accepts
+    when clearing a fork, ``clearing.py``): keep the newer signature, so ``accepted_at`` says the
+    lower hub was heard from even while its log did not grow."""
+    if last.timestamp < sth.timestamp <= now + SKEW:
+        conn.execute(sa.update(tree_heads).where(tree_heads.c.hub_id == hub_id, tree_heads.c.size == last.size)
+                     .values(timestamp=sth.timestamp, signature=sth.signature_b64, accepted_at=now))
 
 
 def forked_now(hub_id: str, size: int, new_size: int) -> Conflict:

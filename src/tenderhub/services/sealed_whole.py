@@ -68,8 +68,10 @@ def stored(vault: Vault, summary: Mapping[str, Any], sha256: str, body: bytes) -
     """The bytes checked against the signed summary (whose signature the caller verified: only
     called when ``verify_summary`` found no problem) and the declared SHA-256 (a refusal stores
     nothing), then written once into the store, fsynced."""
-    opener = lambda _mode: cast(BinaryIO, nullcontext(Slices(body)))  # noqa: E731  (read() is all the check uses)
-    checked = check_against_summary(summary, opener, signature_verified=True)
+    def views(_mode: str) -> BinaryIO:  # read() is all the check uses
+        return cast(BinaryIO, nullcontext(Slices(body)))
+
+    checked = check_against_summary(summary, views, signature_verified=True)
     if checked != sha256:
         raise DigestMismatch(sha256, checked, size=len(body))
     return store_bytes(vault.blobs, body, BlobRef(checked, len(body)))
